@@ -1,0 +1,93 @@
+// An owning (or borrowing, for MPI_COMM_WORLD) communicator with the typed
+// collectives b2m needs. Every call is checked; the error handler is set to
+// MPI_ERRORS_RETURN so failures become MpiError instead of aborting silently.
+#pragma once
+
+#include <mpi.h>
+
+#include <complex>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "mpi/mpi_error.hpp"
+
+namespace b2m::mpi {
+
+template <class T>
+MPI_Datatype datatype_of() {
+  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, int>) return MPI_INT;
+  else if constexpr (std::is_same_v<T, long>) return MPI_LONG;
+  else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
+  else if constexpr (std::is_same_v<T, unsigned long>) return MPI_UNSIGNED_LONG;
+  else if constexpr (std::is_same_v<T, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
+  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
+  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+}
+
+enum class Op { sum, min, max };
+
+class Comm {
+ public:
+  // The world communicator (not owned, never freed).
+  static Comm world();
+
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+  Comm(Comm&& other) noexcept;
+  Comm& operator=(Comm&& other) noexcept;
+  ~Comm() noexcept;
+
+  [[nodiscard]] int rank() const { return rank_; }
+  [[nodiscard]] int size() const { return size_; }
+  [[nodiscard]] bool is_root() const { return rank_ == 0; }
+
+  // Ranks with the same color form a new communicator, ordered by key.
+  [[nodiscard]] Comm split(int color, int key) const;
+
+  void barrier() const;
+
+  template <class T>
+  void allreduce_in_place(T* data, std::size_t count, Op op) const {
+    B2M_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(count), datatype_of<T>(),
+                               mpi_op(op), comm_));
+  }
+  template <class T>
+  [[nodiscard]] T allreduce(T value, Op op) const {
+    allreduce_in_place(&value, 1, op);
+    return value;
+  }
+  template <class T>
+  void bcast(T* data, std::size_t count, int root) const {
+    B2M_MPI_CALL(MPI_Bcast(data, static_cast<int>(count), datatype_of<T>(), root, comm_));
+  }
+  void bcast(std::string& text, int root) const;
+
+  // Gathers one value from every rank on every rank.
+  template <class T>
+  [[nodiscard]] std::vector<T> allgather(T value) const {
+    std::vector<T> out(static_cast<std::size_t>(size_));
+    B2M_MPI_CALL(MPI_Allgather(&value, 1, datatype_of<T>(), out.data(), 1, datatype_of<T>(), comm_));
+    return out;
+  }
+  // Gathers variable-length strings on every rank.
+  [[nodiscard]] std::vector<std::string> allgather(const std::string& text) const;
+
+  // For the io layer (parallel HDF5) only: the raw handle never leaves mpi/ and io/.
+  [[nodiscard]] MPI_Comm raw() const { return comm_; }
+
+ private:
+  Comm(MPI_Comm comm, bool owned);
+  static MPI_Op mpi_op(Op op);
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  bool owned_ = false;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace b2m::mpi

@@ -1,0 +1,77 @@
+#include "mpi/environment.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+#include "mpi/agree.hpp"
+#include "mpi/mpi_error.hpp"
+
+namespace b2m::mpi {
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  B2M_MPI_CALL(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
+  B2M_MPI_CALL(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
+}
+
+Environment::~Environment() noexcept {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && MPI_Finalize() != MPI_SUCCESS)
+    std::fprintf(stderr, "b2m: warning: MPI_Finalize failed\n");
+}
+
+int world_rank() noexcept {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) return -1;
+  int rank = -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+namespace {
+
+// Every rank reached the failure together (see agree.hpp): report and let the
+// caller finalize cleanly.
+int fail_together(const char* what) {
+  std::fprintf(stderr, "b2m: error on rank %d: %s\n", world_rank(), what);
+  std::fflush(stderr);
+  return 1;
+}
+
+[[noreturn]] void abort_job(const char* what) {
+  std::fprintf(stderr, "b2m: error on rank %d: %s\n", world_rank(), what);
+  std::fflush(stderr);
+  // Errors found collectively are raised on every rank at about the same
+  // moment; a short grace period lets each of them print before the abort
+  // tears the job down.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv, const std::function<int(int, char**)>& body) {
+  try {
+    Environment env(argc, argv);
+    try {
+      return body(argc, argv);
+    } catch (const std::exception& e) {
+      if (failure_was_agreed()) return fail_together(e.what());
+      abort_job(e.what());
+    } catch (...) {
+      abort_job("unknown exception");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "b2m: cannot start MPI: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace b2m::mpi
