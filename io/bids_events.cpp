@@ -1,0 +1,119 @@
+#include "io/bids_events.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace b2m::io {
+namespace {
+
+std::string trim(std::string s) {
+  const auto junk = [](char c) { return c == ' ' || c == '\r' || c == '\n' || c == '\t'; };
+  while (!s.empty() && junk(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && junk(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string unquote(std::string s) {
+  s = trim(s);
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '\'' || c == '"'; }),
+          s.end());
+  return s;
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream in(line);
+  std::string field;
+  while (std::getline(in, field, '\t')) out.push_back(trim(field));
+  return out;
+}
+
+double to_number(const std::string& text, const std::string& where) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size() || !std::isfinite(v)) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw InputError(where + ": '" + text + "' is not a finite number");
+  }
+}
+
+}  // namespace
+
+std::string Event::clip_id() const {
+  char text[64];
+  std::snprintf(text, sizeof text, "%s.%05d", genre.c_str(), track);
+  return text;
+}
+
+RunEvents read_events_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot read events file " + path);
+  RunEvents run;
+  run.file = path;
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(path + ": empty events file (no header)");
+  std::map<std::string, std::size_t> column;
+  const auto header = split_tabs(line);
+  for (std::size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
+  for (const char* name : {"onset", "duration", "genre", "track"})
+    if (!column.count(name)) throw InputError(path + ": missing column '" + name + "'");
+  int line_number = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (trim(line).empty()) continue;
+    const auto fields = split_tabs(line);
+    const std::string where = path + ":" + std::to_string(line_number);
+    if (fields.size() < header.size())
+      throw InputError(where + ": " + std::to_string(fields.size()) + " fields, expected " +
+                       std::to_string(header.size()));
+    Event e;
+    e.onset = to_number(fields[column["onset"]], where + " onset");
+    e.duration = to_number(fields[column["duration"]], where + " duration");
+    e.genre = unquote(fields[column["genre"]]);
+    const double track = to_number(fields[column["track"]], where + " track");
+    if (e.genre.empty()) throw InputError(where + ": empty genre");
+    if (e.duration <= 0) throw InputError(where + ": duration must be positive");
+    if (track < 0 || track != std::floor(track)) throw InputError(where + ": bad track number");
+    e.track = static_cast<int>(track);
+    run.events.push_back(e);
+  }
+  if (run.events.empty()) throw InputError(path + ": empty run (no events)");
+  std::stable_sort(run.events.begin(), run.events.end(),
+                   [](const Event& a, const Event& b) { return a.onset < b.onset; });
+  return run;
+}
+
+std::vector<RunEvents> read_task_events(const std::string& dir, const std::string& task) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw InputError("events directory " + dir + " does not exist");
+  const std::regex pattern("(sub-[^_]+_)?task-" + task + "_run-([0-9]+)_events\\.tsv");
+  std::vector<RunEvents> runs;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, pattern)) continue;
+    RunEvents run = read_events_file(entry.path().string());
+    run.run = std::stoi(m[2].str());
+    runs.push_back(std::move(run));
+  }
+  if (runs.empty()) throw InputError(dir + ": no task-" + task + " events files");
+  std::sort(runs.begin(), runs.end(), [](const RunEvents& a, const RunEvents& b) { return a.run < b.run; });
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    if (runs[i].run == runs[i - 1].run)
+      throw InputError(dir + ": two events files for task-" + task + " run " +
+                       std::to_string(runs[i].run));
+  return runs;
+}
+
+}  // namespace b2m::io

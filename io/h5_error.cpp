@@ -1,0 +1,27 @@
+#include "io/h5_error.hpp"
+
+namespace b2m::io {
+namespace {
+
+herr_t collect(unsigned depth, const H5E_error2_t* entry, void* out) {
+  auto* text = static_cast<std::string*>(out);
+  *text += "  #" + std::to_string(depth) + " " + (entry->func_name ? entry->func_name : "?") +
+           ": " + (entry->desc ? entry->desc : "") + "\n";
+  return 0;
+}
+
+}  // namespace
+
+void silence_hdf5_errors() noexcept { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+void clear_hdf5_errors() noexcept { H5Eclear2(H5E_DEFAULT); }
+
+std::string hdf5_error_stack() {
+  std::string text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect, &text);
+  H5Eclear2(H5E_DEFAULT);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+}  // namespace b2m::io

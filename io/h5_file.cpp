@@ -1,0 +1,334 @@
+#include "io/h5_file.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+
+#include "io/h5_error.hpp"
+
+namespace b2m::io {
+namespace {
+
+template <class T>
+hid_t mem_type() {
+  if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
+  else static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
+}
+
+std::vector<hsize_t> to_hsize(const Shape& s) { return std::vector<hsize_t>(s.begin(), s.end()); }
+
+H5Handle string_type(bool variable, std::size_t length, const std::string& file) {
+  H5Handle type(h5_check(H5Tcopy(H5T_C_S1), "H5Tcopy", file, ""), H5Kind::datatype);
+  h5_check(H5Tset_size(type.id(), variable ? H5T_VARIABLE : std::max<std::size_t>(length, 1)),
+           "H5Tset_size", file, "");
+  h5_check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "H5Tset_cset", file, "");
+  return type;
+}
+
+}  // namespace
+
+H5File::H5File(const std::string& path, Access access, const mpi::Comm& comm)
+    : path_(path), comm_(&comm) {
+  silence_hdf5_errors();
+  H5Handle fapl(h5_check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", path, ""), H5Kind::plist);
+  h5_check(H5Pset_fapl_mpio(fapl.id(), comm.raw(), MPI_INFO_NULL), "H5Pset_fapl_mpio", path, "");
+  if (access == Access::create) {
+    file_ = H5Handle(h5_check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                              "H5Fcreate", path, ""),
+                     H5Kind::file);
+  } else {
+    if (!std::ifstream(path).good()) throw H5Error("cannot open " + path + ": no such readable file");
+    const unsigned flags = access == Access::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
+    const hid_t id = H5Fopen(path.c_str(), flags, fapl.id());
+    if (id < 0)
+      throw H5Error("cannot open " + path + ": not an HDF5 file, or truncated or corrupt\n" +
+                    hdf5_error_stack());
+    file_ = H5Handle(id, H5Kind::file);
+  }
+  transfer_plist_ =
+      H5Handle(h5_check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", path, ""), H5Kind::plist);
+  h5_check(H5Pset_dxpl_mpio(transfer_plist_.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio", path,
+           "");
+}
+
+bool H5File::exists(const std::string& object) const {
+  // Walk the path so that a missing intermediate group is "absent", not an error.
+  std::size_t pos = 0;
+  while (true) {
+    pos = object.find('/', pos + 1);
+    const std::string prefix = object.substr(0, pos);
+    if (!prefix.empty() && prefix != "/") {
+      const htri_t found = H5Lexists(file_.id(), prefix.c_str(), H5P_DEFAULT);
+      if (found <= 0) {
+        clear_hdf5_errors();
+        return false;
+      }
+    }
+    if (pos == std::string::npos) return true;
+  }
+}
+
+H5Handle H5File::open_dataset(const std::string& dataset) const {
+  if (!exists(dataset)) throw H5Error(path_ + ": dataset " + dataset + " is missing");
+  return H5Handle(h5_check(H5Dopen2(file_.id(), dataset.c_str(), H5P_DEFAULT), "H5Dopen2", path_,
+                           dataset),
+                  H5Kind::dataset);
+}
+
+Shape H5File::shape(const std::string& dataset) const {
+  const H5Handle set = open_dataset(dataset);
+  const H5Handle space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
+                       H5Kind::dataspace);
+  const int rank = h5_check(H5Sget_simple_extent_ndims(space.id()), "H5Sget_simple_extent_ndims",
+                            path_, dataset);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  h5_check(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr), "H5Sget_simple_extent_dims",
+           path_, dataset);
+  return Shape(dims.begin(), dims.end());
+}
+
+void H5File::transfer(const std::string& dataset, const Shape& start, const Shape& count,
+                      hid_t type, void* buffer, bool writing) const {
+  const H5Handle set = open_dataset(dataset);
+  const Shape full = shape(dataset);
+  if (start.size() != full.size() || count.size() != full.size())
+    throw H5Error(path_ + ":" + dataset + ": selection rank does not match the dataset rank");
+  for (std::size_t i = 0; i < full.size(); ++i)
+    if (start[i] + count[i] > full[i] && count[i] > 0)
+      throw H5Error(path_ + ":" + dataset + ": selection outside the dataset (dimension " +
+                    std::to_string(i) + ": " + std::to_string(start[i] + count[i]) + " > " +
+                    std::to_string(full[i]) + ")");
+  const H5Handle file_space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
+                            H5Kind::dataspace);
+  const bool empty = std::any_of(count.begin(), count.end(), [](std::size_t c) { return c == 0; });
+  const auto h_start = to_hsize(start);
+  auto h_count = to_hsize(count);
+  if (empty) {
+    h5_check(H5Sselect_none(file_space.id()), "H5Sselect_none", path_, dataset);
+    std::fill(h_count.begin(), h_count.end(), 1);
+  } else {
+    h5_check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, h_start.data(), nullptr,
+                                 h_count.data(), nullptr),
+             "H5Sselect_hyperslab", path_, dataset);
+  }
+  const H5Handle mem_space(h5_check(H5Screate_simple(static_cast<int>(h_count.size()),
+                                                     h_count.data(), nullptr),
+                                    "H5Screate_simple", path_, dataset),
+                           H5Kind::dataspace);
+  if (empty) h5_check(H5Sselect_none(mem_space.id()), "H5Sselect_none", path_, dataset);
+  if (writing) {
+    h5_check(H5Dwrite(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
+             "H5Dwrite", path_, dataset);
+  } else {
+    h5_check(H5Dread(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
+             "H5Dread", path_, dataset);
+  }
+}
+
+template <class T>
+void H5File::read(const std::string& dataset, const Shape& start, const Shape& count,
+                  T* out) const {
+  transfer(dataset, start, count, mem_type<T>(), out, false);
+}
+
+template <class T>
+std::vector<T> H5File::read_all(const std::string& dataset) const {
+  const Shape full = shape(dataset);
+  const std::size_t n =
+      std::accumulate(full.begin(), full.end(), std::size_t{1}, std::multiplies<>());
+  std::vector<T> out(n);
+  read(dataset, Shape(full.size(), 0), full, out.data());
+  return out;
+}
+
+void H5File::make_parents(const std::string& object) {
+  std::size_t pos = 0;
+  while ((pos = object.find('/', pos + 1)) != std::string::npos) {
+    const std::string prefix = object.substr(0, pos);
+    if (!exists(prefix)) create_group(prefix);
+  }
+}
+
+void H5File::create_group(const std::string& group) {
+  make_parents(group);
+  H5Handle g(h5_check(H5Gcreate2(file_.id(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "H5Gcreate2", path_, group),
+             H5Kind::group);
+}
+
+template <class T>
+void H5File::create(const std::string& dataset, const Shape& shape) {
+  make_parents(dataset);
+  const auto dims = to_hsize(shape);
+  const H5Handle space(
+      h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               "H5Screate_simple", path_, dataset),
+      H5Kind::dataspace);
+  // Parallel writes need the space allocated up front; NaN-free zero fill.
+  const H5Handle dcpl(h5_check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path_, dataset),
+                      H5Kind::plist);
+  h5_check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", path_, dataset);
+  const H5Handle set(h5_check(H5Dcreate2(file_.id(), dataset.c_str(), mem_type<T>(), space.id(),
+                                         H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+                              "H5Dcreate2", path_, dataset),
+                     H5Kind::dataset);
+}
+
+template <class T>
+void H5File::write(const std::string& dataset, const Shape& start, const Shape& count,
+                   const T* data) {
+  transfer(dataset, start, count, mem_type<T>(), const_cast<T*>(data), true);
+}
+
+template <class T>
+void H5File::write_all(const std::string& dataset, const Shape& shape, const std::vector<T>& data) {
+  create<T>(dataset, shape);
+  const std::size_t n =
+      std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+  if (data.size() != n)
+    throw H5Error(path_ + ":" + dataset + ": data size does not match the dataset shape");
+  const bool root = comm_->is_root();
+  write<T>(dataset, Shape(shape.size(), 0), root ? shape : Shape(shape.size(), 0), data.data());
+}
+
+H5Handle H5File::open_attribute(const std::string& object, const std::string& name) const {
+  if (!has_attribute(object, name))
+    throw H5Error(path_ + ":" + object + ": attribute " + name + " is missing");
+  return H5Handle(h5_check(H5Aopen_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT,
+                                           H5P_DEFAULT),
+                           "H5Aopen_by_name", path_, object + "@" + name),
+                  H5Kind::attribute);
+}
+
+bool H5File::has_attribute(const std::string& object, const std::string& name) const {
+  if (!exists(object)) return false;
+  return h5_check(H5Aexists_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
+                  "H5Aexists_by_name", path_, object + "@" + name) > 0;
+}
+
+void H5File::write_attribute(const std::string& object, const std::string& name,
+                             const std::string& value) {
+  write_attribute(object, name, std::vector<std::string>{value});
+}
+
+void H5File::write_attribute(const std::string& object, const std::string& name,
+                             const std::vector<std::string>& values) {
+  const std::string where = object + "@" + name;
+  if (has_attribute(object, name))
+    h5_check(H5Adelete_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
+             "H5Adelete_by_name", path_, where);
+  // Fixed-length strings: parallel HDF5 writes them safely from every rank.
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size() + 1);
+  const H5Handle type = string_type(false, width, path_);
+  h5_check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), "H5Tset_strpad", path_, where);
+  std::vector<char> packed(width * values.size(), '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<long>(i * width));
+  const bool scalar = values.size() == 1;
+  const hsize_t n = values.size();
+  const H5Handle space(h5_check(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr),
+                                "H5Screate", path_, where),
+                       H5Kind::dataspace);
+  const H5Handle attr(h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(),
+                                                 type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                                                 H5P_DEFAULT),
+                               "H5Acreate_by_name", path_, where),
+                      H5Kind::attribute);
+  h5_check(H5Awrite(attr.id(), type.id(), packed.data()), "H5Awrite", path_, where);
+}
+
+void H5File::write_attribute(const std::string& object, const std::string& name,
+                             const std::vector<double>& values) {
+  const std::string where = object + "@" + name;
+  if (has_attribute(object, name))
+    h5_check(H5Adelete_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
+             "H5Adelete_by_name", path_, where);
+  const hsize_t n = values.size();
+  const H5Handle space(h5_check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path_, where),
+                       H5Kind::dataspace);
+  const H5Handle attr(h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(),
+                                                 H5T_NATIVE_DOUBLE, space.id(), H5P_DEFAULT,
+                                                 H5P_DEFAULT, H5P_DEFAULT),
+                               "H5Acreate_by_name", path_, where),
+                      H5Kind::attribute);
+  h5_check(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, values.data()), "H5Awrite", path_, where);
+}
+
+std::vector<std::string> H5File::read_strings_attribute(const std::string& object,
+                                                        const std::string& name) const {
+  const std::string where = object + "@" + name;
+  const H5Handle attr = open_attribute(object, name);
+  const H5Handle file_type(h5_check(H5Aget_type(attr.id()), "H5Aget_type", path_, where),
+                           H5Kind::datatype);
+  if (H5Tget_class(file_type.id()) != H5T_STRING)
+    throw H5Error(path_ + ":" + where + ": attribute is not a string");
+  const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
+                       H5Kind::dataspace);
+  const auto n = static_cast<std::size_t>(
+      h5_check(H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", path_,
+               where));
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(file_type.id()) > 0) {
+    const H5Handle type = string_type(true, 0, path_);
+    std::vector<char*> raw(n, nullptr);
+    h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
+    for (char* s : raw) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
+  } else {
+    const std::size_t width = H5Tget_size(file_type.id());
+    const H5Handle type = string_type(false, width, path_);
+    std::vector<char> raw(width * n, '\0');
+    h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* s = raw.data() + i * width;
+      out.emplace_back(s, strnlen(s, width));
+    }
+  }
+  return out;
+}
+
+std::string H5File::read_string_attribute(const std::string& object,
+                                          const std::string& name) const {
+  const auto values = read_strings_attribute(object, name);
+  if (values.size() != 1)
+    throw H5Error(path_ + ":" + object + "@" + name + ": expected one string");
+  return values.front();
+}
+
+std::vector<double> H5File::read_double_attribute(const std::string& object,
+                                                  const std::string& name) const {
+  const std::string where = object + "@" + name;
+  const H5Handle attr = open_attribute(object, name);
+  const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
+                       H5Kind::dataspace);
+  const auto n = static_cast<std::size_t>(h5_check(
+      H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", path_, where));
+  std::vector<double> out(n);
+  h5_check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, out.data()), "H5Aread", path_, where);
+  return out;
+}
+
+void H5File::flush() { h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, ""); }
+
+#define B2M_H5_INSTANTIATE(T)                                                                   \
+  template void H5File::read<T>(const std::string&, const Shape&, const Shape&, T*) const;      \
+  template std::vector<T> H5File::read_all<T>(const std::string&) const;                        \
+  template void H5File::create<T>(const std::string&, const Shape&);                            \
+  template void H5File::write<T>(const std::string&, const Shape&, const Shape&, const T*);     \
+  template void H5File::write_all<T>(const std::string&, const Shape&, const std::vector<T>&);
+B2M_H5_INSTANTIATE(float)
+B2M_H5_INSTANTIATE(double)
+B2M_H5_INSTANTIATE(std::int32_t)
+B2M_H5_INSTANTIATE(std::int64_t)
+B2M_H5_INSTANTIATE(std::uint8_t)
+#undef B2M_H5_INSTANTIATE
+
+}  // namespace b2m::io

@@ -1,0 +1,79 @@
+#include "io/output_file.hpp"
+
+#include <cstdio>
+#include <fstream>
+
+#include "io/h5_error.hpp"
+#include "mpi/agree.hpp"
+
+namespace b2m::io {
+namespace {
+
+bool readable(const std::string& path) { return std::ifstream(path).good(); }
+
+// The fingerprint stored in an existing file, or "" if it cannot be read.
+std::string stored_fingerprint(const std::string& path, const mpi::Comm& comm, bool need_complete) {
+  try {
+    const H5File file(path, Access::read, comm);
+    if (need_complete && (!file.has_attribute("/", "complete") ||
+                          file.read_string_attribute("/", "complete") != "yes"))
+      return "";
+    if (!file.has_attribute("/", "fingerprint")) return "";
+    return file.read_string_attribute("/", "fingerprint");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+}  // namespace
+
+OutputState existing_output(const std::string& path, const Provenance& provenance,
+                            const mpi::Comm& comm) {
+  if (!readable(path)) return OutputState::absent;
+  const std::string stored = stored_fingerprint(path, comm, true);
+  return stored == provenance.fingerprint() ? OutputState::complete_same
+                                            : OutputState::complete_different;
+}
+
+OutputFile::OutputFile(const std::string& path, const Provenance& provenance,
+                       const mpi::Comm& comm)
+    : path_(path),
+      partial_(path + ".partial"),
+      comm_(&comm),
+      uncaught_at_start_(std::uncaught_exceptions()) {
+  const bool can_resume =
+      readable(partial_) && stored_fingerprint(partial_, comm, false) == provenance.fingerprint();
+  if (can_resume) {
+    file_ = std::make_unique<H5File>(partial_, Access::read_write, comm);
+    resumed_ = true;
+  } else {
+    file_ = std::make_unique<H5File>(partial_, Access::create, comm);
+    write_provenance(*file_, provenance);
+    file_->flush();
+  }
+}
+
+void OutputFile::commit() {
+  file_->write_attribute("/", "complete", std::string("yes"));
+  file_.reset();  // closes the file on every rank
+  mpi::agree_on(*comm_, [&] {
+    if (comm_->is_root() && std::rename(partial_.c_str(), path_.c_str()) != 0)
+      throw Error("cannot rename " + partial_ + " to " + path_);
+  });
+  committed_ = true;
+}
+
+OutputFile::~OutputFile() noexcept {
+  if (committed_) return;
+  const bool failing = std::uncaught_exceptions() > uncaught_at_start_;
+  if (failing && !mpi::failure_was_agreed()) {
+    // Closing is collective; peers that did not fail are elsewhere, so the
+    // handle is left to the job abort that follows.
+    static_cast<void>(file_.release());
+    return;
+  }
+  file_.reset();
+  if (failing && comm_->is_root()) std::remove(partial_.c_str());
+}
+
+}  // namespace b2m::io

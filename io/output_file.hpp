@@ -1,0 +1,52 @@
+// Atomic, resumable outputs. A stage writes into `<out>.partial`; only a
+// complete file is renamed to `<out>`, so a reader never sees a half-written
+// result. A `.partial` left by a killed job is reopened if its fingerprint
+// (parameters + input checksums) matches the new run; the stage then skips the
+// units of work it records as done.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "io/h5_file.hpp"
+#include "io/provenance.hpp"
+#include "mpi/comm.hpp"
+
+namespace b2m::io {
+
+enum class OutputState { absent, complete_same, complete_different };
+
+// Whether `path` already holds a complete output, and made with the same
+// fingerprint (collective).
+[[nodiscard]] OutputState existing_output(const std::string& path, const Provenance& provenance,
+                                          const mpi::Comm& comm);
+
+class OutputFile {
+ public:
+  OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm);
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  // Without commit() the partial file stays for a resume, unless the owner is
+  // being unwound by an exception: an error is not resumable, so the partial
+  // file is removed and nothing half-written is left.
+  ~OutputFile() noexcept;
+
+  [[nodiscard]] H5File& file() { return *file_; }
+  [[nodiscard]] bool resumed() const { return resumed_; }
+  [[nodiscard]] const std::string& partial_path() const { return partial_; }
+
+  // Marks the file complete, closes it and renames it into place (collective).
+  void commit();
+
+ private:
+  std::string path_;
+  std::string partial_;
+  const mpi::Comm* comm_;
+  std::unique_ptr<H5File> file_;
+  bool resumed_ = false;
+  bool committed_ = false;
+  int uncaught_at_start_ = 0;
+};
+
+}  // namespace b2m::io
