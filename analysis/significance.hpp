@@ -1,0 +1,17 @@
+// Significance of test correlations for the quick summaries of `encode`:
+// one-sided Fisher-z p-values and Benjamini-Hochberg q-values. (The stats
+// stage adds permutation nulls; this is the parametric first look.)
+#pragma once
+
+#include <vector>
+
+namespace b2m::analysis {
+
+// P(r >= observed | rho = 0) for a Pearson r over n samples, from
+// atanh(r) * sqrt(n - 3) ~ N(0, 1). NaN r gives NaN.
+[[nodiscard]] double fisher_p_value(double r, std::size_t n);
+
+// Benjamini-Hochberg q-values; NaN p-values stay NaN and are not counted.
+[[nodiscard]] std::vector<double> fdr_q_values(const std::vector<double>& p);
+
+}  // namespace b2m::analysis

@@ -1,0 +1,376 @@
+#include "analysis/study_simulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "analysis/hrf.hpp"
+#include "analysis/scores.hpp"
+#include "core/error.hpp"
+
+namespace b2m::analysis {
+namespace {
+
+using solvers::Matrix;
+
+constexpr std::size_t kLatent = 8;       // dims of each latent factor
+constexpr std::size_t kSteps = 30;       // latent time steps per 15 s clip (0.5 s)
+constexpr double kStepSeconds = 0.5;
+
+// Counter-based seeding: a stream per (seed, a, b, c) so that what a block
+// draws never depends on which rank draws it or in what order.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+std::mt19937_64 stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0,
+                       std::uint64_t c = 0) {
+  return std::mt19937_64(mix(mix(mix(mix(seed) ^ a) ^ b) ^ c));
+}
+
+Matrix<double> gaussian(std::mt19937_64& rng, std::size_t rows, std::size_t cols, double scale) {
+  std::normal_distribution<double> normal(0.0, scale);
+  Matrix<double> m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  for (Eigen::Index j = 0; j < m.cols(); ++j)
+    for (Eigen::Index i = 0; i < m.rows(); ++i) m(i, j) = normal(rng);
+  return m;
+}
+
+// Stationary AR(1) series of unit variance, one per column.
+Matrix<double> ar1(std::mt19937_64& rng, std::size_t steps, std::size_t cols, double rho) {
+  std::normal_distribution<double> normal;
+  Matrix<double> m(static_cast<Eigen::Index>(steps), static_cast<Eigen::Index>(cols));
+  const double innovation = std::sqrt(1 - rho * rho);
+  for (Eigen::Index j = 0; j < m.cols(); ++j) {
+    double x = normal(rng);
+    for (Eigen::Index t = 0; t < m.rows(); ++t) {
+      if (t > 0) x = rho * x + innovation * normal(rng);
+      m(t, j) = x;
+    }
+  }
+  return m;
+}
+
+// How strongly each space reads the semantic, acoustic and low-level latents.
+struct Readout {
+  double semantic, acoustic, low_level, noise;
+};
+Readout readout_of(const std::string& space) {
+  if (space == "mulan_music") return {1.0, 0.7, 0.2, 0.3};
+  if (space == "mulan_text") return {1.0, 0.0, 0.0, 0.4};
+  if (space == "w2v_bert") return {0.5, 1.0, 0.3, 0.5};
+  return {0.1, 0.3, 1.0, 0.5};  // soundstream
+}
+
+// Driver sets per ROI with their probabilities (bits of study_spaces()).
+struct DriverChoice {
+  double probability;
+  std::uint8_t drivers;
+};
+std::uint8_t bits(std::initializer_list<const char*> names) {
+  std::uint8_t out = 0;
+  for (const char* n : names) out |= static_cast<std::uint8_t>(1u << space_bit(n));
+  return out;
+}
+const std::vector<std::vector<DriverChoice>>& roi_drivers() {
+  static const std::vector<std::vector<DriverChoice>> table = {
+      // other
+      {{0.85, 0}, {0.05, bits({"mulan_music"})}, {0.05, bits({"mulan_text"})},
+       {0.05, bits({"mulan_music", "mulan_text"})}},
+      // primary auditory
+      {{0.4, bits({"soundstream", "mulan_music"})}, {0.3, bits({"soundstream", "w2v_bert"})},
+       {0.3, bits({"soundstream", "w2v_bert", "mulan_music"})}},
+      // belt / parabelt
+      {{0.35, bits({"mulan_music"})}, {0.35, bits({"mulan_music", "w2v_bert"})},
+       {0.3, bits({"mulan_music", "mulan_text"})}},
+      // STS
+      {{0.3, bits({"mulan_text"})}, {0.4, bits({"mulan_music", "mulan_text"})},
+       {0.3, bits({"mulan_music"})}},
+      // prefrontal
+      {{0.3, bits({"mulan_text"})}, {0.5, 0}, {0.2, bits({"genre"})}},
+  };
+  return table;
+}
+const std::vector<double>& roi_proportions() {
+  static const std::vector<double> p = {0.55, 0.05, 0.10, 0.10, 0.20};
+  return p;
+}
+
+template <class Table>
+std::size_t draw_index(std::mt19937_64& rng, const Table& probabilities) {
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  for (std::size_t i = 0; i + 1 < probabilities.size(); ++i) {
+    u -= probabilities[i];
+    if (u < 0) return i;
+  }
+  return probabilities.size() - 1;
+}
+
+std::string genre_of(const std::string& clip_id) { return clip_id.substr(0, clip_id.find('.')); }
+
+// Window means of a latent series sampled every kStepSeconds.
+Eigen::VectorXd window_mean(const Matrix<double>& series, double start, double length) {
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(series.cols());
+  int n = 0;
+  for (Eigen::Index t = 0; t < series.rows(); ++t) {
+    const double time = static_cast<double>(t) * kStepSeconds;
+    if (time + 1e-9 >= start && time < start + length - 1e-9) {
+      sum += series.row(t).transpose();
+      ++n;
+    }
+  }
+  return n > 0 ? Eigen::VectorXd(sum / n) : sum;
+}
+
+std::vector<std::size_t> run_starts(const std::vector<RunTimeline>& timelines) {
+  std::vector<std::size_t> starts;
+  std::size_t at = 0;
+  for (const auto& t : timelines) {
+    starts.push_back(at);
+    at += t.trs();
+  }
+  return starts;
+}
+
+// HRF-convolved projection of a space's TR features on a basis, per run.
+Matrix<double> drive_of(const ClipEmbeddings& clips, const std::vector<RunTimeline>& timelines,
+                        const Matrix<double>& basis, double tr) {
+  std::size_t rows = 0;
+  for (const auto& t : timelines) rows += t.trs();
+  Matrix<double> drive(static_cast<Eigen::Index>(rows), basis.cols());
+  Eigen::Index at = 0;
+  for (const auto& t : timelines) {
+    drive.middleRows(at, static_cast<Eigen::Index>(t.trs())) = tr_features(clips, t, tr) * basis;
+    at += static_cast<Eigen::Index>(t.trs());
+  }
+  std::vector<double> flat(drive.data(), drive.data() + drive.size());
+  convolve_runs(flat, static_cast<std::size_t>(drive.cols()), rows, run_starts(timelines),
+                canonical_hrf(tr));
+  return Eigen::Map<Matrix<double>>(flat.data(), drive.rows(), drive.cols());
+}
+
+}  // namespace
+
+const std::vector<SpaceSpec>& study_spaces() {
+  static const std::vector<SpaceSpec> spaces = {
+      {"mulan_music", 128, 4, 10.0, 1.5}, {"mulan_text", 128, 1, 15.0, 15.0},
+      {"w2v_bert", 1024, 7, 5.0, 1.5},    {"soundstream", 128, 10, 1.5, 1.5},
+      {"genre", 10, 1, 15.0, 15.0},
+  };
+  return spaces;
+}
+
+std::size_t space_bit(const std::string& name) {
+  const auto& spaces = study_spaces();
+  for (std::size_t i = 0; i < spaces.size(); ++i)
+    if (spaces[i].name == name) return i;
+  throw ConfigError("unknown feature space '" + name + "'");
+}
+
+const std::vector<std::string>& simulated_roi_names() {
+  static const std::vector<std::string> names = {"other", "primary_auditory", "belt_parabelt",
+                                                 "sts", "prefrontal"};
+  return names;
+}
+
+StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
+    : design_(std::move(design)), seed_(seed) {
+  std::vector<io::RunEvents> all = design_.train_runs;
+  all.insert(all.end(), design_.test_runs.begin(), design_.test_runs.end());
+  clip_ids_ = unique_clips(all);
+  std::set<std::string> genres;
+  for (const auto& id : clip_ids_) genres.insert(genre_of(id));
+  genre_names_.assign(genres.begin(), genres.end());
+  for (const auto& id : clip_ids_)
+    clip_genres_.push_back(static_cast<int>(
+        std::lower_bound(genre_names_.begin(), genre_names_.end(), genre_of(id)) -
+        genre_names_.begin()));
+
+  // Stimulus latents.
+  const std::size_t n_clips = clip_ids_.size();
+  const std::size_t n_genres = genre_names_.size();
+  auto rng = stream(seed_, 1);
+  const Matrix<double> semantic_centroid = gaussian(rng, n_genres, kLatent, 1.0);
+  const Matrix<double> acoustic_centroid = gaussian(rng, n_genres, kLatent, 0.7);
+  std::vector<Eigen::VectorXd> semantic(n_clips);
+  std::vector<Matrix<double>> acoustic(n_clips), low_level(n_clips);
+  for (std::size_t c = 0; c < n_clips; ++c) {
+    auto clip_rng = stream(seed_, 2, c);
+    const auto g = static_cast<Eigen::Index>(clip_genres_[c]);
+    semantic[c] = semantic_centroid.row(g).transpose() +
+                  gaussian(clip_rng, kLatent, 1, 0.8).col(0);
+    acoustic[c] = ar1(clip_rng, kSteps, kLatent, 0.95).rowwise() + acoustic_centroid.row(g);
+    low_level[c] = ar1(clip_rng, kSteps, kLatent, 0.6).rowwise() + 0.3 * acoustic_centroid.row(g);
+  }
+
+  // Feature spaces as read-outs of the latents.
+  for (std::size_t s = 0; s < study_spaces().size(); ++s) {
+    const SpaceSpec& spec = study_spaces()[s];
+    ClipEmbeddings e;
+    e.source = "simulated space " + spec.name;
+    e.ids = clip_ids_;
+    e.windows = spec.windows;
+    e.dim = spec.dim;
+    e.window_s = spec.window_s;
+    e.step_s = spec.step_s;
+    e.values.assign(n_clips * spec.windows * spec.dim, 0.0f);
+    if (spec.name == "genre") {
+      for (std::size_t c = 0; c < n_clips; ++c)
+        e.values[c * spec.dim + static_cast<std::size_t>(clip_genres_[c])] = 1.0f;
+    } else {
+      auto space_rng = stream(seed_, 3, s);
+      const double scale = 1.0 / std::sqrt(double(kLatent));
+      const Matrix<double> p_sem = gaussian(space_rng, spec.dim, kLatent, scale);
+      const Matrix<double> p_ac = gaussian(space_rng, spec.dim, kLatent, scale);
+      const Matrix<double> p_low = gaussian(space_rng, spec.dim, kLatent, scale);
+      const Readout r = readout_of(spec.name);
+      std::normal_distribution<double> normal(0.0, r.noise);
+      for (std::size_t c = 0; c < n_clips; ++c) {
+        auto noise_rng = stream(seed_, 4, s, c);
+        for (std::size_t w = 0; w < spec.windows; ++w) {
+          const double start = static_cast<double>(w) * spec.step_s;
+          const Eigen::VectorXd v = r.semantic * p_sem * semantic[c] +
+                                    r.acoustic * p_ac * window_mean(acoustic[c], start, spec.window_s) +
+                                    r.low_level * p_low * window_mean(low_level[c], start, spec.window_s);
+          float* out = e.values.data() + (c * spec.windows + w) * spec.dim;
+          for (std::size_t j = 0; j < spec.dim; ++j)
+            out[j] = static_cast<float>(v(static_cast<Eigen::Index>(j)) + normal(noise_rng));
+        }
+      }
+    }
+    features_.push_back(std::move(e));
+  }
+
+  const auto index = features_.front().index();
+  for (const auto& run : design_.train_runs) {
+    train_timelines_.push_back(run_timeline(run, design_.tr, index, "simulator"));
+    train_run_labels_.insert(train_run_labels_.end(), train_timelines_.back().trs(), run.run);
+  }
+  train_rows_ = train_run_labels_.size();
+  for (const auto& run : design_.test_runs)
+    test_timelines_.push_back(run_timeline(run, design_.tr, index, "simulator"));
+  test_ = test_layout(design_.test_runs, design_.tr);
+}
+
+SubjectModel StudySimulator::subject_model(int subject) const {
+  SubjectModel model;
+  model.subject = subject;
+  const auto n_train = static_cast<Eigen::Index>(train_rows_);
+  for (std::size_t s = 0; s < features_.size(); ++s) {
+    auto rng = stream(seed_, 5, static_cast<std::uint64_t>(subject), s);
+    Matrix<double> basis = gaussian(rng, features_[s].dim, rank(), 1.0);
+    // Scale each basis column so its drive has unit variance over training:
+    // true weights then put every voxel's signal on a common scale.
+    Matrix<double> train = drive_of(features_[s], train_timelines_, basis, design_.tr);
+    for (Eigen::Index j = 0; j < basis.cols(); ++j) {
+      const double mean = train.col(j).mean();
+      const double sd = std::sqrt((train.col(j).array() - mean).square().sum() / double(n_train));
+      basis.col(j) /= sd;
+      train.col(j) /= sd;
+    }
+    std::vector<Matrix<double>> test;
+    for (const auto& timeline : test_timelines_)
+      test.push_back(drive_of(features_[s], {timeline}, basis, design_.tr));
+    model.basis.push_back(basis.cast<float>());
+    model.train_drive.push_back(std::move(train));
+    model.test_drive.push_back(std::move(test));
+  }
+  return model;
+}
+
+VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block_index,
+                                    mpi::Range voxels) const {
+  const auto width = static_cast<Eigen::Index>(voxels.size());
+  const std::size_t n_spaces = features_.size();
+  auto rng = stream(seed_, 6, static_cast<std::uint64_t>(model.subject), block_index);
+  VoxelBlock out;
+  out.roi.resize(voxels.size());
+  out.drivers.resize(voxels.size());
+  out.snr.assign(voxels.size(), 0.0f);
+  out.noise_ceiling.resize(voxels.size());
+  for (std::size_t s = 0; s < n_spaces; ++s)
+    out.loadings.push_back(Matrix<float>::Zero(static_cast<Eigen::Index>(rank()), width));
+
+  std::vector<double> noise_sd(voxels.size()), rho(voxels.size());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (std::size_t v = 0; v < voxels.size(); ++v) {
+    out.roi[v] = static_cast<std::int32_t>(draw_index(rng, roi_proportions()));
+    const auto& choices = roi_drivers()[static_cast<std::size_t>(out.roi[v])];
+    std::vector<double> p;
+    for (const auto& c : choices) p.push_back(c.probability);
+    out.drivers[v] = choices[draw_index(rng, p)].drivers;
+    rho[v] = 0.2 + 0.3 * unit(rng);
+    if (out.drivers[v] != 0) out.snr[v] = static_cast<float>(std::exp(std::log(0.03) + unit(rng) * std::log(1.0 / 0.03)));
+    noise_sd[v] = out.drivers[v] != 0 ? 1.0 / std::sqrt(double(out.snr[v])) : 1.0;
+    for (std::size_t s = 0; s < n_spaces; ++s)
+      if (out.drivers[v] & (1u << s))
+        out.loadings[s].col(static_cast<Eigen::Index>(v)) =
+            gaussian(rng, rank(), 1, 1.0).col(0).cast<float>();
+  }
+
+  // Noiseless signal over training; loadings rescaled to unit signal variance.
+  const auto n_train = static_cast<Eigen::Index>(train_rows_);
+  Matrix<double> signal = Matrix<double>::Zero(n_train, width);
+  for (std::size_t s = 0; s < n_spaces; ++s)
+    signal.noalias() += model.train_drive[s] * out.loadings[s].cast<double>();
+  for (Eigen::Index v = 0; v < width; ++v) {
+    if (out.drivers[static_cast<std::size_t>(v)] == 0) continue;
+    const double mean = signal.col(v).mean();
+    const double sd = std::sqrt((signal.col(v).array() - mean).square().sum() / double(n_train));
+    signal.col(v) /= sd;
+    for (auto& l : out.loadings) l.col(v) /= static_cast<float>(sd);
+  }
+
+  // AR(1) noise restarted at each run.
+  const auto add_noise = [&](Matrix<double>& y, const std::vector<std::size_t>& starts) {
+    std::normal_distribution<double> normal;
+    for (Eigen::Index v = 0; v < y.cols(); ++v) {
+      const auto i = static_cast<std::size_t>(v);
+      const double innovation = std::sqrt(1 - rho[i] * rho[i]);
+      double e = 0;
+      for (Eigen::Index t = 0; t < y.rows(); ++t) {
+        const bool start = std::find(starts.begin(), starts.end(), static_cast<std::size_t>(t)) != starts.end();
+        e = start ? normal(rng) : rho[i] * e + innovation * normal(rng);
+        y(t, v) += noise_sd[i] * e;
+      }
+    }
+  };
+  Matrix<double> train = signal;
+  add_noise(train, run_starts(train_timelines_));
+  out.train = train.cast<float>();
+
+  // Test runs: fresh noise per run, then the presentations of each clip.
+  const auto rows = static_cast<Eigen::Index>(test_.rows());
+  const auto trs = static_cast<Eigen::Index>(test_.trs_per_clip);
+  out.reps.assign(test_.repetitions, Matrix<float>(rows, width));
+  Matrix<double> clean = Matrix<double>::Zero(rows, width);
+  Matrix<double> mean = Matrix<double>::Zero(rows, width);
+  for (std::size_t r = 0; r < test_timelines_.size(); ++r) {
+    Matrix<double> run_signal = Matrix<double>::Zero(static_cast<Eigen::Index>(test_timelines_[r].trs()), width);
+    for (std::size_t s = 0; s < n_spaces; ++s)
+      run_signal.noalias() += model.test_drive[s][r] * out.loadings[s].cast<double>();
+    Matrix<double> run_y = run_signal;
+    add_noise(run_y, {0});
+    for (std::size_t c = 0; c < test_.clip_ids.size(); ++c)
+      for (std::size_t k = 0; k < test_.repetitions; ++k) {
+        const Presentation& shown = test_.presentations[c][k];
+        if (shown.run != r) continue;
+        const auto at = static_cast<Eigen::Index>(c) * trs;
+        const auto from = static_cast<Eigen::Index>(shown.first_tr);
+        out.reps[k].middleRows(at, trs) = run_y.middleRows(from, trs).cast<float>();
+        mean.middleRows(at, trs) += run_y.middleRows(from, trs) / double(test_.repetitions);
+        clean.middleRows(at, trs) += run_signal.middleRows(from, trs) / double(test_.repetitions);
+      }
+  }
+  out.test = mean.cast<float>();
+  const Eigen::VectorXd ceiling = pearson_r<double>(clean, mean);
+  for (std::size_t v = 0; v < voxels.size(); ++v)
+    out.noise_ceiling[v] =
+        out.drivers[v] == 0 ? 0.0f : static_cast<float>(ceiling(static_cast<Eigen::Index>(v)));
+  return out;
+}
+
+}  // namespace b2m::analysis

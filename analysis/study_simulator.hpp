@@ -1,0 +1,105 @@
+// A simulated Brain2Music study on the real ds003720 design.
+//
+// Stimulus side (shared by all subjects): every clip has a semantic latent
+// (its genre's centroid plus a clip deviation) and a slowly varying acoustic
+// latent, and a fast low-level acoustic latent. The five feature spaces are
+// noisy linear read-outs of these latents, so they correlate the way the real
+// spaces do: MuLan-text reads only the semantic latent, MuLan-music and
+// w2v-BERT read semantic and acoustic latents, SoundStream reads mostly the
+// low-level latent, and the genre space is the one-hot label.
+//
+// Subject side: each voxel is driven by a known subset of spaces (chosen by
+// its ROI), through low-rank true weights W_s = basis_s @ loadings_s, the
+// canonical HRF, and AR(1) noise at a voxel-specific SNR. Test runs get
+// independent noise per repetition. Everything is drawn from counter-based
+// seeds (seed, subject, voxel block), so results do not depend on how many
+// ranks generate them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis/feature_alignment.hpp"
+#include "analysis/stimulus_timeline.hpp"
+#include "io/bids_events.hpp"
+#include "mpi/partition.hpp"
+#include "solvers/matrix.hpp"
+
+namespace b2m::analysis {
+
+struct SpaceSpec {
+  std::string name;
+  std::size_t dim;
+  std::size_t windows;
+  double window_s;
+  double step_s;
+};
+
+// The five spaces of the study, in bit order of the `drivers` masks.
+[[nodiscard]] const std::vector<SpaceSpec>& study_spaces();
+[[nodiscard]] std::size_t space_bit(const std::string& name);
+
+// ROI labels of simulated voxels and their names.
+[[nodiscard]] const std::vector<std::string>& simulated_roi_names();
+inline constexpr int kRoiPrimaryAuditory = 1;
+
+struct StudyDesign {
+  std::vector<io::RunEvents> train_runs;
+  std::vector<io::RunEvents> test_runs;
+  double tr = 1.5;
+};
+
+// One block of simulated voxels of one subject.
+struct VoxelBlock {
+  solvers::Matrix<float> train;               // n_train x B
+  std::vector<solvers::Matrix<float>> reps;   // R x (n_test x B)
+  solvers::Matrix<float> test;                // n_test x B, mean of reps
+  std::vector<std::int32_t> roi;
+  std::vector<std::uint8_t> drivers;
+  std::vector<float> snr;
+  std::vector<float> noise_ceiling;
+  std::vector<solvers::Matrix<float>> loadings;  // per space, rank x B
+};
+
+// A subject's latent drive per space: the space's TR features projected on
+// its tuning basis and convolved with the HRF (rank columns).
+struct SubjectModel {
+  int subject = 0;
+  std::vector<solvers::Matrix<float>> basis;          // per space, dim x rank
+  std::vector<solvers::Matrix<double>> train_drive;   // per space, n_train x rank
+  std::vector<std::vector<solvers::Matrix<double>>> test_drive;  // [space][test run]
+};
+
+class StudySimulator {
+ public:
+  StudySimulator(StudyDesign design, std::uint64_t seed);
+
+  [[nodiscard]] const std::vector<std::string>& clip_ids() const { return clip_ids_; }
+  [[nodiscard]] const std::vector<int>& clip_genres() const { return clip_genres_; }
+  [[nodiscard]] const std::vector<std::string>& genre_names() const { return genre_names_; }
+  [[nodiscard]] const std::vector<ClipEmbeddings>& features() const { return features_; }
+  [[nodiscard]] const TestLayout& test() const { return test_; }
+  [[nodiscard]] std::size_t train_rows() const { return train_rows_; }
+  [[nodiscard]] const std::vector<int>& train_run_labels() const { return train_run_labels_; }
+  [[nodiscard]] static std::size_t rank() { return 6; }
+
+  [[nodiscard]] SubjectModel subject_model(int subject) const;
+  [[nodiscard]] VoxelBlock simulate(const SubjectModel& model, std::size_t block_index,
+                                    mpi::Range voxels) const;
+
+ private:
+  StudyDesign design_;
+  std::uint64_t seed_;
+  std::vector<std::string> clip_ids_;
+  std::vector<int> clip_genres_;
+  std::vector<std::string> genre_names_;
+  std::vector<ClipEmbeddings> features_;
+  std::vector<RunTimeline> train_timelines_;
+  std::vector<RunTimeline> test_timelines_;
+  TestLayout test_;
+  std::size_t train_rows_ = 0;
+  std::vector<int> train_run_labels_;
+};
+
+}  // namespace b2m::analysis
