@@ -208,12 +208,14 @@ Matrix<T> read_block(const io::H5File& f, const std::string& dataset, std::size_
 
 // Per-voxel results of one block slice.
 struct SliceResult {
-  std::vector<double> alpha, cv_score, r_test, r2_test;
+  std::vector<double> alpha, cv_score, r_test, r2_test, p_test;
   std::vector<std::uint8_t> valid;
 };
 
 const char* const kResultSets[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels/r_test",
-                                   "/voxels/r2_test"};
+                                   "/voxels/r2_test", "/voxels/p_test"};
+// Lags (in test rows) of the autocorrelation correction of p_test.
+constexpr std::size_t kMaxLag = 20;
 
 template <class T>
 void encode_subject(const EncodeOptions& o, const Subject& subject, const LoadedDesign& loaded,
@@ -322,13 +324,18 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
       const bool valid = res.valid[static_cast<std::size_t>(i)] != 0;
       res.r_test.push_back(valid ? r(i) : kNaN);
       res.r2_test.push_back(valid ? r2_test(i) : kNaN);
+      const Eigen::VectorXd pred = prediction.col(i).template cast<double>();
+      const Eigen::VectorXd truth = y_test.col(s0 + i).template cast<double>();
+      const double n_eff = analysis::effective_samples(pred.data(), truth.data(), layout.m, kMaxLag);
+      res.p_test.push_back(valid ? analysis::fisher_p_value(r(i), n_eff) : kNaN);
     }
 
     // Write this rank's slice, then mark the block done once it is on disk.
     const io::Shape at = {block.begin + share.begin};
     const io::Shape count = {share.size()};
-    const std::vector<double>* columns[] = {&res.alpha, &res.cv_score, &res.r_test, &res.r2_test};
-    for (std::size_t k = 0; k < 4; ++k) f.write<double>(kResultSets[k], at, count, columns[k]->data());
+    const std::vector<double>* columns[] = {&res.alpha, &res.cv_score, &res.r_test, &res.r2_test,
+                                            &res.p_test};
+    for (std::size_t k = 0; k < 5; ++k) f.write<double>(kResultSets[k], at, count, columns[k]->data());
     f.write<std::uint8_t>("/voxels/valid", at, count, res.valid.data());
     if (o.save_weights) {
       using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -350,13 +357,11 @@ EncodeSummary summarize(const Subject& subject, const std::string& space, const 
     const io::H5File responses(subject.responses, io::Access::read, comm);
     const std::vector<double> r = result.read_all<double>("/voxels/r_test");
     std::vector<double> alpha = result.read_all<double>("/voxels/alpha");
-    const std::size_t m = responses.shape("/test/Y")[0];
+    const std::vector<double> p = result.read_all<double>("/voxels/p_test");
     EncodeSummary s;
     s.subject = subject.name;
     s.space = space;
     s.voxels = r.size();
-    std::vector<double> p(r.size());
-    for (std::size_t i = 0; i < r.size(); ++i) p[i] = analysis::fisher_p_value(r[i], m);
     const std::vector<double> q = analysis::fdr_q_values(p);
     s.significant = static_cast<std::size_t>(std::count_if(q.begin(), q.end(), [](double v) { return v < 0.05; }));
     s.constant_voxels = static_cast<std::size_t>(std::count_if(alpha.begin(), alpha.end(), [](double v) { return std::isnan(v); }));

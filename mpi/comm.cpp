@@ -13,6 +13,8 @@ Comm::Comm(MPI_Comm comm, bool owned) : comm_(comm), owned_(owned) {
 
 Comm Comm::world() { return Comm(MPI_COMM_WORLD, false); }
 
+Comm Comm::self() { return Comm(MPI_COMM_SELF, false); }
+
 Comm::Comm(Comm&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
       owned_(std::exchange(other.owned_, false)),

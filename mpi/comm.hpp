@@ -35,6 +35,8 @@ class Comm {
  public:
   // The world communicator (not owned, never freed).
   static Comm world();
+  // This process alone (not owned): single-rank references in tests and tools.
+  static Comm self();
 
   Comm(const Comm&) = delete;
   Comm& operator=(const Comm&) = delete;
