@@ -1,6 +1,7 @@
 #include "io/output_file.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "io/h5_error.hpp"
@@ -41,13 +42,17 @@ OutputFile::OutputFile(const std::string& path, const Provenance& provenance,
       partial_(path + ".partial"),
       comm_(&comm),
       uncaught_at_start_(std::uncaught_exceptions()) {
+  mpi::agree_on(comm, [&] {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (comm.is_root() && !parent.empty()) std::filesystem::create_directories(parent);
+  });
   const bool can_resume =
       readable(partial_) && stored_fingerprint(partial_, comm, false) == provenance.fingerprint();
-  if (can_resume) {
-    file_ = std::make_unique<H5File>(partial_, Access::read_write, comm);
-    resumed_ = true;
-  } else {
-    file_ = std::make_unique<H5File>(partial_, Access::create, comm);
+  mpi::agree_on(comm, [&] {
+    file_ = std::make_unique<H5File>(partial_, can_resume ? Access::read_write : Access::create, comm);
+  });
+  resumed_ = can_resume;
+  if (!can_resume) {
     write_provenance(*file_, provenance);
     file_->flush();
   }

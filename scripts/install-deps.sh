@@ -13,7 +13,7 @@ packages=(
   libgtest-dev
   python3 python3-numpy python3-scipy python3-sklearn python3-h5py
   slurm-wlm slurm-wlm-basic-plugins munge
-  clang-format
+  clang-format time
 )
 
 missing=()
