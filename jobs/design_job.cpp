@@ -4,24 +4,15 @@
 #include "jobs/study_files.hpp"
 
 namespace b2m::jobs {
-namespace {
-
-std::vector<double> row_major(const solvers::Matrix<double>& m) {
-  std::vector<double> out(static_cast<std::size_t>(m.size()));
-  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      out.data(), m.rows(), m.cols()) = m;
-  return out;
-}
-
-}  // namespace
 
 void run_design(const DesignOptions& o, const mpi::Comm& comm) {
-  const analysis::Design d = align_design(o.features, o.space, o.events_dir, o.tr, o.delays, comm);
+  const AlignmentOptions& a = o.alignment;
+  const analysis::Design d = align_design(a, comm);
   io::Provenance provenance;
   provenance.command_line = o.command_line;
-  provenance.parameters = {{"stage", "design"}, {"space", o.space}, {"delays", o.delays}, {"tr", o.tr}};
-  std::vector<std::string> inputs = events_files(o.events_dir);
-  inputs.insert(inputs.begin(), o.features);
+  provenance.parameters = {{"stage", "design"}, {"space", a.space}, {"delays", a.delays}, {"tr", a.tr}};
+  std::vector<std::string> inputs = events_files(a.events_dir);
+  inputs.insert(inputs.begin(), a.features);
   provenance.inputs = io::checksum_inputs(inputs, comm);
   if (io::existing_output(o.out, provenance, comm) == io::OutputState::complete_same) return;
   io::OutputFile out(o.out, provenance, comm);
@@ -33,8 +24,8 @@ void run_design(const DesignOptions& o, const mpi::Comm& comm) {
   f.write_all<double>("/test/X", rows(d.test_x), row_major(d.test_x));
   std::vector<std::int32_t> runs(d.train_run.begin(), d.train_run.end());
   f.write_all<std::int32_t>("/train/run", {runs.size()}, runs);
-  f.write_attribute("/", "space", o.space);
-  f.write_attribute("/", "delays", std::vector<double>(o.delays.begin(), o.delays.end()));
+  f.write_attribute("/", "space", a.space);
+  f.write_attribute("/", "delays", std::vector<double>(a.delays.begin(), a.delays.end()));
   f.write_attribute("/test", "ids", d.test_clips);
   out.commit();
 }

@@ -4,16 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "jobs/study_files.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::jobs {
 
 struct DesignOptions {
-  std::string features;
-  std::string space;
-  std::string events_dir;
-  std::vector<int> delays = {1, 2, 3, 4};
-  double tr = 1.5;
+  AlignmentOptions alignment;
   std::string out;
   std::string command_line;
 };

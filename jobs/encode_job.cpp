@@ -105,7 +105,7 @@ Matrix<double> read_matrix(const io::H5File& f, const std::string& dataset) {
 
 LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
   LoadedDesign out;
-  if (!o.design.empty() == !o.features.empty())
+  if (!o.design.empty() == !o.alignment.features.empty())
     throw ConfigError("encode: give either --design or --features (with --space and --events)");
   if (!o.design.empty()) {
     mpi::agree_on(comm, [&] {
@@ -119,12 +119,12 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
     out.source = o.design;
     out.inputs = {o.design};
   } else {
-    if (o.space.empty() || o.events_dir.empty())
+    if (o.alignment.space.empty() || o.alignment.events_dir.empty())
       throw ConfigError("encode: --features needs --space and --events");
-    out.design = align_design(o.features, o.space, o.events_dir, o.tr, o.delays, comm);
-    out.source = o.features + " [" + o.space + "]";
-    out.inputs = mpi::agree_on(comm, [&] { return events_files(o.events_dir); });
-    out.inputs.insert(out.inputs.begin(), o.features);
+    out.design = align_design(o.alignment, comm);
+    out.source = o.alignment.features + " [" + o.alignment.space + "]";
+    out.inputs = mpi::agree_on(comm, [&] { return events_files(o.alignment.events_dir); });
+    out.inputs.insert(out.inputs.begin(), o.alignment.features);
   }
   return out;
 }
@@ -443,7 +443,7 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
   const std::vector<double> alphas = alpha_grid(o);
   if (o.block_size < 1) throw ConfigError("encode: --block-size must be positive");
   const LoadedDesign loaded = load_design(o, world);
-  const std::string space = o.space.empty() ? loaded.source : o.space;
+  const std::string space = o.alignment.space.empty() ? loaded.source : o.alignment.space;
 
   // Ranks split into subject groups; each group runs its subjects in turn.
   const std::size_t groups = subject_groups(subjects.size(), static_cast<std::size_t>(world.size()));
@@ -458,7 +458,7 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
         {"stage", "encode"}, {"design", loaded.source}, {"folds", o.folds}, {"alphas", alphas},
         {"precision", o.precision == Precision::single ? "single" : "double"},
         {"block_size", o.block_size}, {"zscore", o.zscore}, {"save_weights", o.save_weights},
-        {"delays", o.delays}, {"tr", o.tr}};
+        {"delays", o.alignment.delays}, {"tr", o.alignment.tr}};
     std::vector<std::string> inputs = loaded.inputs;
     inputs.insert(inputs.begin(), subject.responses);
     provenance.inputs = io::checksum_inputs(inputs, split.comm);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "jobs/study_files.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::jobs {
@@ -14,12 +15,8 @@ struct EncodeOptions {
   std::vector<std::string> responses;  // one file per subject
   // Either an aligned design file ...
   std::string design;
-  // ... or clip embeddings aligned with the events here.
-  std::string features;
-  std::string space;
-  std::string events_dir;
-  std::vector<int> delays = {1, 2, 3, 4};
-  double tr = 1.5;
+  // ... or clip embeddings aligned with the events (alignment.features set).
+  AlignmentOptions alignment;
   // Output path; with several subjects it must contain "{subject}", replaced
   // by the responses file's name without "_responses.h5" / ".h5".
   std::string out;

@@ -93,6 +93,16 @@ void add_alignment_options(cxxopts::Options& spec) {
       ("tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
 }
 
+b2m::jobs::AlignmentOptions alignment_options(const cxxopts::ParseResult& r) {
+  b2m::jobs::AlignmentOptions a;
+  if (r.count("features")) a.features = r["features"].as<std::string>();
+  if (r.count("space")) a.space = r["space"].as<std::string>();
+  if (r.count("events")) a.events_dir = r["events"].as<std::string>();
+  a.delays = parse_ints(r["delays"].as<std::vector<std::string>>(), "--delays");
+  a.tr = r["tr"].as<double>();
+  return a;
+}
+
 std::optional<b2m::jobs::DesignOptions> parse_design(int argc, char** argv,
                                                      const std::string& command_line) {
   cxxopts::Options spec("b2m design", "Align clip embeddings into a design file");
@@ -101,11 +111,10 @@ std::optional<b2m::jobs::DesignOptions> parse_design(int argc, char** argv,
   cxxopts::ParseResult r;
   if (!parse(spec, argc, argv, r)) return std::nullopt;
   b2m::jobs::DesignOptions o;
-  o.features = required<std::string>(r, "features", "design");
-  o.space = required<std::string>(r, "space", "design");
-  o.events_dir = required<std::string>(r, "events", "design");
-  o.delays = parse_ints(r["delays"].as<std::vector<std::string>>(), "--delays");
-  o.tr = r["tr"].as<double>();
+  o.alignment = alignment_options(r);
+  required<std::string>(r, "features", "design");
+  required<std::string>(r, "space", "design");
+  required<std::string>(r, "events", "design");
   o.out = required<std::string>(r, "out", "design");
   o.command_line = command_line;
   return o;
@@ -138,11 +147,7 @@ std::optional<b2m::jobs::EncodeOptions> parse_encode(int argc, char** argv,
   b2m::jobs::EncodeOptions o;
   o.responses = required<std::vector<std::string>>(r, "responses", "encode");
   if (r.count("design")) o.design = r["design"].as<std::string>();
-  if (r.count("features")) o.features = r["features"].as<std::string>();
-  if (r.count("space")) o.space = r["space"].as<std::string>();
-  if (r.count("events")) o.events_dir = r["events"].as<std::string>();
-  o.delays = parse_ints(r["delays"].as<std::vector<std::string>>(), "--delays");
-  o.tr = r["tr"].as<double>();
+  o.alignment = alignment_options(r);
   o.out = required<std::string>(r, "out", "encode");
   o.folds = r["folds"].as<std::size_t>();
   if (r.count("alphas")) o.alphas = r["alphas"].as<std::vector<double>>();

@@ -17,13 +17,6 @@ constexpr std::size_t kSimBlock = 1024;
 
 using solvers::Matrix;
 
-std::vector<float> row_major(const Matrix<float>& m) {
-  std::vector<float> out(static_cast<std::size_t>(m.size()));
-  Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      out.data(), m.rows(), m.cols()) = m;
-  return out;
-}
-
 void write_features(const analysis::StudySimulator& sim, const std::string& path,
                     const io::Provenance& provenance, const mpi::Comm& comm) {
   if (io::existing_output(path, provenance, comm) == io::OutputState::complete_same) return;

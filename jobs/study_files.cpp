@@ -45,14 +45,12 @@ void write_clip_embeddings(io::H5File& file, const std::string& space,
   file.write_attribute(group, "step_s", std::vector<double>{clips.step_s});
 }
 
-analysis::Design align_design(const std::string& features_path, const std::string& space,
-                              const std::string& events_dir, double tr,
-                              const std::vector<int>& delays, const mpi::Comm& comm) {
-  const io::H5File file(features_path, io::Access::read, comm);
-  const analysis::ClipEmbeddings clips = read_clip_embeddings(file, space);
+analysis::Design align_design(const AlignmentOptions& a, const mpi::Comm& comm) {
   return mpi::agree_on(comm, [&] {
-    return analysis::build_design(clips, io::read_task_events(events_dir, "Training"),
-                                  io::read_task_events(events_dir, "Test"), tr, delays);
+    const io::H5File file(a.features, io::Access::read, comm);
+    const analysis::ClipEmbeddings clips = read_clip_embeddings(file, a.space);
+    return analysis::build_design(clips, io::read_task_events(a.events_dir, "Training"),
+                                  io::read_task_events(a.events_dir, "Test"), a.tr, a.delays);
   });
 }
 
