@@ -1,5 +1,9 @@
 #include "analysis/zscore.hpp"
 
+#include <cmath>
+
+#include "solvers/ordered_sum.hpp"
+
 namespace b2m::analysis {
 
 template <class T>
@@ -9,10 +13,10 @@ std::vector<bool> zscore_within(solvers::MatrixRef<T> m, const std::vector<mpi::
     auto rows = m.middleRows(static_cast<Eigen::Index>(r.begin), static_cast<Eigen::Index>(r.size()));
     for (Eigen::Index j = 0; j < rows.cols(); ++j) {
       auto col = rows.col(j);
-      // Accumulate in double: float sums over thousands of rows lose digits.
-      const double mean = col.template cast<double>().mean();
-      const double var =
-          (col.template cast<double>().array() - mean).square().sum() / double(col.size());
+      // In double (float sums over thousands of rows lose digits) and in a
+      // fixed order (see solvers/ordered_sum.hpp).
+      double mean = 0, var = 0;
+      solvers::ordered_moments(col.data(), static_cast<std::size_t>(col.size()), mean, var);
       if (var > 0 && std::isfinite(var)) {
         const double scale = 1.0 / std::sqrt(var);
         col = ((col.template cast<double>().array() - mean) * scale).template cast<T>().matrix();

@@ -2,7 +2,9 @@
 
 #include <xxhash.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -22,7 +24,8 @@ struct StateFree {
 
 std::string file_checksum(const std::string& path) {
   std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw InputError("cannot read " + path + " to checksum it");
+  if (!file)
+    throw InputError(std::string("cannot read input ") + path + ": " + std::strerror(errno));
   std::unique_ptr<XXH3_state_t, StateFree> state(XXH3_createState());
   if (!state || XXH3_128bits_reset(state.get()) == XXH_ERROR)
     throw Error("cannot initialise the XXH3 checksum state");

@@ -190,20 +190,25 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d, const st
   return out;
 }
 
-// Reads rows x [cols] of a [rows, V] dataset into a column-major matrix and
-// checks that every value is finite.
+// Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
+// Collective: every rank reads, even with an empty selection.
 template <class T>
 Matrix<T> read_block(const io::H5File& f, const std::string& dataset, std::size_t rows, mpi::Range cols) {
   std::vector<T> flat(rows * cols.size());
   f.read<T>(dataset, {0, cols.begin}, {cols.empty() ? 0 : rows, cols.size()}, flat.data());
-  for (std::size_t i = 0; i < flat.size(); ++i)
-    if (!std::isfinite(flat[i]))
-      throw InputError(f.path() + ":" + dataset + ": non-finite value at row " +
-                       std::to_string(i / cols.size()) + ", voxel " +
-                       std::to_string(cols.begin + i % cols.size()));
   using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   return Eigen::Map<const RM>(flat.data(), static_cast<Eigen::Index>(rows),
                               static_cast<Eigen::Index>(cols.size()));
+}
+
+// Throws an InputError naming the first non-finite value of a block.
+template <class T>
+void check_finite(const Matrix<T>& block, const std::string& where, mpi::Range cols) {
+  for (Eigen::Index j = 0; j < block.cols(); ++j)
+    for (Eigen::Index i = 0; i < block.rows(); ++i)
+      if (!std::isfinite(block(i, j)))
+        throw InputError(where + ": non-finite value at row " + std::to_string(i) + ", voxel " +
+                         std::to_string(cols.begin + static_cast<std::size_t>(j)));
 }
 
 // Per-voxel results of one block slice.
@@ -279,10 +284,15 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
     const mpi::Range block = active ? blocks.block(todo[round]) : mpi::Range{};
     const auto width = static_cast<Eigen::Index>(block.size());
     // Read and check the block (every rank joins the collective reads).
+    // Each collective read is agreed on before the next starts, and the
+    // values are checked only once every rank is past both reads: a rank
+    // that failed early must not leave its peers inside a collective.
     Matrix<T> y_train, y_test;
+    mpi::agree_on(comm, [&] { y_train = read_block<T>(*responses, "/train/Y", layout.n, block); });
+    mpi::agree_on(comm, [&] { y_test = read_block<T>(*responses, "/test/Y", layout.m, block); });
     mpi::agree_on(comm, [&] {
-      y_train = read_block<T>(*responses, "/train/Y", layout.n, block);
-      y_test = read_block<T>(*responses, "/test/Y", layout.m, block);
+      check_finite(y_train, subject.responses + ":/train/Y", block);
+      check_finite(y_test, subject.responses + ":/test/Y", block);
     });
     std::vector<bool> varies(static_cast<std::size_t>(width), true);
     if (o.zscore) {
@@ -418,6 +428,11 @@ EncodeSummary from_json(const nlohmann::json& j) {
   return s;
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ignored;
+  return std::filesystem::weakly_canonical(a, ignored) == std::filesystem::weakly_canonical(b, ignored);
+}
+
 // The number of subject groups: a divisor of the rank count that minimises
 // the time to finish, ceil(subjects / groups) rounds at groups / ranks of the
 // job each (ties go to more groups, which communicate less). With 5 subjects
@@ -444,6 +459,14 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
   if (o.block_size < 1) throw ConfigError("encode: --block-size must be positive");
   const LoadedDesign loaded = load_design(o, world);
   const std::string space = o.alignment.space.empty() ? loaded.source : o.alignment.space;
+  mpi::agree_on(world, [&] {
+    for (const Subject& subject : subjects)
+      for (const auto& other : subjects)
+        for (const std::string& input : loaded.inputs)
+          for (const std::string& in : {input, other.responses})
+            if (same_file(subject.out, in))
+              throw ConfigError("encode: the output " + subject.out + " would overwrite the input " + in);
+  });
 
   // Ranks split into subject groups; each group runs its subjects in turn.
   const std::size_t groups = subject_groups(subjects.size(), static_cast<std::size_t>(world.size()));
@@ -461,6 +484,7 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
         {"delays", o.alignment.delays}, {"tr", o.alignment.tr}};
     std::vector<std::string> inputs = loaded.inputs;
     inputs.insert(inputs.begin(), subject.responses);
+
     provenance.inputs = io::checksum_inputs(inputs, split.comm);
     const io::OutputState state = io::existing_output(subject.out, provenance, split.comm);
     if (state == io::OutputState::complete_different && !o.overwrite)

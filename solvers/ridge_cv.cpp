@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "solvers/ordered_sum.hpp"
 #include "solvers/thin_svd.hpp"
 
 namespace b2m::solvers {
@@ -47,18 +48,25 @@ void RidgeFold<T>::accumulate(const ConstMatrixRef<T>& y, const std::vector<doub
   uty_.noalias() = ut_.leftCols(a) * y.topRows(a);
   uty_.noalias() += ut_.rightCols(n - b) * y.bottomRows(n - b);
   const auto y_val = y.middleRows(a, m);
-  const Eigen::RowVectorXd mean = y_val.template cast<double>().colwise().mean();
-  const Eigen::RowVectorXd variance =
-      (y_val.template cast<double>().rowwise() - mean).colwise().squaredNorm() / double(m);
+  const auto width = y.cols();
+  const auto rows = static_cast<std::size_t>(m);
+  Eigen::VectorXd variance(width);
+  for (Eigen::Index j = 0; j < width; ++j) {
+    double mean = 0;
+    ordered_moments(y_val.col(j).data(), rows, mean, variance(j));
+  }
+  const auto square = [](double v) { return v * v; };
   for (std::size_t i = 0; i < alphas.size(); ++i) {
     const Vector<T> d = (s_.array() / (s_.array().square() + T(alphas[i]))).matrix();
     scaled_.noalias() = d.asDiagonal() * uty_;
     residual_ = y_val;
     residual_.noalias() -= a_ * scaled_;
-    const Eigen::RowVectorXd fold_mse =
-        residual_.colwise().squaredNorm().template cast<double>() / double(m);
-    mse.row(static_cast<Eigen::Index>(i)) += fold_mse;
-    r2.row(static_cast<Eigen::Index>(i)).array() += 1.0 - fold_mse.array() / variance.array();
+    const auto row = static_cast<Eigen::Index>(i);
+    for (Eigen::Index j = 0; j < width; ++j) {
+      const double fold_mse = ordered_sum(residual_.col(j).data(), rows, square) / double(m);
+      mse(row, j) += fold_mse;
+      r2(row, j) += 1.0 - fold_mse / variance(j);
+    }
   }
 }
 

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""Shared plumbing of the b2m script tests: options, running b2m under
+mpirun with a timeout, and a pass/fail tally."""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def parse_args(description, extra=None):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--b2m", required=True, help="path of the b2m binary")
+    parser.add_argument("--ranks", type=int, default=2, help="MPI ranks for b2m")
+    parser.add_argument("--work-dir", required=True, help="scratch directory (created)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per b2m run")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch files")
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args()
+    args.b2m = os.path.abspath(args.b2m)
+    if not os.access(args.b2m, os.X_OK):
+        parser.error(f"--b2m {args.b2m} is not an executable file")
+    if args.ranks < 1:
+        parser.error("--ranks must be at least 1")
+    os.makedirs(args.work_dir, exist_ok=True)
+    args.scratch = tempfile.mkdtemp(prefix="run-", dir=os.path.abspath(args.work_dir))
+    return args
+
+
+def b2m_env():
+    env = dict(os.environ)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env["HDF5_USE_FILE_LOCKING"] = "FALSE"
+    return env
+
+
+def mpirun_command(b2m, ranks, args):
+    cmd = ["mpirun", "--oversubscribe"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    return cmd + ["-n", str(ranks), b2m] + [str(a) for a in args]
+
+
+class Result:
+    def __init__(self, cmd, rc, stdout, stderr, timed_out, seconds):
+        self.cmd, self.rc, self.stdout, self.stderr = cmd, rc, stdout, stderr
+        self.timed_out, self.seconds = timed_out, seconds
+
+    def describe(self):
+        state = "TIMED OUT" if self.timed_out else f"exit {self.rc}"
+        return (f"{' '.join(self.cmd)}\n  -> {state} after {self.seconds:.1f} s\n"
+                f"  stdout: {self.stdout.strip()[-1500:]}\n  stderr: {self.stderr.strip()[-1500:]}")
+
+
+def kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run_b2m(opts, args, cwd=None, timeout=None):
+    """Runs `b2m args` on opts.ranks ranks; a run past the timeout is killed
+    (whole process group) and reported as timed out."""
+    cmd = mpirun_command(opts.b2m, opts.ranks, args)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=cwd or opts.scratch, env=b2m_env(), start_new_session=True)
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout or opts.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        kill_group(proc)
+        out, err = proc.communicate()
+    return Result(cmd, proc.returncode, out, err, timed_out, time.monotonic() - start)
+
+
+class Checks:
+    """Tally of named checks; each prints PASS/FAIL with detail."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+
+    def check(self, name, ok, detail=""):
+        ok = bool(ok)
+        if ok:
+            self.passed += 1
+            short = detail and len(detail) <= 160 and "\n" not in detail
+            print(f"PASS {name}" + (f"  ({detail})" if short else ""), flush=True)
+        else:
+            self.failed += 1
+            self.failures.append(name)
+            print(f"FAIL {name}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+    def require_run(self, name, result):
+        """A b2m run that must succeed; returns whether it did."""
+        ok = result.rc == 0 and not result.timed_out
+        return self.check(name, ok, f"{result.seconds:.1f} s" if ok else result.describe())
+
+    def finish(self, opts=None):
+        if opts is not None and not self.failed and not opts.keep:
+            import shutil
+            shutil.rmtree(opts.scratch, ignore_errors=True)
+        if self.failed:
+            print("failed checks: " + ", ".join(self.failures))
+            if opts is not None:
+                print(f"scratch files kept in {opts.scratch}")
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        sys.exit(1 if self.failed or not self.passed else 0)
+
+
+def script_main(description, body, extra=None):
+    """Parses the standard options, runs body(opts, checks) and exits with the
+    tally. An unexpected exception in the body counts as one failed check."""
+    try:
+        opts = parse_args(description, extra)
+    except SystemExit as e:
+        if e.code:  # bad options (argparse printed why); --help exits 0
+            print("0 passed, 1 failed", flush=True)
+        raise
+    checks = Checks()
+    print(f"b2m: {opts.b2m}  ranks: {opts.ranks}  scratch: {opts.scratch}", flush=True)
+    try:
+        body(opts, checks)
+    except Exception as e:  # noqa: BLE001 - anything unexpected is a failure
+        import traceback
+        traceback.print_exc()
+        checks.check("test script ran to the end", False, f"{type(e).__name__}: {e}")
+    checks.finish(opts)
