@@ -56,11 +56,40 @@ class Result:
                 f"  stdout: {self.stdout.strip()[-1500:]}\n  stderr: {self.stderr.strip()[-1500:]}")
 
 
+def session_pids(sid):
+    """Every live process of session `sid`. mpirun puts each rank in a process
+    group of its own, so killing mpirun's group would leave the ranks running
+    (and writing); the session holds them all."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command name: state, ppid, pgrp, session, ...
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
 def kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """SIGKILLs mpirun and every rank it started (its whole session), and
+    waits until none is left."""
+    deadline = time.monotonic() + 10
+    while True:
+        pids = session_pids(proc.pid)
+        if not pids or time.monotonic() > deadline:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+        proc.poll()
 
 
 def run_b2m(opts, args, cwd=None, timeout=None):

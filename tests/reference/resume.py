@@ -17,6 +17,7 @@ replace a complete output made with other parameters without --overwrite.
    leaves the file untouched; with --overwrite it replaces it.
 """
 import hashlib
+import shutil
 import os
 import subprocess
 import sys
@@ -134,6 +135,7 @@ def body(opts, checks):
             checks.check("resumed: the output keeps the .partial's 'created' attribute",
                          attr(f, "created") == created, f"{attr(f, 'created')!r} vs {created!r}")
             checks.check("resumed: output marked complete", attr(f, "complete") == "yes")
+        shutil.copy(out, out + ".resumed-copy")  # kept for diagnosis when a check fails
         result = read_outputs(out)
         checks.check("resumed: a block marked done was reused, not recomputed (sentinel kept)",
                      result["cv_score"][done_voxel] == SENTINEL,
