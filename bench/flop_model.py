@@ -1,23 +1,23 @@
 #!/usr/bin/python3
 """FLOP model of b2m's encoding algorithm (used to turn wall times into GFLOP/s).
 
-b2m's ridge CV, per fold f with n_f training rows, m_f validation rows and
-k_f = min(n_f, p):
+b2m factorizes, per fold f with n_f training rows and m_f validation rows
+(k_f = min(n_f, p)), the smaller Gram matrix of X_train_f in double precision
+(solvers/ridge_factor.hpp):
 
-  thin SVD of X_train_f (n_f x p) ........ ~ 4*n_f*p*k_f + 8*k_f^3   (approximation:
-                                            the usual bidiagonalisation + QR-iteration
-                                            count, ignoring lower-order terms and the
-                                            cost of forming U and V explicitly)
-  U^T Y_train_f .......................... 2*n_f*k_f*V
-  X_val V ................................ 2*m_f*p*k_f
-  per alpha: predictions (X_val V D_a)(U^T Y) 2*m_f*k_f*V
+  primal (p <= n_f): X^T X ............ n_f*p^2   (symmetric rank update)
+                     eigen (dsyevr) ... 10/3*p^3  (nominal: tridiagonal reduction
+                                                   4/3 k^3 + back-transformation 2 k^3)
+                     right = (X V)^T .. 2*n_f*p*k_f
+                     left = X_val V ... 2*m_f*p*k_f
+  dual   (p > n_f):  X X^T ............ n_f^2*p
+                     eigen ............ 10/3*n_f^3
+                     left = (X_val X^T) U  2*m_f*n_f*p + 2*m_f*n_f*k_f
+  B = right Y_train_f .................... 2*n_f*k_f*V
+  per alpha: predictions left D_a B ...... 2*m_f*k_f*V
 
-refit on all n training rows (k = min(n, p)):
-
-  thin SVD of X ......................... ~ 4*n*p*k + 8*k^3
-  U^T Y ................................. 2*n*k*V
-  X_test V .............................. 2*n_test*p*k
-  test predictions ...................... 2*n_test*k*V
+and the refit on all n training rows the same way, with X_test in place of
+X_val and one product B = right Y (2*n*k*V) and test predictions (2*n_test*k*V).
 
 Lower-order terms (z-scoring, diagonal scalings, scores) are ignored.
 """
@@ -59,24 +59,31 @@ def fold_sizes(run_lengths, folds):
 
 
 def svd_flops(n, p):
+    """Nominal thin SVD count (the baseline's factorization)."""
     k = min(n, p)
     return 4.0 * n * p * k + 8.0 * k ** 3
 
 
+def factor_flops(n, p, m):
+    """b2m's spectral factors of n training rows for m other rows (see above)."""
+    k = min(n, p)
+    if p <= n:
+        return n * p * p + 10.0 / 3.0 * p ** 3 + 2.0 * n * p * k + 2.0 * m * p * k
+    return n * n * p + 10.0 / 3.0 * n ** 3 + 2.0 * m * n * p + 2.0 * m * n * k
+
+
 def encode_flops(run_lengths, p, v, n_test, n_alphas=20, folds=5):
     """Total FLOPs of b2m encode under the model above; returns a dict by phase."""
-    cv_svd = cv_uty = cv_xv = cv_pred = 0.0
+    cv_factor = cv_b = cv_pred = 0.0
     for n_f, m_f in fold_sizes(run_lengths, folds):
         k_f = min(n_f, p)
-        cv_svd += svd_flops(n_f, p)
-        cv_uty += 2.0 * n_f * k_f * v
-        cv_xv += 2.0 * m_f * p * k_f
+        cv_factor += factor_flops(n_f, p, m_f)
+        cv_b += 2.0 * n_f * k_f * v
         cv_pred += n_alphas * 2.0 * m_f * k_f * v
     n = sum(run_lengths)
     k = min(n, p)
-    refit = svd_flops(n, p) + 2.0 * n * k * v + 2.0 * n_test * p * k + 2.0 * n_test * k * v
-    phases = {"cv_svd": cv_svd, "cv_uty": cv_uty, "cv_xv": cv_xv, "cv_pred": cv_pred,
-              "refit": refit}
+    refit = factor_flops(n, p, n_test) + 2.0 * n * k * v + 2.0 * n_test * k * v
+    phases = {"cv_factor": cv_factor, "cv_b": cv_b, "cv_pred": cv_pred, "refit": refit}
     phases["total"] = sum(phases.values())
     return phases
 

@@ -19,6 +19,7 @@
 #include "jobs/study_files.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
+#include "solvers/ridge_cost.hpp"
 #include "solvers/ridge_cv.hpp"
 
 namespace b2m::jobs {
@@ -73,12 +74,13 @@ std::vector<double> alpha_grid(const EncodeOptions& o) {
       throw ConfigError("encode: need n_alphas >= 1 and 0 < alpha_min <= alpha_max");
     for (std::size_t i = 0; i < o.n_alphas; ++i) {
       const double t = o.n_alphas == 1 ? 0.0 : double(i) / double(o.n_alphas - 1);
-      alphas.push_back(std::pow(10.0, std::log10(o.alpha_min) +
-                                          t * (std::log10(o.alpha_max) - std::log10(o.alpha_min))));
+      alphas.push_back(std::pow(
+          10.0, std::log10(o.alpha_min) + t * (std::log10(o.alpha_max) - std::log10(o.alpha_min))));
     }
   }
   for (double a : alphas)
-    if (!(a > 0) || !std::isfinite(a)) throw ConfigError("encode: alphas must be positive and finite");
+    if (!(a > 0) || !std::isfinite(a))
+      throw ConfigError("encode: alphas must be positive and finite");
   return alphas;
 }
 
@@ -131,7 +133,8 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
 
 // Run row ranges from the per-row run labels: each run must be one
 // contiguous block of at least two rows.
-std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels, const std::string& where) {
+std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
+                                   const std::string& where) {
   std::vector<mpi::Range> runs;
   std::vector<std::int64_t> seen;
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -157,7 +160,8 @@ struct ResponsesLayout {
   std::vector<mpi::Range> runs;
 };
 
-ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d, const std::string& design_source) {
+ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d,
+                        const std::string& design_source) {
   ResponsesLayout out;
   const io::Shape train = f.shape("/train/Y");
   const io::Shape test = f.shape("/test/Y");
@@ -180,12 +184,14 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d, const st
     throw InputError(f.path() + ": /train/run has " + std::to_string(run[0]) + " rows, /train/Y " +
                      std::to_string(out.n));
   if (static_cast<std::size_t>(d.train_x.rows()) != out.n)
-    throw InputError("training rows differ: " + f.path() + ":/train/Y has " + std::to_string(out.n) +
-                     ", design " + design_source + " has " + std::to_string(d.train_x.rows()));
+    throw InputError("training rows differ: " + f.path() + ":/train/Y has " +
+                     std::to_string(out.n) + ", design " + design_source + " has " +
+                     std::to_string(d.train_x.rows()));
   if (static_cast<std::size_t>(d.test_x.rows()) != out.m)
     throw InputError("test rows differ: " + f.path() + ":/test/Y has " + std::to_string(out.m) +
                      ", design " + design_source + " has " + std::to_string(d.test_x.rows()));
-  if (out.voxels == 0 || out.m < 2) throw InputError(f.path() + ": no voxels or fewer than 2 test rows");
+  if (out.voxels == 0 || out.m < 2)
+    throw InputError(f.path() + ": no voxels or fewer than 2 test rows");
   out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
   return out;
 }
@@ -193,7 +199,8 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d, const st
 // Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
 // Collective: every rank reads, even with an empty selection.
 template <class T>
-Matrix<T> read_block(const io::H5File& f, const std::string& dataset, std::size_t rows, mpi::Range cols) {
+Matrix<T> read_block(const io::H5File& f, const std::string& dataset, std::size_t rows,
+                     mpi::Range cols) {
   std::vector<T> flat(rows * cols.size());
   f.read<T>(dataset, {0, cols.begin}, {cols.empty() ? 0 : rows, cols.size()}, flat.data());
   using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -222,6 +229,54 @@ const char* const kResultSets[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels
 // Lags (in test rows) of the autocorrelation correction of p_test.
 constexpr std::size_t kMaxLag = 20;
 
+// Validation scores of this rank's folds for one block, summed over the
+// fold peers (every fold's scores on every peer).
+template <class T>
+void cv_scores(const std::vector<solvers::RidgeFold>& folds, const Matrix<T>& y,
+               const std::vector<double>& alphas, const mpi::Comm& fold_peers, Eigen::MatrixXd& mse,
+               Eigen::MatrixXd& r2) {
+  mse.setZero(static_cast<Eigen::Index>(alphas.size()), y.cols());
+  r2.setZero(static_cast<Eigen::Index>(alphas.size()), y.cols());
+  for (const auto& fold : folds) fold.accumulate<T>(y, alphas, mse, r2);
+  fold_peers.allreduce_in_place(mse.data(), static_cast<std::size_t>(mse.size()), mpi::Op::sum);
+  fold_peers.allreduce_in_place(r2.data(), static_cast<std::size_t>(r2.size()), mpi::Op::sum);
+}
+
+// Relative error of a float validation MSE on data of unit variance. The
+// rounding error of a residual scales with the data, not with the residual,
+// so the relative error of the MSE grows as 1 / sqrt(unexplained fraction).
+// Measured: up to 2e-8 on noise voxels at p = 512; 1e-6 leaves a 50x margin.
+constexpr double kFloatMseError = 1e-6;
+
+// Single precision: rescores// Single precision: rescores in double the voxels whose best alphas
+// are within float rounding of each other (from the raw, not yet standardized columns), so that
+// single and double runs choose the same alpha. Fold peers see the same summed errors and so agree
+// on the voxels to rescore.
+void rescore_near_ties(const std::vector<solvers::RidgeFold>& folds, std::size_t total_folds,
+                       const Matrix<float>& y_raw, bool zscore, const std::vector<mpi::Range>& runs,
+                       const std::vector<double>& alphas, const mpi::Comm& fold_peers,
+                       Eigen::MatrixXd& mse, Eigen::MatrixXd& r2) {
+  Eigen::VectorXd tolerance(mse.cols());
+  for (Eigen::Index j = 0; j < mse.cols(); ++j) {
+    Eigen::Index best = 0;
+    mse.col(j).minCoeff(&best);
+    const double unexplained = std::max(1e-6, 1.0 - r2(best, j) / double(total_folds));
+    tolerance(j) = kFloatMseError / std::sqrt(unexplained);
+  }
+  const std::vector<Eigen::Index> ties = solvers::near_ties(mse, tolerance);
+  if (ties.empty()) return;
+  Matrix<double> y(y_raw.rows(), static_cast<Eigen::Index>(ties.size()));
+  for (std::size_t i = 0; i < ties.size(); ++i)
+    y.col(static_cast<Eigen::Index>(i)) = y_raw.col(ties[i]).cast<double>();
+  if (zscore) analysis::zscore_within<double>(y, runs);
+  Eigen::MatrixXd tie_mse, tie_r2;
+  cv_scores<double>(folds, y, alphas, fold_peers, tie_mse, tie_r2);
+  for (std::size_t i = 0; i < ties.size(); ++i) {
+    mse.col(ties[i]) = tie_mse.col(static_cast<Eigen::Index>(i));
+    r2.col(ties[i]) = tie_r2.col(static_cast<Eigen::Index>(i));
+  }
+}
+
 template <class T>
 void encode_subject(const EncodeOptions& o, const Subject& subject, const LoadedDesign& loaded,
                     const std::vector<double>& alphas, const io::Provenance& provenance,
@@ -241,17 +296,22 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
   if (o.fold_groups > o.folds)
     throw ConfigError("encode: --fold-groups (" + std::to_string(o.fold_groups) +
                       ") cannot exceed --folds (" + std::to_string(o.folds) + ")");
-  const mpi::RankGrid grid(comm, o.fold_groups);
+  const std::size_t p = static_cast<std::size_t>(loaded.design.train_x.cols());
+  const mpi::RankGrid grid(
+      comm, o.fold_groups != 0
+                ? o.fold_groups
+                : solvers::plan_fold_groups(layout.n, layout.m, folds, p, alphas.size(),
+                                            layout.voxels, static_cast<std::size_t>(comm.size())));
 
-  // Design in the working precision, standardized like the responses.
-  Matrix<T> x_train = loaded.design.train_x.cast<T>();
-  Matrix<T> x_test = loaded.design.test_x.cast<T>();
+  // The design, standardized like the responses. The factorizations are
+  // always done in double (ridge_factor.hpp).
+  Matrix<double> x_train = loaded.design.train_x;
+  Matrix<double> x_test = loaded.design.test_x;
   const std::vector<mpi::Range> all_test = {{0, layout.m}};
   if (o.zscore) {
-    analysis::zscore_within<T>(x_train, layout.runs);
-    analysis::zscore_within<T>(x_test, all_test);
+    analysis::zscore_within<double>(x_train, layout.runs);
+    analysis::zscore_within<double>(x_test, all_test);
   }
-  const std::size_t p = static_cast<std::size_t>(x_train.cols());
 
   io::OutputFile out(subject.out, provenance, comm);
   io::H5File& f = out.file();
@@ -267,16 +327,17 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
   const std::vector<std::uint8_t> done = f.read_all<std::uint8_t>("/progress/blocks_done");
 
   // Factorizations: this rank's folds, and the refit on all training rows.
-  std::vector<solvers::RidgeFold<T>> my_folds;
+  std::vector<solvers::RidgeFold> my_folds;
   for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
     my_folds.emplace_back(x_train, folds[k]);
-  solvers::RidgeRefit<T> refit(x_train, x_test, o.save_weights);
+  const solvers::RidgeRefit refit(x_train, x_test, o.save_weights);
+  x_train.resize(0, 0);
+  x_test.resize(0, 0);
 
   std::vector<std::size_t> todo;
   for (std::size_t b : blocks.owned_by(grid.voxel_group(), grid.voxel_groups()))
     if (!done[b]) todo.push_back(b);
   const std::size_t rounds = comm.allreduce(todo.size(), mpi::Op::max);
-  const auto n_alpha = static_cast<Eigen::Index>(alphas.size());
   Eigen::MatrixXd mse, r2;
   Matrix<T> prediction, weights;
   for (std::size_t round = 0; round < rounds; ++round) {
@@ -287,13 +348,14 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
     // Each collective read is agreed on before the next starts, and the
     // values are checked only once every rank is past both reads: a rank
     // that failed early must not leave its peers inside a collective.
-    Matrix<T> y_train, y_test;
+    Matrix<T> y_train, y_test, y_raw;
     mpi::agree_on(comm, [&] { y_train = read_block<T>(*responses, "/train/Y", layout.n, block); });
     mpi::agree_on(comm, [&] { y_test = read_block<T>(*responses, "/test/Y", layout.m, block); });
     mpi::agree_on(comm, [&] {
       check_finite(y_train, subject.responses + ":/train/Y", block);
       check_finite(y_test, subject.responses + ":/test/Y", block);
     });
+    if constexpr (std::is_same_v<T, float>) y_raw = y_train;
     std::vector<bool> varies(static_cast<std::size_t>(width), true);
     if (o.zscore) {
       varies = analysis::zscore_within<T>(y_train, layout.runs);
@@ -304,15 +366,14 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
     }
 
     // Validation scores of this rank's folds, summed over the fold group.
-    mse.setZero(n_alpha, width);
-    r2.setZero(n_alpha, width);
-    for (auto& fold : my_folds) fold.accumulate(y_train, alphas, mse, r2);
-    grid.fold_peers().allreduce_in_place(mse.data(), static_cast<std::size_t>(mse.size()), mpi::Op::sum);
-    grid.fold_peers().allreduce_in_place(r2.data(), static_cast<std::size_t>(r2.size()), mpi::Op::sum);
+    cv_scores<T>(my_folds, y_train, alphas, grid.fold_peers(), mse, r2);
+    if constexpr (std::is_same_v<T, float>)
+      rescore_near_ties(my_folds, folds.size(), y_raw, o.zscore, layout.runs, alphas,
+                        grid.fold_peers(), mse, r2);
 
     // Refit and test scores for this rank's share of the block.
-    const mpi::Range share = active ? mpi::even_part(block.size(), grid.fold_groups(), grid.fold_group())
-                                    : mpi::Range{};
+    const mpi::Range share =
+        active ? mpi::even_part(block.size(), grid.fold_groups(), grid.fold_group()) : mpi::Range{};
     SliceResult res;
     Eigen::VectorXd alpha(static_cast<Eigen::Index>(share.size()));
     for (std::size_t i = 0; i < share.size(); ++i) {
@@ -327,7 +388,8 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
     }
     const auto s0 = static_cast<Eigen::Index>(share.begin);
     const auto sw = static_cast<Eigen::Index>(share.size());
-    refit.fit(y_train.middleCols(s0, sw), alpha, prediction, o.save_weights ? &weights : nullptr);
+    refit.fit<T>(y_train.middleCols(s0, sw), alpha, prediction,
+                 o.save_weights ? &weights : nullptr);
     const Eigen::VectorXd r = analysis::pearson_r<T>(prediction, y_test.middleCols(s0, sw));
     const Eigen::VectorXd r2_test = analysis::r_squared<T>(prediction, y_test.middleCols(s0, sw));
     for (Eigen::Index i = 0; i < sw; ++i) {
@@ -336,7 +398,8 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
       res.r2_test.push_back(valid ? r2_test(i) : kNaN);
       const Eigen::VectorXd pred = prediction.col(i).template cast<double>();
       const Eigen::VectorXd truth = y_test.col(s0 + i).template cast<double>();
-      const double n_eff = analysis::effective_samples(pred.data(), truth.data(), layout.m, kMaxLag);
+      const double n_eff =
+          analysis::effective_samples(pred.data(), truth.data(), layout.m, kMaxLag);
       res.p_test.push_back(valid ? analysis::fisher_p_value(r(i), n_eff) : kNaN);
     }
 
@@ -345,17 +408,20 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
     const io::Shape count = {share.size()};
     const std::vector<double>* columns[] = {&res.alpha, &res.cv_score, &res.r_test, &res.r2_test,
                                             &res.p_test};
-    for (std::size_t k = 0; k < 5; ++k) f.write<double>(kResultSets[k], at, count, columns[k]->data());
+    for (std::size_t k = 0; k < 5; ++k)
+      f.write<double>(kResultSets[k], at, count, columns[k]->data());
     f.write<std::uint8_t>("/voxels/valid", at, count, res.valid.data());
     if (o.save_weights) {
       using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
       const RM w = weights;
-      f.write<T>("/weights", {0, block.begin + share.begin}, {share.empty() ? 0 : p, share.size()}, w.data());
+      f.write<T>("/weights", {0, block.begin + share.begin}, {share.empty() ? 0 : p, share.size()},
+                 w.data());
     }
     f.flush();
     const bool marker = active && grid.fold_group() == 0;
     const std::uint8_t one = 1;
-    f.write<std::uint8_t>("/progress/blocks_done", {marker ? todo[round] : 0}, {marker ? 1u : 0u}, &one);
+    f.write<std::uint8_t>("/progress/blocks_done", {marker ? todo[round] : 0}, {marker ? 1u : 0u},
+                          &one);
     f.flush();
   }
   out.commit();
@@ -373,8 +439,10 @@ EncodeSummary summarize(const Subject& subject, const std::string& space, const 
     s.space = space;
     s.voxels = r.size();
     const std::vector<double> q = analysis::fdr_q_values(p);
-    s.significant = static_cast<std::size_t>(std::count_if(q.begin(), q.end(), [](double v) { return v < 0.05; }));
-    s.constant_voxels = static_cast<std::size_t>(std::count_if(alpha.begin(), alpha.end(), [](double v) { return std::isnan(v); }));
+    s.significant = static_cast<std::size_t>(
+        std::count_if(q.begin(), q.end(), [](double v) { return v < 0.05; }));
+    s.constant_voxels = static_cast<std::size_t>(
+        std::count_if(alpha.begin(), alpha.end(), [](double v) { return std::isnan(v); }));
     const auto median = [](std::vector<double> v) {
       v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
       if (v.empty()) return kNaN;
@@ -396,20 +464,30 @@ EncodeSummary summarize(const Subject& subject, const std::string& space, const 
         s.median_r_auditory = median(in_roi);
       }
     }
-    alpha.erase(std::remove_if(alpha.begin(), alpha.end(), [](double x) { return std::isnan(x); }), alpha.end());
+    alpha.erase(std::remove_if(alpha.begin(), alpha.end(), [](double x) { return std::isnan(x); }),
+                alpha.end());
     std::sort(alpha.begin(), alpha.end());
     s.alpha_low = alpha.empty() ? kNaN : alpha[alpha.size() * 5 / 100];
-    s.alpha_high = alpha.empty() ? kNaN : alpha[std::min(alpha.size() - 1, alpha.size() * 95 / 100)];
+    s.alpha_high =
+        alpha.empty() ? kNaN : alpha[std::min(alpha.size() - 1, alpha.size() * 95 / 100)];
     return s;
   });
 }
 
 nlohmann::json to_json(const EncodeSummary& s) {
-  const auto num = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
-  return {{"subject", s.subject}, {"space", s.space}, {"voxels", s.voxels},
-          {"constant", s.constant_voxels}, {"significant", s.significant},
-          {"median_r_auditory", num(s.median_r_auditory)}, {"median_r", num(s.median_r)},
-          {"alpha_low", num(s.alpha_low)}, {"alpha_high", num(s.alpha_high)}, {"reused", s.reused}};
+  const auto num = [](double v) {
+    return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  };
+  return {{"subject", s.subject},
+          {"space", s.space},
+          {"voxels", s.voxels},
+          {"constant", s.constant_voxels},
+          {"significant", s.significant},
+          {"median_r_auditory", num(s.median_r_auditory)},
+          {"median_r", num(s.median_r)},
+          {"alpha_low", num(s.alpha_low)},
+          {"alpha_high", num(s.alpha_high)},
+          {"reused", s.reused}};
 }
 
 EncodeSummary from_json(const nlohmann::json& j) {
@@ -430,7 +508,8 @@ EncodeSummary from_json(const nlohmann::json& j) {
 
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code ignored;
-  return std::filesystem::weakly_canonical(a, ignored) == std::filesystem::weakly_canonical(b, ignored);
+  return std::filesystem::weakly_canonical(a, ignored) ==
+         std::filesystem::weakly_canonical(b, ignored);
 }
 
 // The number of subject groups: a divisor of the rank count that minimises
@@ -465,11 +544,13 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
         for (const std::string& input : loaded.inputs)
           for (const std::string& in : {input, other.responses})
             if (same_file(subject.out, in))
-              throw ConfigError("encode: the output " + subject.out + " would overwrite the input " + in);
+              throw ConfigError("encode: the output " + subject.out +
+                                " would overwrite the input " + in);
   });
 
   // Ranks split into subject groups; each group runs its subjects in turn.
-  const std::size_t groups = subject_groups(subjects.size(), static_cast<std::size_t>(world.size()));
+  const std::size_t groups =
+      subject_groups(subjects.size(), static_cast<std::size_t>(world.size()));
   const mpi::GroupSplit split = mpi::split_into_groups(world, groups);
   nlohmann::json mine = nlohmann::json::array();
   for (std::size_t i = split.group; i < subjects.size(); i += groups) {
@@ -477,18 +558,24 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
     const auto start = std::chrono::steady_clock::now();
     io::Provenance provenance;
     provenance.command_line = o.command_line;
-    provenance.parameters = {
-        {"stage", "encode"}, {"design", loaded.source}, {"folds", o.folds}, {"alphas", alphas},
-        {"precision", o.precision == Precision::single ? "single" : "double"},
-        {"block_size", o.block_size}, {"zscore", o.zscore}, {"save_weights", o.save_weights},
-        {"delays", o.alignment.delays}, {"tr", o.alignment.tr}};
+    provenance.parameters = {{"stage", "encode"},
+                             {"design", loaded.source},
+                             {"folds", o.folds},
+                             {"alphas", alphas},
+                             {"precision", o.precision == Precision::single ? "single" : "double"},
+                             {"block_size", o.block_size},
+                             {"zscore", o.zscore},
+                             {"save_weights", o.save_weights},
+                             {"delays", o.alignment.delays},
+                             {"tr", o.alignment.tr}};
     std::vector<std::string> inputs = loaded.inputs;
     inputs.insert(inputs.begin(), subject.responses);
 
     provenance.inputs = io::checksum_inputs(inputs, split.comm);
     const io::OutputState state = io::existing_output(subject.out, provenance, split.comm);
     if (state == io::OutputState::complete_different && !o.overwrite)
-      throw ConfigError(subject.out + " exists from a run with other parameters or inputs; "
+      throw ConfigError(subject.out +
+                        " exists from a run with other parameters or inputs; "
                         "remove it or pass --overwrite");
     const bool reuse = state == io::OutputState::complete_same;
     if (!reuse) {
@@ -504,7 +591,8 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("encode: %s %s in %.1f s (%d ranks) -> %s\n", subject.name.c_str(),
-                  reuse ? "already complete" : "done", seconds, split.comm.size(), subject.out.c_str());
+                  reuse ? "already complete" : "done", seconds, split.comm.size(),
+                  subject.out.c_str());
       std::fflush(stdout);
     }
   }
@@ -539,8 +627,8 @@ std::string format_summary_tsv(const std::vector<EncodeSummary>& rows) {
          "alpha_p5\talpha_p95\n";
   for (const auto& s : rows)
     out << s.subject << '\t' << s.space << '\t' << s.voxels << '\t' << s.constant_voxels << '\t'
-        << s.significant << '\t' << s.median_r_auditory << '\t' << s.median_r << '\t'
-        << s.alpha_low << '\t' << s.alpha_high << '\n';
+        << s.significant << '\t' << s.median_r_auditory << '\t' << s.median_r << '\t' << s.alpha_low
+        << '\t' << s.alpha_high << '\n';
   return out.str();
 }
 

@@ -27,7 +27,7 @@ struct EncodeOptions {
   double alpha_max = 1e7;
   Precision precision = Precision::double_;
   std::size_t block_size = 2048;
-  std::size_t fold_groups = 1;
+  std::size_t fold_groups = 0;  // 0: chosen from the problem size
   bool zscore = true;
   bool save_weights = false;
   bool overwrite = false;

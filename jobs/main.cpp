@@ -1,8 +1,8 @@
 // The `b2m` command: one verb per pipeline stage. Each verb parses its
 // options into a plain struct and calls the stage's driver, which is what
 // the tests call too.
-#include <cxxopts.hpp>
 #include <cstdio>
+#include <cxxopts.hpp>
 #include <optional>
 #include <string>
 
@@ -51,7 +51,8 @@ bool parse(cxxopts::Options& spec, int argc, char** argv, cxxopts::ParseResult& 
     return false;
   }
   if (!result.unmatched().empty())
-    throw ConfigError(std::string(spec.program()) + ": unexpected argument '" + result.unmatched()[0] + "'");
+    throw ConfigError(std::string(spec.program()) + ": unexpected argument '" +
+                      result.unmatched()[0] + "'");
   return true;
 }
 
@@ -64,13 +65,13 @@ T required(const cxxopts::ParseResult& r, const char* name, const char* verb) {
 std::optional<b2m::jobs::SimulateOptions> parse_simulate(int argc, char** argv,
                                                          const std::string& command_line) {
   cxxopts::Options spec("b2m simulate", "Simulate a study on the real ds003720 design");
-  spec.add_options()
-      ("events", "BIDS func directory with the events files", cxxopts::value<std::string>())
-      ("out-dir", "output directory", cxxopts::value<std::string>())
-      ("subjects", "number of subjects", cxxopts::value<int>()->default_value("5"))
-      ("voxels", "voxels per subject", cxxopts::value<std::size_t>()->default_value("20000"))
-      ("seed", "random seed", cxxopts::value<std::uint64_t>()->default_value("1"))
-      ("tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
+  spec.add_options()("events", "BIDS func directory with the events files",
+                     cxxopts::value<std::string>())("out-dir", "output directory",
+                                                    cxxopts::value<std::string>())(
+      "subjects", "number of subjects", cxxopts::value<int>()->default_value("5"))(
+      "voxels", "voxels per subject", cxxopts::value<std::size_t>()->default_value("20000"))(
+      "seed", "random seed", cxxopts::value<std::uint64_t>()->default_value("1"))(
+      "tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
   cxxopts::ParseResult r;
   if (!parse(spec, argc, argv, r)) return std::nullopt;
   b2m::jobs::SimulateOptions o;
@@ -85,12 +86,13 @@ std::optional<b2m::jobs::SimulateOptions> parse_simulate(int argc, char** argv,
 }
 
 void add_alignment_options(cxxopts::Options& spec) {
-  spec.add_options()
-      ("features", "feature file with clip embeddings", cxxopts::value<std::string>())
-      ("space", "feature space in the feature file", cxxopts::value<std::string>())
-      ("events", "BIDS func directory with the events files", cxxopts::value<std::string>())
-      ("delays", "FIR delays in TRs", cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4"))
-      ("tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
+  spec.add_options()("features", "feature file with clip embeddings",
+                     cxxopts::value<std::string>())("space", "feature space in the feature file",
+                                                    cxxopts::value<std::string>())(
+      "events", "BIDS func directory with the events files", cxxopts::value<std::string>())(
+      "delays", "FIR delays in TRs",
+      cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4"))(
+      "tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
 }
 
 b2m::jobs::AlignmentOptions alignment_options(const cxxopts::ParseResult& r) {
@@ -123,22 +125,26 @@ std::optional<b2m::jobs::DesignOptions> parse_design(int argc, char** argv,
 std::optional<b2m::jobs::EncodeOptions> parse_encode(int argc, char** argv,
                                                      const std::string& command_line) {
   cxxopts::Options spec("b2m encode", "Voxelwise ridge encoding models");
-  spec.add_options()
-      ("responses", "responses file(s), one per subject", cxxopts::value<std::vector<std::string>>())
-      ("design", "aligned design file", cxxopts::value<std::string>())
-      ("out", "output file; with several subjects it must contain {subject}", cxxopts::value<std::string>())
-      ("folds", "cross-validation folds (grouped by run)", cxxopts::value<std::size_t>()->default_value("5"))
-      ("alphas", "explicit alpha grid (comma separated)", cxxopts::value<std::vector<double>>())
-      ("n-alphas", "log-spaced alphas", cxxopts::value<std::size_t>()->default_value("20"))
-      ("alpha-min", "smallest alpha", cxxopts::value<double>()->default_value("1"))
-      ("alpha-max", "largest alpha", cxxopts::value<double>()->default_value("1e7"))
-      ("precision", "single or double", cxxopts::value<std::string>()->default_value("double"))
-      ("block-size", "voxels per block (unit of work and checkpoint)", cxxopts::value<std::size_t>()->default_value("2048"))
-      ("fold-groups", "rank groups that split the folds (must divide the ranks)", cxxopts::value<std::size_t>()->default_value("1"))
-      ("no-zscore", "use the data as given (no per-run z-scoring)")
-      ("save-weights", "also write /weights [p, V]")
-      ("overwrite", "replace a complete output made with other parameters")
-      ("summary", "write the cross-subject summary table here (TSV)", cxxopts::value<std::string>());
+  spec.add_options()("responses", "responses file(s), one per subject",
+                     cxxopts::value<std::vector<std::string>>())("design", "aligned design file",
+                                                                 cxxopts::value<std::string>())(
+      "out", "output file; with several subjects it must contain {subject}",
+      cxxopts::value<std::string>())("folds", "cross-validation folds (grouped by run)",
+                                     cxxopts::value<std::size_t>()->default_value("5"))(
+      "alphas", "explicit alpha grid (comma separated)", cxxopts::value<std::vector<double>>())(
+      "n-alphas", "log-spaced alphas", cxxopts::value<std::size_t>()->default_value("20"))(
+      "alpha-min", "smallest alpha", cxxopts::value<double>()->default_value("1"))(
+      "alpha-max", "largest alpha", cxxopts::value<double>()->default_value("1e7"))(
+      "precision", "single or double", cxxopts::value<std::string>()->default_value("double"))(
+      "block-size", "voxels per block (unit of work and checkpoint)",
+      cxxopts::value<std::size_t>()->default_value("2048"))(
+      "fold-groups",
+      "rank groups that split the folds (must divide the ranks; 0: chosen from the problem size)",
+      cxxopts::value<std::size_t>()->default_value("0"))(
+      "no-zscore", "use the data as given (no per-run z-scoring)")("save-weights",
+                                                                   "also write /weights [p, V]")(
+      "overwrite", "replace a complete output made with other parameters")(
+      "summary", "write the cross-subject summary table here (TSV)", cxxopts::value<std::string>());
   add_alignment_options(spec);
   spec.parse_positional({"responses"});
   spec.positional_help("[RESPONSES.h5 ...]");
@@ -157,7 +163,8 @@ std::optional<b2m::jobs::EncodeOptions> parse_encode(int argc, char** argv,
   const std::string precision = r["precision"].as<std::string>();
   if (precision != "single" && precision != "double")
     throw ConfigError("encode: --precision must be single or double, got '" + precision + "'");
-  o.precision = precision == "single" ? b2m::jobs::Precision::single : b2m::jobs::Precision::double_;
+  o.precision =
+      precision == "single" ? b2m::jobs::Precision::single : b2m::jobs::Precision::double_;
   o.block_size = r["block-size"].as<std::size_t>();
   o.fold_groups = r["fold-groups"].as<std::size_t>();
   o.zscore = r.count("no-zscore") == 0;
@@ -190,7 +197,8 @@ int design(int argc, char** argv, const std::string& command_line) {
 
 int encode(int argc, char** argv, const std::string& command_line) {
   const auto comm = b2m::mpi::Comm::world();
-  const auto parsed = parse_everywhere(comm, [&] { return parse_encode(argc, argv, command_line); });
+  const auto parsed =
+      parse_everywhere(comm, [&] { return parse_encode(argc, argv, command_line); });
   if (!parsed) return 0;
   const b2m::jobs::EncodeOptions& o = *parsed;
   const auto rows = b2m::jobs::run_encode(o, comm);

@@ -5,9 +5,9 @@
 
 namespace b2m::solvers::lapack {
 
-// Thin SVD (divide and conquer, JOBZ='S') of the column-major m x n matrix
-// `a` (overwritten). u: m x k, s: k, vt: k x n, with k = min(m, n).
-template <class T>
-void gesdd(int m, int n, T* a, int lda, T* s, T* u, int ldu, T* vt, int ldvt);
+// All eigenvalues (ascending, into w) and eigenvectors (columns of the n x n
+// matrix z) of the symmetric n x n matrix `a`, whose lower triangle is read
+// and destroyed (MRRR, dsyevr: no n x n workspace beyond z).
+void syevr(int n, double* a, int lda, double* w, double* z, int ldz);
 
 }  // namespace b2m::solvers::lapack

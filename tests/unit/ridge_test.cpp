@@ -3,8 +3,10 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "solvers/ridge_cost.hpp"
 #include "solvers/ridge_cv.hpp"
-#include "solvers/thin_svd.hpp"
+#include "solvers/ridge_factor.hpp"
+#include "solvers/symmetric_eigen.hpp"
 
 namespace b2m::solvers {
 namespace {
@@ -24,16 +26,37 @@ Matrix<double> normal_equations(const Matrix<double>& x, const Matrix<double>& y
   return gram.ldlt().solve(x.transpose() * y);
 }
 
-TEST(ThinSvd, ReconstructsWithOrthonormalFactors) {
-  for (auto [n, p] : {std::pair{40, 7}, std::pair{6, 30}}) {
-    const Matrix<double> x = random_matrix(n, p, 1);
-    const ThinSvd<double> svd = thin_svd<double>(x);
-    const Eigen::Index k = std::min(n, p);
-    ASSERT_EQ(svd.u.cols(), k);
-    const double eps = std::numeric_limits<double>::epsilon();
-    EXPECT_LE((svd.u * svd.s.asDiagonal() * svd.v.transpose() - x).norm() / x.norm(), 50 * k * eps);
-    EXPECT_LE((svd.u.transpose() * svd.u - Matrix<double>::Identity(k, k)).norm(), 50 * k * eps);
-    EXPECT_LE((svd.v.transpose() * svd.v - Matrix<double>::Identity(k, k)).norm(), 50 * k * eps);
+TEST(SymmetricEigen, ReconstructsWithOrthonormalVectors) {
+  const Matrix<double> x = random_matrix(30, 12, 1);
+  const Matrix<double> gram = x.transpose() * x;
+  Matrix<double> work = gram;
+  const SymmetricEigen eig = symmetric_eigen(work);
+  const double eps = std::numeric_limits<double>::epsilon();
+  const Matrix<double> back = eig.vectors * eig.values.asDiagonal() * eig.vectors.transpose();
+  EXPECT_LE((back - gram).norm() / gram.norm(), 100 * 12 * eps);
+  EXPECT_LE((eig.vectors.transpose() * eig.vectors - Matrix<double>::Identity(12, 12)).norm(),
+            100 * 12 * eps);
+  for (Eigen::Index i = 1; i < 12; ++i) EXPECT_LE(eig.values(i - 1), eig.values(i));
+  Matrix<double> not_square(3, 4);
+  EXPECT_THROW(static_cast<void>(symmetric_eigen(not_square)), ConfigError);
+}
+
+// Both the primal (p <= n) and the dual (p > n) factorization reproduce
+// the normal equations' predictions and weights.
+TEST(RidgeFactor, PrimalAndDualMatchTheNormalEquations) {
+  for (auto [n, p] : {std::pair{50, 8}, std::pair{12, 40}}) {
+    const Matrix<double> x = random_matrix(n, p, 11), x_out = random_matrix(7, p, 12);
+    const Matrix<double> y = random_matrix(n, 3, 13);
+    const RidgeFactor f = ridge_factor(x, x_out, true);
+    ASSERT_EQ(f.lambda.size(), std::min(n, p));
+    for (double alpha : {0.01, 3.0, 1e4}) {
+      const Matrix<double> w = normal_equations(x, y, alpha);
+      const Eigen::VectorXd d = ridge_shrinkage<double>(f.lambda, alpha);
+      const Matrix<double> w_spectral = f.weights_left * d.asDiagonal() * f.right * y;
+      const Matrix<double> pred = f.left * d.asDiagonal() * f.right * y;
+      EXPECT_LE((w_spectral - w).norm() / w.norm(), 1e-10) << n << "x" << p << " alpha " << alpha;
+      EXPECT_LE((pred - x_out * w).norm() / (x_out * w).norm(), 1e-10);
+    }
   }
 }
 
@@ -59,9 +82,9 @@ TEST(RidgeFold, ValidationErrorsMatchTheNormalEquations) {
   const Matrix<double> y = x * random_matrix(p, v, 3) + 3.0 * random_matrix(n, v, 4);
   const mpi::Range val{30, 55};
   const std::vector<double> alphas = {0.1, 10.0, 1000.0};
-  RidgeFold<double> fold(x, val);
+  const RidgeFold fold(x, val);
   Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(3, v), r2 = Eigen::MatrixXd::Zero(3, v);
-  fold.accumulate(y, alphas, mse, r2);
+  fold.accumulate<double>(y, alphas, mse, r2);
   Matrix<double> x_train(n - val.size(), p), y_train(n - val.size(), v);
   x_train << x.topRows(30), x.bottomRows(35);
   y_train << y.topRows(30), y.bottomRows(35);
@@ -85,9 +108,9 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
   const Matrix<double> y = random_matrix(n, v, 7);
   Eigen::VectorXd alpha(4);
   alpha << 0.5, 50.0, std::nan(""), 5000.0;
-  RidgeRefit<double> refit(x, x_test, true);
+  const RidgeRefit refit(x, x_test, true);
   Matrix<double> prediction, weights;
-  refit.fit(y, alpha, prediction, &weights);
+  refit.fit<double>(y, alpha, prediction, &weights);
   for (Eigen::Index j = 0; j < 4; ++j) {
     if (std::isnan(alpha(j))) {
       EXPECT_EQ(weights.col(j).norm(), 0.0);
@@ -98,8 +121,8 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
     EXPECT_LE((prediction.col(j) - x_test * w).norm() / (x_test * w).norm(), 1e-10);
   }
   // Without kept weights, asking for them is an error.
-  RidgeRefit<double> lean(x, x_test, false);
-  EXPECT_THROW(lean.fit(y, alpha, prediction, &weights), ConfigError);
+  const RidgeRefit lean(x, x_test, false);
+  EXPECT_THROW(lean.fit<double>(y, alpha, prediction, &weights), ConfigError);
 }
 
 TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
@@ -107,10 +130,42 @@ TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
   const Matrix<double> y = x * random_matrix(10, 3, 9) + random_matrix(120, 3, 10);
   const std::vector<double> alphas = {1.0, 100.0};
   Eigen::MatrixXd mse_d = Eigen::MatrixXd::Zero(2, 3), mse_s = mse_d, r2 = mse_d;
-  RidgeFold<double>(x, {0, 40}).accumulate(y, alphas, mse_d, r2);
-  RidgeFold<float> single(x.cast<float>(), {0, 40});
-  single.accumulate(y.cast<float>(), alphas, mse_s, r2);
-  EXPECT_LE(((mse_s - mse_d).array().abs() / mse_d.array()).maxCoeff(), 1e-4);
+  const RidgeFold fold(x, {0, 40});
+  fold.accumulate<double>(y, alphas, mse_d, r2);
+  fold.accumulate<float>(y.cast<float>(), alphas, mse_s, r2);
+  EXPECT_LE(((mse_s - mse_d).array().abs() / mse_d.array()).maxCoeff(), 1e-5);
+}
+
+TEST(NearTies, FlagsColumnsWhoseBestAlphasAreWithinTheTolerance) {
+  Eigen::MatrixXd mse(3, 4);
+  mse << 1.0, 2.0, 5.0, 1.0,   //
+      1.00001, 1.0, 6.0, 1.0,  //
+      2.0, 1.5, 5.00000001, 1.0;
+  // Column 0: gap 1e-5 relative; 1: clear; 2: gap 2e-9; 3: exact tie.
+  const auto all = [](double t) { return Eigen::VectorXd::Constant(4, t).eval(); };
+  EXPECT_EQ(near_ties(mse, all(1e-4)), (std::vector<Eigen::Index>{0, 2, 3}));
+  EXPECT_EQ(near_ties(mse, all(1e-6)), (std::vector<Eigen::Index>{2, 3}));
+  EXPECT_EQ(near_ties(mse, all(0.0)), (std::vector<Eigen::Index>{3}));
+  Eigen::VectorXd per_column(4);
+  per_column << 1e-4, 1e-4, 1e-10, 0.0;  // each column its own tolerance
+  EXPECT_EQ(near_ties(mse, per_column), (std::vector<Eigen::Index>{0, 3}));
+}
+
+TEST(PlanFoldGroups, SplitsFoldsWhenFactorizationsDominate) {
+  // The real design: 4,920 training rows in 12 runs, 600 test rows, 5 folds.
+  std::vector<mpi::Range> runs;
+  for (std::size_t r = 0; r < 12; ++r) runs.push_back({r * 410, r * 410 + 410});
+  const auto folds = contiguous_folds(runs, 5);
+  // p = 512 with 20,000 voxels: the per-voxel work dominates.
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 512, 20, 20000, 2), 1u);
+  // p = 4,096 with 500 voxels: the 4k eigendecompositions dominate.
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 500, 2), 2u);
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 500, 4), 4u);
+  // Never more groups than folds, always a divisor of the ranks.
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 500, 1), 1u);
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 500, 3), 3u);
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 10, 10), 5u);
+  EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 10, 7), 1u);  // 7 has no divisor in 2..5
 }
 
 }  // namespace
