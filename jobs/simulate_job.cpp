@@ -88,7 +88,7 @@ void write_subject(const analysis::StudySimulator& sim, int subject, const std::
     write2(fy, "/test/Y", m, block.test);
     for (std::size_t r = 0; r < reps; ++r) {
       const std::vector<float> flat = active ? row_major(block.reps[r]) : std::vector<float>();
-      fy.write<float>("/test/Y_reps", {r, 0, v.begin}, {active ? 1 : 0, m, w}, flat.data());
+      fy.write<float>("/test/Y_reps", {r, 0, v.begin}, {active ? std::size_t{1} : std::size_t{0}, m, w}, flat.data());
     }
     fy.write<std::int32_t>("/voxels/roi", {v.begin}, {w}, block.roi.data());
     ft.write<std::uint8_t>("/drivers", {v.begin}, {w}, block.drivers.data());

@@ -11,9 +11,13 @@ Comm::Comm(MPI_Comm comm, bool owned) : comm_(comm), owned_(owned) {
   B2M_MPI_CALL(MPI_Comm_size(comm_, &size_));
 }
 
-Comm Comm::world() { return Comm(MPI_COMM_WORLD, false); }
+Comm Comm::world() {
+  return Comm(MPI_COMM_WORLD, false);
+}
 
-Comm Comm::self() { return Comm(MPI_COMM_SELF, false); }
+Comm Comm::self() {
+  return Comm(MPI_COMM_SELF, false);
+}
 
 Comm::Comm(Comm&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)),
@@ -47,7 +51,9 @@ Comm Comm::split(int color, int key) const {
   return Comm(out, true);
 }
 
-void Comm::barrier() const { B2M_MPI_CALL(MPI_Barrier(comm_)); }
+void Comm::barrier() const {
+  B2M_MPI_CALL(MPI_Barrier(comm_));
+}
 
 void Comm::bcast(std::string& text, int root) const {
   unsigned long long length = text.size();
@@ -57,27 +63,25 @@ void Comm::bcast(std::string& text, int root) const {
 }
 
 std::vector<std::string> Comm::allgather(const std::string& text) const {
-  const std::vector<int> lengths = allgather(static_cast<int>(text.size()));
-  std::vector<int> offsets(lengths.size(), 0);
-  int total = 0;
-  for (std::size_t i = 0; i < lengths.size(); ++i) {
-    offsets[i] = total;
-    total += lengths[i];
-  }
-  std::string all(static_cast<std::size_t>(total), '\0');
-  B2M_MPI_CALL(MPI_Allgatherv(text.data(), static_cast<int>(text.size()), MPI_CHAR, all.data(),
-                              lengths.data(), offsets.data(), MPI_CHAR, comm_));
+  std::vector<std::size_t> lengths;
+  const std::vector<char> all = allgatherv(text.data(), text.size(), &lengths);
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < lengths.size(); ++i)
-    out.push_back(all.substr(static_cast<std::size_t>(offsets[i]), static_cast<std::size_t>(lengths[i])));
+  std::size_t at = 0;
+  for (std::size_t length : lengths) {
+    out.emplace_back(all.data() + at, length);
+    at += length;
+  }
   return out;
 }
 
 MPI_Op Comm::mpi_op(Op op) {
   switch (op) {
-    case Op::sum: return MPI_SUM;
-    case Op::min: return MPI_MIN;
-    case Op::max: return MPI_MAX;
+    case Op::sum:
+      return MPI_SUM;
+    case Op::min:
+      return MPI_MIN;
+    case Op::max:
+      return MPI_MAX;
   }
   return MPI_SUM;
 }

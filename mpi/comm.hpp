@@ -17,16 +17,26 @@ namespace b2m::mpi {
 
 template <class T>
 MPI_Datatype datatype_of() {
-  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, int>) return MPI_INT;
-  else if constexpr (std::is_same_v<T, long>) return MPI_LONG;
-  else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
-  else if constexpr (std::is_same_v<T, unsigned long>) return MPI_UNSIGNED_LONG;
-  else if constexpr (std::is_same_v<T, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
-  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
-  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+  if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, int>)
+    return MPI_INT;
+  else if constexpr (std::is_same_v<T, long>)
+    return MPI_LONG;
+  else if constexpr (std::is_same_v<T, long long>)
+    return MPI_LONG_LONG;
+  else if constexpr (std::is_same_v<T, unsigned long>)
+    return MPI_UNSIGNED_LONG;
+  else if constexpr (std::is_same_v<T, unsigned long long>)
+    return MPI_UNSIGNED_LONG_LONG;
+  else if constexpr (std::is_same_v<T, char>)
+    return MPI_CHAR;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return MPI_UINT8_T;
+  else
+    static_assert(sizeof(T) == 0, "no MPI datatype for this type");
 }
 
 enum class Op { sum, min, max };
@@ -73,8 +83,31 @@ class Comm {
   template <class T>
   [[nodiscard]] std::vector<T> allgather(T value) const {
     std::vector<T> out(static_cast<std::size_t>(size_));
-    B2M_MPI_CALL(MPI_Allgather(&value, 1, datatype_of<T>(), out.data(), 1, datatype_of<T>(), comm_));
+    B2M_MPI_CALL(
+        MPI_Allgather(&value, 1, datatype_of<T>(), out.data(), 1, datatype_of<T>(), comm_));
     return out;
+  }
+  // Gathers a variable number of values from every rank on every rank,
+  // concatenated in rank order; `counts` (optional) receives each rank's count.
+  template <class T>
+  [[nodiscard]] std::vector<T> allgatherv(const T* data, std::size_t count,
+                                          std::vector<std::size_t>* counts = nullptr) const {
+    const std::vector<long long> sizes = allgather(static_cast<long long>(count));
+    std::vector<int> lengths(sizes.size()), offsets(sizes.size());
+    long long total = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (sizes[i] > kMaxCount || total > kMaxCount)
+        throw MpiError("MPI_Allgatherv of more than 2^31 - 1 values", MPI_ERR_COUNT, __FILE__,
+                       __LINE__);
+      lengths[i] = static_cast<int>(sizes[i]);
+      offsets[i] = static_cast<int>(total);
+      total += sizes[i];
+    }
+    std::vector<T> all(static_cast<std::size_t>(total));
+    B2M_MPI_CALL(MPI_Allgatherv(data, static_cast<int>(count), datatype_of<T>(), all.data(),
+                                lengths.data(), offsets.data(), datatype_of<T>(), comm_));
+    if (counts != nullptr) counts->assign(sizes.begin(), sizes.end());
+    return all;
   }
   // Gathers variable-length strings on every rank.
   [[nodiscard]] std::vector<std::string> allgather(const std::string& text) const;
@@ -86,6 +119,7 @@ class Comm {
   Comm(MPI_Comm comm, bool owned);
   static MPI_Op mpi_op(Op op);
 
+  static constexpr long long kMaxCount = 2147483647;
   MPI_Comm comm_ = MPI_COMM_NULL;
   bool owned_ = false;
   int rank_ = 0;

@@ -1,8 +1,11 @@
-// Eigendecomposition of a symmetric matrix, A = V diag(values) V^T, the one
-// dense factorization the ridge solvers use (a distributed implementation can
-// replace this LAPACK one behind the same call).
+// Eigendecomposition of a symmetric matrix, A = V diag(values) V^T: the dense
+// factorization behind the ridge solvers, with one interface for both
+// back ends. LAPACK (dsyevr) on one rank, or ScaLAPACK (pdsyevd) on a process
+// grid over block-cyclic matrices when the matrix outgrows one rank; both
+// give the same decomposition to round-off (eigenvectors up to sign).
 #pragma once
 
+#include "mpi/comm.hpp"
 #include "solvers/matrix.hpp"
 
 namespace b2m::solvers {
@@ -12,7 +15,24 @@ struct SymmetricEigen {
   Matrix<double> vectors;  // n x n, orthonormal columns
 };
 
-// Reads the lower triangle of `a` and destroys it.
+// Local LAPACK. Reads the lower triangle of `a` and destroys it.
 [[nodiscard]] SymmetricEigen symmetric_eigen(Matrix<double>& a);
+
+enum class EigenBackend { automatic, lapack, scalapack };
+
+struct EigenPlan {
+  EigenBackend backend = EigenBackend::automatic;
+  int grid_rows = 0;  // 0: the most nearly square grid over all ranks
+  int grid_cols = 0;
+  int block = 64;  // block-cyclic block size
+  // automatic: ScaLAPACK from this order up, when there is more than one rank
+  Eigen::Index scalapack_from = 2000;
+};
+
+// `a` is the same on every rank of `comm` (lower triangle read); so is the
+// result. LAPACK: the root solves and broadcasts. ScaLAPACK: all ranks solve
+// together on a grid_rows x grid_cols grid. Collective over `comm`.
+[[nodiscard]] SymmetricEigen symmetric_eigen(const Matrix<double>& a, const mpi::Comm& comm,
+                                             const EigenPlan& plan);
 
 }  // namespace b2m::solvers

@@ -1,0 +1,60 @@
+#include "solvers/distributed_matrix.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace b2m::solvers {
+
+DistributedMatrix::DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block)
+    : grid_(grid), rows_(rows), cols_(cols), block_(block) {
+  if (block < 1)
+    throw ConfigError("distributed matrix: block size must be positive, got " +
+                      std::to_string(block));
+  const int local_rows = scalapack::numroc(rows, block, grid.row(), grid.rows());
+  const int local_cols = scalapack::numroc(cols, block, grid.col(), grid.cols());
+  local_.setZero(local_rows, local_cols);
+  descriptor_ =
+      scalapack::descinit(rows, cols, block, block, grid.context(), std::max(1, local_rows));
+}
+
+DistributedMatrix DistributedMatrix::from_replicated(const mpi::BlacsGrid& grid,
+                                                     const Matrix<double>& full, int block) {
+  DistributedMatrix m(grid, static_cast<int>(full.rows()), static_cast<int>(full.cols()), block);
+  for (Eigen::Index j = 0; j < m.local_.cols(); ++j) {
+    const int gj = global_index(static_cast<int>(j), block, grid.col(), grid.cols());
+    for (Eigen::Index i = 0; i < m.local_.rows(); ++i)
+      m.local_(i, j) = full(global_index(static_cast<int>(i), block, grid.row(), grid.rows()), gj);
+  }
+  return m;
+}
+
+Matrix<double> DistributedMatrix::gather() const {
+  std::vector<std::size_t> counts;
+  const std::vector<double> all =
+      grid_.comm().allgatherv(local_.data(), static_cast<std::size_t>(local_.size()), &counts);
+  Matrix<double> full(rows_, cols_);
+  std::size_t at = 0;
+  for (int rank = 0; rank < grid_.comm().size(); ++rank) {
+    const int prow = rank / grid_.cols(), pcol = rank % grid_.cols();
+    const int lr = scalapack::numroc(rows_, block_, prow, grid_.rows());
+    const int lc = scalapack::numroc(cols_, block_, pcol, grid_.cols());
+    if (static_cast<std::size_t>(lr) * static_cast<std::size_t>(lc) !=
+        counts[static_cast<std::size_t>(rank)])
+      throw NumericError("distributed matrix gather: rank " + std::to_string(rank) + " sent " +
+                             std::to_string(counts[static_cast<std::size_t>(rank)]) +
+                             " values, expected " + std::to_string(lr * lc),
+                         0);
+    for (int j = 0; j < lc; ++j) {
+      const int gj = global_index(j, block_, pcol, grid_.cols());
+      for (int i = 0; i < lr; ++i)
+        full(global_index(i, block_, prow, grid_.rows()), gj) =
+            all[at + static_cast<std::size_t>(j) * lr + i];
+    }
+    at += counts[static_cast<std::size_t>(rank)];
+  }
+  return full;
+}
+
+}  // namespace b2m::solvers

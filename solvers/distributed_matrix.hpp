@@ -1,0 +1,42 @@
+// A dense matrix distributed block-cyclically over a BLACS grid, the layout
+// ScaLAPACK works on. The grid and block size belong to the matrix and its
+// descriptor is derived here, in one place. Local storage is column-major.
+#pragma once
+
+#include "mpi/blacs_grid.hpp"
+#include "solvers/matrix.hpp"
+#include "solvers/scalapack.hpp"
+
+namespace b2m::solvers {
+
+class DistributedMatrix {
+ public:
+  DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block);
+
+  // This rank's blocks of a matrix every rank holds in full (no communication).
+  static DistributedMatrix from_replicated(const mpi::BlacsGrid& grid, const Matrix<double>& full,
+                                           int block);
+  // The full matrix, on every rank of the grid (collective).
+  [[nodiscard]] Matrix<double> gather() const;
+
+  [[nodiscard]] int rows() const { return rows_; }
+  [[nodiscard]] int cols() const { return cols_; }
+  [[nodiscard]] int block() const { return block_; }
+  [[nodiscard]] Matrix<double>& local() { return local_; }
+  [[nodiscard]] const Matrix<double>& local() const { return local_; }
+  [[nodiscard]] const scalapack::Descriptor& descriptor() const { return descriptor_; }
+  [[nodiscard]] const mpi::BlacsGrid& grid() const { return grid_; }
+
+  // Global index of local row / column `i` on grid row / column `p`.
+  [[nodiscard]] static int global_index(int i, int block, int p, int nprocs) {
+    return (i / block * nprocs + p) * block + i % block;
+  }
+
+ private:
+  const mpi::BlacsGrid& grid_;
+  int rows_, cols_, block_;
+  Matrix<double> local_;
+  scalapack::Descriptor descriptor_{};
+};
+
+}  // namespace b2m::solvers

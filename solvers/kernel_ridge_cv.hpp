@@ -1,0 +1,43 @@
+// Kernel (dual) ridge regression with one regularization per target, chosen
+// by K-fold cross-validation over a grid: the solver for decoding, where the
+// features (voxels) far outnumber the samples. With the training kernel
+// K = X X^T (n x n) and targets Y (n x d), per fold:
+//
+//   K[tr, tr] = U diag(lambda) U^T,  A = K[val, tr] U,  B = U^T Y[tr]
+//   validation prediction at alpha = A diag(1 / (lambda + alpha)) B
+//
+// so one eigendecomposition per fold serves every alpha. The refit on all
+// rows gives the dual coefficients C, column j being
+// U diag(1 / (lambda + alpha_j)) U^T y_j; new rows are predicted by
+// K[new, train] C and the primal weights are X^T C. These are exactly the
+// primal ridge solutions (X^T X + alpha I)^-1 X^T y.
+// No intercept: callers standardize X and Y.
+#pragma once
+
+#include <vector>
+
+#include "mpi/comm.hpp"
+#include "mpi/partition.hpp"
+#include "solvers/matrix.hpp"
+#include "solvers/symmetric_eigen.hpp"
+
+namespace b2m::solvers {
+
+struct KernelRidgeCv {
+  std::vector<std::size_t> alpha_index;  // chosen alpha per target (index into the grid)
+  Eigen::VectorXd alpha;                 // chosen alpha per target
+  Eigen::MatrixXd cv_mse;                // n_alphas x d, mean over folds
+  Matrix<double> cv_prediction;          // n x d, each row from the fold that held it out
+  Matrix<double> dual;                   // n x d dual coefficients of the refit
+};
+
+// `kernel` (n x n) and `y` (n x d) are the same on every rank of `comm`, and
+// so is the result (decisions are the root's, broadcast). The
+// eigendecompositions run through symmetric_eigen with `plan`: LAPACK on the
+// root or ScaLAPACK over all ranks. Collective over `comm`.
+[[nodiscard]] KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>& y,
+                                            const std::vector<mpi::Range>& folds,
+                                            const std::vector<double>& alphas,
+                                            const mpi::Comm& comm, const EigenPlan& plan);
+
+}  // namespace b2m::solvers

@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "mpi/comm.hpp"
+#include "solvers/kernel_ridge_cv.hpp"
+#include "solvers/ridge_cv.hpp"
+
+namespace b2m::solvers {
+namespace {
+
+Matrix<double> gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  Matrix<double> m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
+  return m;
+}
+
+// Primal ridge by the normal equations (p x p): the independent reference.
+Matrix<double> primal_weights(const Matrix<double>& x, const Matrix<double>& y, double alpha) {
+  const Matrix<double> gram =
+      x.transpose() * x + alpha * Matrix<double>::Identity(x.cols(), x.cols());
+  return gram.ldlt().solve(x.transpose() * y);
+}
+
+// More features than samples, as in decoding; targets with different noise
+// levels so different alphas win.
+struct Problem {
+  Matrix<double> x, y;
+  std::vector<mpi::Range> folds;
+  std::vector<double> alphas;
+};
+
+Problem make_problem() {
+  Problem p;
+  const Eigen::Index n = 60, features = 150, d = 6;
+  p.x = gaussian(n, features, 1);
+  p.y = p.x * gaussian(features, d, 2) / std::sqrt(double(features));
+  const Matrix<double> noise = gaussian(n, d, 3);
+  for (Eigen::Index j = 0; j < d; ++j) p.y.col(j) += noise.col(j) * (0.1 + 0.6 * double(j));
+  std::vector<mpi::Range> runs;
+  for (std::size_t r = 0; r < 6; ++r) runs.push_back({r * 10, r * 10 + 10});
+  p.folds = contiguous_folds(runs, 3);
+  for (int i = -2; i <= 4; ++i) p.alphas.push_back(std::pow(10.0, i));
+  return p;
+}
+
+TEST(KernelRidgeCv, CrossValidationAndRefitEqualPrimalRidge) {
+  const Problem p = make_problem();
+  const Matrix<double> kernel = p.x * p.x.transpose();
+  const mpi::Comm self = mpi::Comm::self();
+  const KernelRidgeCv fit = kernel_ridge_cv(kernel, p.y, p.folds, p.alphas, self, EigenPlan{});
+
+  const Eigen::Index n = p.x.rows(), d = p.y.cols();
+  // Brute-force CV through the primal normal equations.
+  Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(p.alphas.size()), d);
+  std::vector<Matrix<double>> cv_pred(p.alphas.size(), Matrix<double>(n, d));
+  for (const mpi::Range& val : p.folds) {
+    const auto a = static_cast<Eigen::Index>(val.begin), m = static_cast<Eigen::Index>(val.size());
+    Matrix<double> xt(n - m, p.x.cols()), yt(n - m, d);
+    xt << p.x.topRows(a), p.x.bottomRows(n - a - m);
+    yt << p.y.topRows(a), p.y.bottomRows(n - a - m);
+    for (std::size_t i = 0; i < p.alphas.size(); ++i) {
+      const Matrix<double> pred = p.x.middleRows(a, m) * primal_weights(xt, yt, p.alphas[i]);
+      cv_pred[i].middleRows(a, m) = pred;
+      mse.row(static_cast<Eigen::Index>(i)) +=
+          ((p.y.middleRows(a, m) - pred).colwise().squaredNorm() / double(m) /
+           double(p.folds.size()));
+    }
+  }
+  EXPECT_LE((fit.cv_mse - mse).cwiseAbs().maxCoeff() / mse.maxCoeff(), 1e-10);
+  std::size_t distinct = 0;
+  for (Eigen::Index j = 0; j < d; ++j) {
+    Eigen::Index best = 0;
+    mse.col(j).minCoeff(&best);
+    EXPECT_EQ(fit.alpha_index[static_cast<std::size_t>(j)], static_cast<std::size_t>(best))
+        << "target " << j;
+    EXPECT_EQ(fit.alpha(j), p.alphas[static_cast<std::size_t>(best)]);
+    distinct += (j == 0 || fit.alpha(j) != fit.alpha(j - 1));
+    const Eigen::VectorXd expected = cv_pred[static_cast<std::size_t>(best)].col(j);
+    EXPECT_LE((fit.cv_prediction.col(j) - expected).norm() / expected.norm(), 1e-9);
+    // Refit: primal weights X^T C equal the normal equations at the chosen alpha.
+    const Eigen::VectorXd w = primal_weights(p.x, p.y.col(j), fit.alpha(j));
+    const Eigen::VectorXd w_dual = p.x.transpose() * fit.dual.col(j);
+    EXPECT_LE((w_dual - w).norm() / w.norm(), 1e-9) << "target " << j;
+  }
+  EXPECT_GE(distinct, 2u) << "the problem should exercise more than one alpha";
+}
+
+TEST(KernelRidgeCv, RejectsMismatchedShapes) {
+  const Problem p = make_problem();
+  const mpi::Comm self = mpi::Comm::self();
+  const Matrix<double> kernel = p.x * p.x.transpose();
+  EXPECT_THROW(
+      static_cast<void>(kernel_ridge_cv(kernel, p.y.topRows(10), p.folds, p.alphas, self, {})),
+      ConfigError);
+  EXPECT_THROW(static_cast<void>(kernel_ridge_cv(kernel, p.y, p.folds, {}, self, {})), ConfigError);
+}
+
+}  // namespace
+}  // namespace b2m::solvers
