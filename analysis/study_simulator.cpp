@@ -14,8 +14,8 @@ namespace {
 
 using solvers::Matrix;
 
-constexpr std::size_t kLatent = 8;       // dims of each latent factor
-constexpr std::size_t kSteps = 30;       // latent time steps per 15 s clip (0.5 s)
+constexpr std::size_t kLatent = 8;  // dims of each latent factor
+constexpr std::size_t kSteps = 30;  // latent time steps per 15 s clip (0.5 s)
 constexpr double kStepSeconds = 0.5;
 
 // Counter-based seeding: a stream per (seed, a, b, c) so that what a block
@@ -78,16 +78,21 @@ std::uint8_t bits(std::initializer_list<const char*> names) {
 const std::vector<std::vector<DriverChoice>>& roi_drivers() {
   static const std::vector<std::vector<DriverChoice>> table = {
       // other
-      {{0.85, 0}, {0.05, bits({"mulan_music"})}, {0.05, bits({"mulan_text"})},
+      {{0.85, 0},
+       {0.05, bits({"mulan_music"})},
+       {0.05, bits({"mulan_text"})},
        {0.05, bits({"mulan_music", "mulan_text"})}},
       // primary auditory
-      {{0.4, bits({"soundstream", "mulan_music"})}, {0.3, bits({"soundstream", "w2v_bert"})},
+      {{0.4, bits({"soundstream", "mulan_music"})},
+       {0.3, bits({"soundstream", "w2v_bert"})},
        {0.3, bits({"soundstream", "w2v_bert", "mulan_music"})}},
       // belt / parabelt
-      {{0.35, bits({"mulan_music"})}, {0.35, bits({"mulan_music", "w2v_bert"})},
+      {{0.35, bits({"mulan_music"})},
+       {0.35, bits({"mulan_music", "w2v_bert"})},
        {0.3, bits({"mulan_music", "mulan_text"})}},
       // STS
-      {{0.3, bits({"mulan_text"})}, {0.4, bits({"mulan_music", "mulan_text"})},
+      {{0.3, bits({"mulan_text"})},
+       {0.4, bits({"mulan_music", "mulan_text"})},
        {0.3, bits({"mulan_music"})}},
       // prefrontal
       {{0.3, bits({"mulan_text"})}, {0.5, 0}, {0.2, bits({"genre"})}},
@@ -109,7 +114,9 @@ std::size_t draw_index(std::mt19937_64& rng, const Table& probabilities) {
   return probabilities.size() - 1;
 }
 
-std::string genre_of(const std::string& clip_id) { return clip_id.substr(0, clip_id.find('.')); }
+std::string genre_of(const std::string& clip_id) {
+  return clip_id.substr(0, clip_id.find('.'));
+}
 
 // Window means of a latent series sampled every kStepSeconds.
 Eigen::VectorXd window_mean(const Matrix<double>& series, double start, double length) {
@@ -185,25 +192,25 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
   for (const auto& id : clip_ids_) genres.insert(genre_of(id));
   genre_names_.assign(genres.begin(), genres.end());
   for (const auto& id : clip_ids_)
-    clip_genres_.push_back(static_cast<int>(
-        std::lower_bound(genre_names_.begin(), genre_names_.end(), genre_of(id)) -
-        genre_names_.begin()));
+    clip_genres_.push_back(
+        static_cast<int>(std::lower_bound(genre_names_.begin(), genre_names_.end(), genre_of(id)) -
+                         genre_names_.begin()));
 
   // Stimulus latents.
   const std::size_t n_clips = clip_ids_.size();
   const std::size_t n_genres = genre_names_.size();
   auto rng = stream(seed_, 1);
-  const Matrix<double> semantic_centroid = gaussian(rng, n_genres, kLatent, 1.0);
-  const Matrix<double> acoustic_centroid = gaussian(rng, n_genres, kLatent, 0.7);
-  std::vector<Eigen::VectorXd> semantic(n_clips);
-  std::vector<Matrix<double>> acoustic(n_clips), low_level(n_clips);
-  for (std::size_t c = 0; c < n_clips; ++c) {
-    auto clip_rng = stream(seed_, 2, c);
-    const auto g = static_cast<Eigen::Index>(clip_genres_[c]);
-    semantic[c] = semantic_centroid.row(g).transpose() +
-                  gaussian(clip_rng, kLatent, 1, 0.8).col(0);
-    acoustic[c] = ar1(clip_rng, kSteps, kLatent, 0.95).rowwise() + acoustic_centroid.row(g);
-    low_level[c] = ar1(clip_rng, kSteps, kLatent, 0.6).rowwise() + 0.3 * acoustic_centroid.row(g);
+  semantic_centroid_ = gaussian(rng, n_genres, kLatent, 1.0);
+  acoustic_centroid_ = gaussian(rng, n_genres, kLatent, 0.7);
+  for (std::size_t s = 0; s < study_spaces().size(); ++s) {
+    auto space_rng = stream(seed_, 3, s);
+    const double scale = 1.0 / std::sqrt(double(kLatent));
+    const std::size_t dim = study_spaces()[s].dim;
+    Projections p;
+    p.semantic = gaussian(space_rng, dim, kLatent, scale);
+    p.acoustic = gaussian(space_rng, dim, kLatent, scale);
+    p.low_level = gaussian(space_rng, dim, kLatent, scale);
+    projections_.push_back(std::move(p));
   }
 
   // Feature spaces as read-outs of the latents.
@@ -217,28 +224,14 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
     e.window_s = spec.window_s;
     e.step_s = spec.step_s;
     e.values.assign(n_clips * spec.windows * spec.dim, 0.0f);
-    if (spec.name == "genre") {
-      for (std::size_t c = 0; c < n_clips; ++c)
-        e.values[c * spec.dim + static_cast<std::size_t>(clip_genres_[c])] = 1.0f;
-    } else {
-      auto space_rng = stream(seed_, 3, s);
-      const double scale = 1.0 / std::sqrt(double(kLatent));
-      const Matrix<double> p_sem = gaussian(space_rng, spec.dim, kLatent, scale);
-      const Matrix<double> p_ac = gaussian(space_rng, spec.dim, kLatent, scale);
-      const Matrix<double> p_low = gaussian(space_rng, spec.dim, kLatent, scale);
-      const Readout r = readout_of(spec.name);
-      std::normal_distribution<double> normal(0.0, r.noise);
-      for (std::size_t c = 0; c < n_clips; ++c) {
-        auto noise_rng = stream(seed_, 4, s, c);
-        for (std::size_t w = 0; w < spec.windows; ++w) {
-          const double start = static_cast<double>(w) * spec.step_s;
-          const Eigen::VectorXd v = r.semantic * p_sem * semantic[c] +
-                                    r.acoustic * p_ac * window_mean(acoustic[c], start, spec.window_s) +
-                                    r.low_level * p_low * window_mean(low_level[c], start, spec.window_s);
-          float* out = e.values.data() + (c * spec.windows + w) * spec.dim;
-          for (std::size_t j = 0; j < spec.dim; ++j)
-            out[j] = static_cast<float>(v(static_cast<Eigen::Index>(j)) + normal(noise_rng));
-        }
+    for (std::size_t c = 0; c < n_clips; ++c) {
+      const ClipLatents latents = clip_latents(stream(seed_, 2, c), clip_genres_[c]);
+      auto noise_rng = stream(seed_, 4, s, c);
+      for (std::size_t w = 0; w < spec.windows; ++w) {
+        const Eigen::VectorXd v = window_embedding(s, latents, w, noise_rng);
+        float* out = e.values.data() + (c * spec.windows + w) * spec.dim;
+        for (std::size_t j = 0; j < spec.dim; ++j)
+          out[j] = static_cast<float>(v(static_cast<Eigen::Index>(j)));
       }
     }
     features_.push_back(std::move(e));
@@ -253,6 +246,57 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
   for (const auto& run : design_.test_runs)
     test_timelines_.push_back(run_timeline(run, design_.tr, index, "simulator"));
   test_ = test_layout(design_.test_runs, design_.tr);
+}
+
+StudySimulator::ClipLatents StudySimulator::clip_latents(std::mt19937_64 rng, int genre) const {
+  const auto g = static_cast<Eigen::Index>(genre);
+  ClipLatents l;
+  l.genre = genre;
+  l.semantic = semantic_centroid_.row(g).transpose() + gaussian(rng, kLatent, 1, 0.8).col(0);
+  l.acoustic = ar1(rng, kSteps, kLatent, 0.95).rowwise() + acoustic_centroid_.row(g);
+  l.low_level = ar1(rng, kSteps, kLatent, 0.6).rowwise() + 0.3 * acoustic_centroid_.row(g);
+  return l;
+}
+
+Eigen::VectorXd StudySimulator::window_embedding(std::size_t space, const ClipLatents& l,
+                                                 std::size_t w, std::mt19937_64& noise_rng) const {
+  const SpaceSpec& spec = study_spaces()[space];
+  Eigen::VectorXd v = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(spec.dim));
+  if (spec.name == "genre") {
+    v(l.genre) = 1.0;
+    return v;
+  }
+  const Projections& p = projections_[space];
+  const Readout r = readout_of(spec.name);
+  const double start = static_cast<double>(w) * spec.step_s;
+  v = r.semantic * p.semantic * l.semantic +
+      r.acoustic * p.acoustic * window_mean(l.acoustic, start, spec.window_s) +
+      r.low_level * p.low_level * window_mean(l.low_level, start, spec.window_s);
+  std::normal_distribution<double> normal(0.0, r.noise);
+  for (Eigen::Index j = 0; j < v.size(); ++j) v(j) += normal(noise_rng);
+  return v;
+}
+
+CorpusChunk StudySimulator::corpus(const std::string& space, std::size_t first,
+                                   std::size_t count) const {
+  const std::size_t s = space_bit(space);
+  const SpaceSpec& spec = study_spaces()[s];
+  CorpusChunk out;
+  out.embeddings.resize(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(spec.dim));
+  std::uniform_int_distribution<int> pick(0, static_cast<int>(genre_names_.size()) - 1);
+  for (std::size_t i = 0; i < count; ++i) {
+    auto rng = stream(seed_, 5, first + i);
+    const int genre = pick(rng);
+    const ClipLatents latents = clip_latents(rng, genre);
+    auto noise_rng = stream(seed_, 6, s, first + i);
+    Eigen::VectorXd mean = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(spec.dim));
+    for (std::size_t w = 0; w < spec.windows; ++w)
+      mean += window_embedding(s, latents, w, noise_rng);
+    out.embeddings.row(static_cast<Eigen::Index>(i)) =
+        (mean / double(spec.windows)).cast<float>().transpose();
+    out.genre.push_back(genre);
+  }
+  return out;
 }
 
 SubjectModel StudySimulator::subject_model(int subject) const {
@@ -303,7 +347,8 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
     for (const auto& c : choices) p.push_back(c.probability);
     out.drivers[v] = choices[draw_index(rng, p)].drivers;
     rho[v] = 0.2 + 0.3 * unit(rng);
-    if (out.drivers[v] != 0) out.snr[v] = static_cast<float>(std::exp(std::log(0.03) + unit(rng) * std::log(1.0 / 0.03)));
+    if (out.drivers[v] != 0)
+      out.snr[v] = static_cast<float>(std::exp(std::log(0.03) + unit(rng) * std::log(1.0 / 0.03)));
     noise_sd[v] = out.drivers[v] != 0 ? 1.0 / std::sqrt(double(out.snr[v])) : 1.0;
     for (std::size_t s = 0; s < n_spaces; ++s)
       if (out.drivers[v] & (1u << s))
@@ -332,7 +377,8 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
       const double innovation = std::sqrt(1 - rho[i] * rho[i]);
       double e = 0;
       for (Eigen::Index t = 0; t < y.rows(); ++t) {
-        const bool start = std::find(starts.begin(), starts.end(), static_cast<std::size_t>(t)) != starts.end();
+        const bool start =
+            std::find(starts.begin(), starts.end(), static_cast<std::size_t>(t)) != starts.end();
         e = start ? normal(rng) : rho[i] * e + innovation * normal(rng);
         y(t, v) += noise_sd[i] * e;
       }
@@ -349,7 +395,8 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
   Matrix<double> clean = Matrix<double>::Zero(rows, width);
   Matrix<double> mean = Matrix<double>::Zero(rows, width);
   for (std::size_t r = 0; r < test_timelines_.size(); ++r) {
-    Matrix<double> run_signal = Matrix<double>::Zero(static_cast<Eigen::Index>(test_timelines_[r].trs()), width);
+    Matrix<double> run_signal =
+        Matrix<double>::Zero(static_cast<Eigen::Index>(test_timelines_[r].trs()), width);
     for (std::size_t s = 0; s < n_spaces; ++s)
       run_signal.noalias() += model.test_drive[s][r] * out.loadings[s].cast<double>();
     Matrix<double> run_y = run_signal;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,9 @@ struct StudyDesign {
 
 // One block of simulated voxels of one subject.
 struct VoxelBlock {
-  solvers::Matrix<float> train;               // n_train x B
-  std::vector<solvers::Matrix<float>> reps;   // R x (n_test x B)
-  solvers::Matrix<float> test;                // n_test x B, mean of reps
+  solvers::Matrix<float> train;              // n_train x B
+  std::vector<solvers::Matrix<float>> reps;  // R x (n_test x B)
+  solvers::Matrix<float> test;               // n_test x B, mean of reps
   std::vector<std::int32_t> roi;
   std::vector<std::uint8_t> drivers;
   std::vector<float> snr;
@@ -66,9 +67,16 @@ struct VoxelBlock {
 // its tuning basis and convolved with the HRF (rank columns).
 struct SubjectModel {
   int subject = 0;
-  std::vector<solvers::Matrix<float>> basis;          // per space, dim x rank
-  std::vector<solvers::Matrix<double>> train_drive;   // per space, n_train x rank
+  std::vector<solvers::Matrix<float>> basis;                     // per space, dim x rank
+  std::vector<solvers::Matrix<double>> train_drive;              // per space, n_train x rank
   std::vector<std::vector<solvers::Matrix<double>>> test_drive;  // [space][test run]
+};
+
+// Clip-level embeddings (the mean of a space's windows) of synthetic corpus
+// clips, and their genres.
+struct CorpusChunk {
+  solvers::Matrix<float> embeddings;  // clips x dim
+  std::vector<int> genre;             // index into genre_names()
 };
 
 class StudySimulator {
@@ -84,13 +92,35 @@ class StudySimulator {
   [[nodiscard]] const std::vector<int>& train_run_labels() const { return train_run_labels_; }
   [[nodiscard]] static std::size_t rank() { return 6; }
 
+  // Corpus clips [first, first + count) of `space`, drawn from the same
+  // stimulus model (genre centroids, read-outs, noise) as the stimuli, with a
+  // uniformly drawn genre. Clip i depends only on (seed, i), so any split of
+  // the corpus over ranks gives the same clips.
+  [[nodiscard]] CorpusChunk corpus(const std::string& space, std::size_t first,
+                                   std::size_t count) const;
+
   [[nodiscard]] SubjectModel subject_model(int subject) const;
   [[nodiscard]] VoxelBlock simulate(const SubjectModel& model, std::size_t block_index,
                                     mpi::Range voxels) const;
 
  private:
+  struct ClipLatents {
+    int genre = 0;
+    Eigen::VectorXd semantic;                     // kLatent
+    solvers::Matrix<double> acoustic, low_level;  // steps x kLatent
+  };
+  struct Projections {
+    solvers::Matrix<double> semantic, acoustic, low_level;  // dim x kLatent
+  };
+  [[nodiscard]] ClipLatents clip_latents(std::mt19937_64 rng, int genre) const;
+  [[nodiscard]] Eigen::VectorXd window_embedding(std::size_t space, const ClipLatents& latents,
+                                                 std::size_t window,
+                                                 std::mt19937_64& noise_rng) const;
+
   StudyDesign design_;
   std::uint64_t seed_;
+  solvers::Matrix<double> semantic_centroid_, acoustic_centroid_;
+  std::vector<Projections> projections_;
   std::vector<std::string> clip_ids_;
   std::vector<int> clip_genres_;
   std::vector<std::string> genre_names_;

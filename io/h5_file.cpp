@@ -14,15 +14,23 @@ namespace {
 
 template <class T>
 hid_t mem_type() {
-  if constexpr (std::is_same_v<T, double>) return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>) return H5T_NATIVE_FLOAT;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return H5T_NATIVE_INT64;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return H5T_NATIVE_UINT8;
-  else static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
+  if constexpr (std::is_same_v<T, double>)
+    return H5T_NATIVE_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>)
+    return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return H5T_NATIVE_UINT8;
+  else
+    static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
 }
 
-std::vector<hsize_t> to_hsize(const Shape& s) { return std::vector<hsize_t>(s.begin(), s.end()); }
+std::vector<hsize_t> to_hsize(const Shape& s) {
+  return std::vector<hsize_t>(s.begin(), s.end());
+}
 
 H5Handle string_type(bool variable, std::size_t length, const std::string& file) {
   H5Handle type(h5_check(H5Tcopy(H5T_C_S1), "H5Tcopy", file, ""), H5Kind::datatype);
@@ -44,7 +52,8 @@ H5File::H5File(const std::string& path, Access access, const mpi::Comm& comm)
                               "H5Fcreate", path, ""),
                      H5Kind::file);
   } else {
-    if (!std::ifstream(path).good()) throw H5Error("cannot open " + path + ": no such readable file");
+    if (!std::ifstream(path).good())
+      throw H5Error("cannot open " + path + ": no such readable file");
     const unsigned flags = access == Access::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
     const hid_t id = H5Fopen(path.c_str(), flags, fapl.id());
     if (id < 0)
@@ -75,11 +84,31 @@ bool H5File::exists(const std::string& object) const {
   }
 }
 
+std::vector<std::string> H5File::children(const std::string& group) const {
+  if (!exists(group)) return {};
+  H5G_info_t info;
+  h5_check(H5Gget_info_by_name(file_.id(), group.c_str(), &info, H5P_DEFAULT),
+           "H5Gget_info_by_name", path_, group);
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t length = h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME,
+                                                       H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT),
+                                    "H5Lget_name_by_idx", path_, group);
+    std::string name(static_cast<std::size_t>(length) + 1, '\0');
+    h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, i,
+                                name.data(), name.size(), H5P_DEFAULT),
+             "H5Lget_name_by_idx", path_, group);
+    name.resize(static_cast<std::size_t>(length));
+    names.push_back(name);
+  }
+  return names;
+}
+
 H5Handle H5File::open_dataset(const std::string& dataset) const {
   if (!exists(dataset)) throw H5Error(path_ + ": dataset " + dataset + " is missing");
-  return H5Handle(h5_check(H5Dopen2(file_.id(), dataset.c_str(), H5P_DEFAULT), "H5Dopen2", path_,
-                           dataset),
-                  H5Kind::dataset);
+  return H5Handle(
+      h5_check(H5Dopen2(file_.id(), dataset.c_str(), H5P_DEFAULT), "H5Dopen2", path_, dataset),
+      H5Kind::dataset);
 }
 
 Shape H5File::shape(const std::string& dataset) const {
@@ -118,14 +147,15 @@ void H5File::transfer(const std::string& dataset, const Shape& start, const Shap
                                  h_count.data(), nullptr),
              "H5Sselect_hyperslab", path_, dataset);
   }
-  const H5Handle mem_space(h5_check(H5Screate_simple(static_cast<int>(h_count.size()),
-                                                     h_count.data(), nullptr),
-                                    "H5Screate_simple", path_, dataset),
-                           H5Kind::dataspace);
+  const H5Handle mem_space(
+      h5_check(H5Screate_simple(static_cast<int>(h_count.size()), h_count.data(), nullptr),
+               "H5Screate_simple", path_, dataset),
+      H5Kind::dataspace);
   if (empty) h5_check(H5Sselect_none(mem_space.id()), "H5Sselect_none", path_, dataset);
   if (writing) {
-    h5_check(H5Dwrite(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
-             "H5Dwrite", path_, dataset);
+    h5_check(
+        H5Dwrite(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
+        "H5Dwrite", path_, dataset);
   } else {
     h5_check(H5Dread(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
              "H5Dread", path_, dataset);
@@ -163,8 +193,7 @@ void H5File::create_group(const std::string& group) {
              H5Kind::group);
 }
 
-template <class T>
-void H5File::create(const std::string& dataset, const Shape& shape) {
+void H5File::create_typed(const std::string& dataset, const Shape& shape, hid_t type) {
   make_parents(dataset);
   const auto dims = to_hsize(shape);
   const H5Handle space(
@@ -175,10 +204,66 @@ void H5File::create(const std::string& dataset, const Shape& shape) {
   const H5Handle dcpl(h5_check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path_, dataset),
                       H5Kind::plist);
   h5_check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", path_, dataset);
-  const H5Handle set(h5_check(H5Dcreate2(file_.id(), dataset.c_str(), mem_type<T>(), space.id(),
-                                         H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+  const H5Handle set(h5_check(H5Dcreate2(file_.id(), dataset.c_str(), type, space.id(), H5P_DEFAULT,
+                                         dcpl.id(), H5P_DEFAULT),
                               "H5Dcreate2", path_, dataset),
                      H5Kind::dataset);
+}
+
+template <class T>
+void H5File::create(const std::string& dataset, const Shape& shape) {
+  create_typed(dataset, shape, mem_type<T>());
+}
+
+void H5File::create_strings(const std::string& dataset, const Shape& shape, std::size_t width) {
+  const H5Handle type = string_type(false, width, path_);
+  create_typed(dataset, shape, type.id());
+}
+
+std::size_t H5File::string_width(const std::string& dataset) const {
+  const H5Handle set = open_dataset(dataset);
+  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset),
+                      H5Kind::datatype);
+  if (H5Tget_class(type.id()) != H5T_STRING)
+    throw H5Error(path_ + ":" + dataset + ": not a string dataset");
+  if (H5Tis_variable_str(type.id()) > 0)
+    throw H5Error(path_ + ":" + dataset +
+                  ": variable-length strings are not supported; store fixed-length strings "
+                  "(numpy dtype 'S<n>', e.g. np.array(ids, dtype='S32'))");
+  return H5Tget_size(type.id());
+}
+
+std::vector<std::string> H5File::read_strings(const std::string& dataset, const Shape& start,
+                                              const Shape& count) const {
+  const std::size_t width = string_width(dataset);
+  const std::size_t n =
+      std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
+  std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
+  const H5Handle type = string_type(false, width, path_);
+  transfer(dataset, start, count, type.id(), raw.data(), false);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i)
+    out.emplace_back(raw.data() + i * width, strnlen(raw.data() + i * width, width));
+  return out;
+}
+
+void H5File::write_strings(const std::string& dataset, const Shape& start, const Shape& count,
+                           const std::vector<std::string>& values) {
+  const std::size_t width = string_width(dataset);
+  const std::size_t n =
+      std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
+  if (values.size() != n)
+    throw H5Error(path_ + ":" + dataset + ": " + std::to_string(values.size()) + " strings for " +
+                  std::to_string(n) + " places");
+  std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    if (values[i].size() > width)
+      throw H5Error(path_ + ":" + dataset + ": '" + values[i] + "' is longer than the " +
+                    std::to_string(width) + " characters of the dataset");
+    std::memcpy(raw.data() + i * width, values[i].data(), values[i].size());
+  }
+  const H5Handle type = string_type(false, width, path_);
+  transfer(dataset, start, count, type.id(), raw.data(), true);
 }
 
 template <class T>
@@ -201,10 +286,10 @@ void H5File::write_all(const std::string& dataset, const Shape& shape, const std
 H5Handle H5File::open_attribute(const std::string& object, const std::string& name) const {
   if (!has_attribute(object, name))
     throw H5Error(path_ + ":" + object + ": attribute " + name + " is missing");
-  return H5Handle(h5_check(H5Aopen_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT,
-                                           H5P_DEFAULT),
-                           "H5Aopen_by_name", path_, object + "@" + name),
-                  H5Kind::attribute);
+  return H5Handle(
+      h5_check(H5Aopen_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+               "H5Aopen_by_name", path_, object + "@" + name),
+      H5Kind::attribute);
 }
 
 bool H5File::has_attribute(const std::string& object, const std::string& name) const {
@@ -237,11 +322,11 @@ void H5File::write_attribute(const std::string& object, const std::string& name,
   const H5Handle space(h5_check(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr),
                                 "H5Screate", path_, where),
                        H5Kind::dataspace);
-  const H5Handle attr(h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(),
-                                                 type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                                                 H5P_DEFAULT),
-                               "H5Acreate_by_name", path_, where),
-                      H5Kind::attribute);
+  const H5Handle attr(
+      h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(), type.id(), space.id(),
+                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               "H5Acreate_by_name", path_, where),
+      H5Kind::attribute);
   h5_check(H5Awrite(attr.id(), type.id(), packed.data()), "H5Awrite", path_, where);
 }
 
@@ -254,11 +339,11 @@ void H5File::write_attribute(const std::string& object, const std::string& name,
   const hsize_t n = values.size();
   const H5Handle space(h5_check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path_, where),
                        H5Kind::dataspace);
-  const H5Handle attr(h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(),
-                                                 H5T_NATIVE_DOUBLE, space.id(), H5P_DEFAULT,
-                                                 H5P_DEFAULT, H5P_DEFAULT),
-                               "H5Acreate_by_name", path_, where),
-                      H5Kind::attribute);
+  const H5Handle attr(
+      h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
+                                 space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+               "H5Acreate_by_name", path_, where),
+      H5Kind::attribute);
   h5_check(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, values.data()), "H5Awrite", path_, where);
 }
 
@@ -272,9 +357,8 @@ std::vector<std::string> H5File::read_strings_attribute(const std::string& objec
     throw H5Error(path_ + ":" + where + ": attribute is not a string");
   const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
                        H5Kind::dataspace);
-  const auto n = static_cast<std::size_t>(
-      h5_check(H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", path_,
-               where));
+  const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
+                                                   "H5Sget_simple_extent_npoints", path_, where));
   std::vector<std::string> out;
   if (H5Tis_variable_str(file_type.id()) > 0) {
     const H5Handle type = string_type(true, 0, path_);
@@ -309,20 +393,22 @@ std::vector<double> H5File::read_double_attribute(const std::string& object,
   const H5Handle attr = open_attribute(object, name);
   const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
                        H5Kind::dataspace);
-  const auto n = static_cast<std::size_t>(h5_check(
-      H5Sget_simple_extent_npoints(space.id()), "H5Sget_simple_extent_npoints", path_, where));
+  const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
+                                                   "H5Sget_simple_extent_npoints", path_, where));
   std::vector<double> out(n);
   h5_check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, out.data()), "H5Aread", path_, where);
   return out;
 }
 
-void H5File::flush() { h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, ""); }
+void H5File::flush() {
+  h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, "");
+}
 
-#define B2M_H5_INSTANTIATE(T)                                                                   \
-  template void H5File::read<T>(const std::string&, const Shape&, const Shape&, T*) const;      \
-  template std::vector<T> H5File::read_all<T>(const std::string&) const;                        \
-  template void H5File::create<T>(const std::string&, const Shape&);                            \
-  template void H5File::write<T>(const std::string&, const Shape&, const Shape&, const T*);     \
+#define B2M_H5_INSTANTIATE(T)                                                               \
+  template void H5File::read<T>(const std::string&, const Shape&, const Shape&, T*) const;  \
+  template std::vector<T> H5File::read_all<T>(const std::string&) const;                    \
+  template void H5File::create<T>(const std::string&, const Shape&);                        \
+  template void H5File::write<T>(const std::string&, const Shape&, const Shape&, const T*); \
   template void H5File::write_all<T>(const std::string&, const Shape&, const std::vector<T>&);
 B2M_H5_INSTANTIATE(float)
 B2M_H5_INSTANTIATE(double)

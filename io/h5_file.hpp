@@ -29,6 +29,8 @@ class H5File {
   // True if the object (group or dataset, nested path) exists.
   [[nodiscard]] bool exists(const std::string& object) const;
   [[nodiscard]] Shape shape(const std::string& dataset) const;
+  // Names of the members of a group, sorted (empty if the group is absent).
+  [[nodiscard]] std::vector<std::string> children(const std::string& group) const;
 
   // Reads the hyperslab [start, start + count) of `dataset`, converted to T,
   // into `out` (row-major, product(count) elements). Collective.
@@ -50,9 +52,18 @@ class H5File {
 
   void create_group(const std::string& group);
 
+  // Fixed-length UTF-8 string datasets (numpy dtype 'S<width>'): creation,
+  // and collective hyperslab reads and writes like read() / write().
+  void create_strings(const std::string& dataset, const Shape& shape, std::size_t width);
+  [[nodiscard]] std::vector<std::string> read_strings(const std::string& dataset,
+                                                      const Shape& start, const Shape& count) const;
+  void write_strings(const std::string& dataset, const Shape& start, const Shape& count,
+                     const std::vector<std::string>& values);
+
   // Attributes on a group or dataset. Writes are collective, with identical
   // values on every rank.
-  void write_attribute(const std::string& object, const std::string& name, const std::string& value);
+  void write_attribute(const std::string& object, const std::string& name,
+                       const std::string& value);
   void write_attribute(const std::string& object, const std::string& name,
                        const std::vector<std::string>& values);
   void write_attribute(const std::string& object, const std::string& name,
@@ -72,6 +83,8 @@ class H5File {
   [[nodiscard]] H5Handle open_dataset(const std::string& dataset) const;
   [[nodiscard]] H5Handle open_attribute(const std::string& object, const std::string& name) const;
   void make_parents(const std::string& object);
+  void create_typed(const std::string& dataset, const Shape& shape, hid_t type);
+  [[nodiscard]] std::size_t string_width(const std::string& dataset) const;
   void transfer(const std::string& dataset, const Shape& start, const Shape& count, hid_t mem_type,
                 void* buffer, bool writing) const;
 

@@ -10,7 +10,8 @@ void run_design(const DesignOptions& o, const mpi::Comm& comm) {
   const analysis::Design d = align_design(a, comm);
   io::Provenance provenance;
   provenance.command_line = o.command_line;
-  provenance.parameters = {{"stage", "design"}, {"space", a.space}, {"delays", a.delays}, {"tr", a.tr}};
+  provenance.parameters = {
+      {"stage", "design"}, {"space", a.space}, {"delays", a.delays}, {"tr", a.tr}};
   std::vector<std::string> inputs = events_files(a.events_dir);
   inputs.insert(inputs.begin(), a.features);
   provenance.inputs = io::checksum_inputs(inputs, comm);

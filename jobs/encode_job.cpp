@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "io/output_file.hpp"
 #include "jobs/study_files.hpp"
+#include "jobs/subjects.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
 #include "solvers/ridge_cost.hpp"
@@ -28,61 +29,6 @@ namespace {
 using solvers::Matrix;
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Subject {
-  std::string name;
-  std::string responses;
-  std::string out;
-};
-
-std::string subject_name(const std::string& responses) {
-  std::string name = std::filesystem::path(responses).filename().string();
-  for (const char* suffix : {"_responses.h5", ".h5"}) {
-    const std::string s = suffix;
-    if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
-      name.resize(name.size() - s.size());
-      break;
-    }
-  }
-  return name;
-}
-
-std::vector<Subject> subjects_of(const EncodeOptions& o) {
-  if (o.responses.empty()) throw ConfigError("encode: give at least one --responses file");
-  if (o.out.empty()) throw ConfigError("encode: --out is required");
-  const bool templated = o.out.find("{subject}") != std::string::npos;
-  if (o.responses.size() > 1 && !templated)
-    throw ConfigError("encode: with several --responses files, --out must contain {subject}");
-  std::vector<Subject> out;
-  for (const auto& r : o.responses) {
-    Subject s{subject_name(r), r, o.out};
-    if (templated) s.out.replace(s.out.find("{subject}"), 9, s.name);
-    out.push_back(s);
-  }
-  for (std::size_t i = 0; i < out.size(); ++i)
-    for (std::size_t j = i + 1; j < out.size(); ++j)
-      if (out[i].out == out[j].out)
-        throw ConfigError("encode: subjects " + out[i].responses + " and " + out[j].responses +
-                          " would both write " + out[i].out);
-  return out;
-}
-
-std::vector<double> alpha_grid(const EncodeOptions& o) {
-  std::vector<double> alphas = o.alphas;
-  if (alphas.empty()) {
-    if (o.n_alphas < 1 || !(o.alpha_min > 0) || !(o.alpha_max >= o.alpha_min))
-      throw ConfigError("encode: need n_alphas >= 1 and 0 < alpha_min <= alpha_max");
-    for (std::size_t i = 0; i < o.n_alphas; ++i) {
-      const double t = o.n_alphas == 1 ? 0.0 : double(i) / double(o.n_alphas - 1);
-      alphas.push_back(std::pow(
-          10.0, std::log10(o.alpha_min) + t * (std::log10(o.alpha_max) - std::log10(o.alpha_min))));
-    }
-  }
-  for (double a : alphas)
-    if (!(a > 0) || !std::isfinite(a))
-      throw ConfigError("encode: alphas must be positive and finite");
-  return alphas;
-}
 
 // The design every subject shares, plus what it was made from.
 struct LoadedDesign {
@@ -131,30 +77,6 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
   return out;
 }
 
-// Run row ranges from the per-row run labels: each run must be one
-// contiguous block of at least two rows.
-std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
-                                   const std::string& where) {
-  std::vector<mpi::Range> runs;
-  std::vector<std::int64_t> seen;
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (i == 0 || labels[i] != labels[i - 1]) {
-      if (std::find(seen.begin(), seen.end(), labels[i]) != seen.end())
-        throw InputError(where + ": run " + std::to_string(labels[i]) +
-                         " is not one contiguous block of rows");
-      seen.push_back(labels[i]);
-      runs.push_back({i, i});
-    }
-    runs.back().end = i + 1;
-  }
-  for (std::size_t r = 0; r < runs.size(); ++r)
-    if (runs[r].size() < 2)
-      throw InputError(where + ": run " + std::to_string(seen[r]) + " has " +
-                       std::to_string(runs[r].size()) + " row(s); a run needs at least 2");
-  if (runs.empty()) throw InputError(where + ": no training rows");
-  return runs;
-}
-
 struct ResponsesLayout {
   std::size_t n = 0, m = 0, voxels = 0;
   std::vector<mpi::Range> runs;
@@ -194,28 +116,6 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d,
     throw InputError(f.path() + ": no voxels or fewer than 2 test rows");
   out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
   return out;
-}
-
-// Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
-// Collective: every rank reads, even with an empty selection.
-template <class T>
-Matrix<T> read_block(const io::H5File& f, const std::string& dataset, std::size_t rows,
-                     mpi::Range cols) {
-  std::vector<T> flat(rows * cols.size());
-  f.read<T>(dataset, {0, cols.begin}, {cols.empty() ? 0 : rows, cols.size()}, flat.data());
-  using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  return Eigen::Map<const RM>(flat.data(), static_cast<Eigen::Index>(rows),
-                              static_cast<Eigen::Index>(cols.size()));
-}
-
-// Throws an InputError naming the first non-finite value of a block.
-template <class T>
-void check_finite(const Matrix<T>& block, const std::string& where, mpi::Range cols) {
-  for (Eigen::Index j = 0; j < block.cols(); ++j)
-    for (Eigen::Index i = 0; i < block.rows(); ++i)
-      if (!std::isfinite(block(i, j)))
-        throw InputError(where + ": non-finite value at row " + std::to_string(i) + ", voxel " +
-                         std::to_string(cols.begin + static_cast<std::size_t>(j)));
 }
 
 // Per-voxel results of one block slice.
@@ -506,46 +406,22 @@ EncodeSummary from_json(const nlohmann::json& j) {
   return s;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ignored;
-  return std::filesystem::weakly_canonical(a, ignored) ==
-         std::filesystem::weakly_canonical(b, ignored);
-}
-
-// The number of subject groups: a divisor of the rank count that minimises
-// the time to finish, ceil(subjects / groups) rounds at groups / ranks of the
-// job each (ties go to more groups, which communicate less). With 5 subjects
-// on 2 ranks one group of 2 beats two groups that leave a rank idle.
-std::size_t subject_groups(std::size_t subjects, std::size_t ranks) {
-  std::size_t best = 1;
-  std::size_t best_cost = subjects;
-  for (std::size_t g = 1; g <= std::min(subjects, ranks); ++g) {
-    if (ranks % g != 0) continue;
-    const std::size_t cost = (subjects + g - 1) / g * g;
-    if (cost <= best_cost) {
-      best = g;
-      best_cost = cost;
-    }
-  }
-  return best;
-}
-
 }  // namespace
 
 std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& world) {
-  const std::vector<Subject> subjects = subjects_of(o);
-  const std::vector<double> alphas = alpha_grid(o);
+  const std::vector<Subject> subjects = subjects_of(o.responses, o.out, "encode");
+  const std::vector<double> alphas =
+      alpha_grid(o.alphas, o.n_alphas, o.alpha_min, o.alpha_max, "encode");
   if (o.block_size < 1) throw ConfigError("encode: --block-size must be positive");
   const LoadedDesign loaded = load_design(o, world);
   const std::string space = o.alignment.space.empty() ? loaded.source : o.alignment.space;
   mpi::agree_on(world, [&] {
-    for (const Subject& subject : subjects)
-      for (const auto& other : subjects)
-        for (const std::string& input : loaded.inputs)
-          for (const std::string& in : {input, other.responses})
-            if (same_file(subject.out, in))
-              throw ConfigError("encode: the output " + subject.out +
-                                " would overwrite the input " + in);
+    std::vector<std::string> outputs, inputs = loaded.inputs;
+    for (const Subject& subject : subjects) {
+      outputs.push_back(subject.out);
+      inputs.push_back(subject.responses);
+    }
+    refuse_overwriting_inputs(outputs, inputs, "encode");
   });
 
   // Ranks split into subject groups; each group runs its subjects in turn.

@@ -41,12 +41,12 @@ struct EncodeSummary {
   std::string space;
   std::size_t voxels = 0;
   std::size_t constant_voxels = 0;
-  std::size_t significant = 0;         // q < 0.05 (BH-FDR over p_test)
-  double median_r_auditory = 0;        // NaN without an auditory ROI
+  std::size_t significant = 0;   // q < 0.05 (BH-FDR over p_test)
+  double median_r_auditory = 0;  // NaN without an auditory ROI
   double median_r = 0;
-  double alpha_low = 0;                // chosen-alpha range (5th-95th percentile)
+  double alpha_low = 0;  // chosen-alpha range (5th-95th percentile)
   double alpha_high = 0;
-  bool reused = false;                 // complete output already existed
+  bool reused = false;  // complete output already existed
 };
 
 // Runs every subject; returns the summary rows (complete on every rank).

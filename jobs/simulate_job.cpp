@@ -71,9 +71,10 @@ void write_subject(const analysis::StudySimulator& sim, int subject, const std::
   }
 
   const mpi::Blocks blocks(voxels, kSimBlock);
-  const auto mine = blocks.owned_by(static_cast<std::size_t>(comm.rank()),
-                                    static_cast<std::size_t>(comm.size()));
-  for (std::size_t round = 0; round < blocks.rounds(static_cast<std::size_t>(comm.size())); ++round) {
+  const auto mine =
+      blocks.owned_by(static_cast<std::size_t>(comm.rank()), static_cast<std::size_t>(comm.size()));
+  for (std::size_t round = 0; round < blocks.rounds(static_cast<std::size_t>(comm.size()));
+       ++round) {
     const bool active = round < mine.size();
     const mpi::Range v = active ? blocks.block(mine[round]) : mpi::Range{};
     const analysis::VoxelBlock block =
@@ -88,7 +89,8 @@ void write_subject(const analysis::StudySimulator& sim, int subject, const std::
     write2(fy, "/test/Y", m, block.test);
     for (std::size_t r = 0; r < reps; ++r) {
       const std::vector<float> flat = active ? row_major(block.reps[r]) : std::vector<float>();
-      fy.write<float>("/test/Y_reps", {r, 0, v.begin}, {active ? std::size_t{1} : std::size_t{0}, m, w}, flat.data());
+      fy.write<float>("/test/Y_reps", {r, 0, v.begin},
+                      {active ? std::size_t{1} : std::size_t{0}, m, w}, flat.data());
     }
     fy.write<std::int32_t>("/voxels/roi", {v.begin}, {w}, block.roi.data());
     ft.write<std::uint8_t>("/drivers", {v.begin}, {w}, block.drivers.data());
@@ -102,6 +104,64 @@ void write_subject(const analysis::StudySimulator& sim, int subject, const std::
   out_t.commit();
 }
 
+// Corpus clips generated and written per round on each rank.
+constexpr std::size_t kCorpusChunk = 65536;
+// Width of the corpus's fixed-length id strings.
+constexpr std::size_t kIdWidth = 32;
+
+// <out>/corpus.h5: the stimulus clips first (their clip-level embeddings, so
+// a prediction can be identified among the corpus), then `count` synthetic
+// clips "sim.NNNNNNNN" from the same stimulus model; genre tags for all.
+void write_corpus(const analysis::StudySimulator& sim, const std::string& space, std::size_t count,
+                  const std::string& path, const io::Provenance& provenance,
+                  const mpi::Comm& comm) {
+  if (io::existing_output(path, provenance, comm) == io::OutputState::complete_same) return;
+  const std::size_t s = analysis::space_bit(space);
+  const analysis::ClipEmbeddings& stimuli = sim.features()[s];
+  const std::size_t n_stim = stimuli.ids.size(), dim = stimuli.dim, total = n_stim + count;
+  io::OutputFile out(path, provenance, comm);
+  io::H5File& f = out.file();
+  f.create<float>("/embeddings", {total, dim});
+  f.create_strings("/ids", {total}, kIdWidth);
+  f.create<std::int32_t>("/tags/genre", {total});
+  f.write_attribute("/tags/genre", "names", sim.genre_names());
+  f.write_attribute("/", "space", space);
+  // The stimuli, written by the root.
+  const bool root = comm.is_root();
+  std::vector<float> stim(n_stim * dim, 0.0f);
+  for (std::size_t c = 0; c < n_stim; ++c)
+    for (std::size_t w = 0; w < stimuli.windows; ++w)
+      for (std::size_t j = 0; j < dim; ++j)
+        stim[c * dim + j] += stimuli.window(c, w)[j] / float(stimuli.windows);
+  std::vector<std::int32_t> stim_genre(sim.clip_genres().begin(), sim.clip_genres().end());
+  f.write<float>("/embeddings", {0, 0}, {root ? n_stim : 0, dim}, stim.data());
+  f.write_strings("/ids", {0}, {root ? n_stim : 0},
+                  root ? stimuli.ids : std::vector<std::string>{});
+  f.write<std::int32_t>("/tags/genre", {0}, {root ? n_stim : 0}, stim_genre.data());
+  // The synthetic clips, each rank its share in chunks.
+  const mpi::Range mine = mpi::even_part(count, static_cast<std::size_t>(comm.size()),
+                                         static_cast<std::size_t>(comm.rank()));
+  const std::size_t chunks = (mine.size() + kCorpusChunk - 1) / kCorpusChunk;
+  const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
+  for (std::size_t r = 0; r < rounds; ++r) {
+    const std::size_t first = std::min(mine.end, mine.begin + r * kCorpusChunk);
+    const std::size_t n = std::min(mine.end, first + kCorpusChunk) - first;
+    const analysis::CorpusChunk chunk = sim.corpus(space, first, n);
+    const std::vector<float> rows = row_major(chunk.embeddings);
+    std::vector<std::string> ids;
+    char id[kIdWidth];
+    for (std::size_t i = 0; i < n; ++i) {
+      std::snprintf(id, sizeof id, "sim.%08zu", first + i);
+      ids.emplace_back(id);
+    }
+    const std::vector<std::int32_t> genre(chunk.genre.begin(), chunk.genre.end());
+    f.write<float>("/embeddings", {n_stim + first, 0}, {n, n ? dim : 0}, rows.data());
+    f.write_strings("/ids", {n_stim + first}, {n}, ids);
+    f.write<std::int32_t>("/tags/genre", {n_stim + first}, {n}, genre.data());
+  }
+  out.commit();
+}
+
 std::string subject_name(int subject) {
   char text[16];
   std::snprintf(text, sizeof text, "sub-%02d", subject);
@@ -113,6 +173,8 @@ std::string subject_name(int subject) {
 void run_simulate(const SimulateOptions& options, const mpi::Comm& comm) {
   if (options.subjects < 1) throw ConfigError("--subjects must be at least 1");
   if (options.voxels < 1) throw ConfigError("--voxels must be at least 1");
+  if (options.corpus > 0)
+    static_cast<void>(analysis::space_bit(options.corpus_space));  // known space
   const auto simulator = mpi::agree_on(comm, [&] {
     std::filesystem::create_directories(options.out_dir);
     analysis::StudyDesign design{io::read_task_events(options.events_dir, "Training"),
@@ -122,17 +184,29 @@ void run_simulate(const SimulateOptions& options, const mpi::Comm& comm) {
   const analysis::StudySimulator& sim = *simulator;
   io::Provenance provenance;
   provenance.command_line = options.command_line;
-  provenance.parameters = {{"stage", "simulate"}, {"subjects", options.subjects},
-                           {"voxels", options.voxels}, {"seed", options.seed}, {"tr", options.tr}};
+  provenance.parameters = {{"stage", "simulate"},
+                           {"subjects", options.subjects},
+                           {"voxels", options.voxels},
+                           {"seed", options.seed},
+                           {"tr", options.tr}};
   provenance.inputs = io::checksum_inputs(events_files(options.events_dir), comm);
   const std::string dir = options.out_dir + "/";
   write_features(sim, dir + "features.h5", provenance, comm);
+  if (options.corpus > 0) {
+    io::Provenance p = provenance;
+    p.parameters["corpus"] = options.corpus;
+    p.parameters["corpus_space"] = options.corpus_space;
+    write_corpus(sim, options.corpus_space, options.corpus, dir + "corpus.h5", p, comm);
+    if (comm.is_root())
+      std::printf("simulate: corpus of %zu clips (+ the stimuli) done\n", options.corpus);
+  }
   for (int s = 1; s <= options.subjects; ++s) {
     io::Provenance p = provenance;
     p.parameters["subject"] = s;
-    write_subject(sim, s, dir + subject_name(s) + "_responses.h5", dir + subject_name(s) + "_truth.h5",
-                  options.voxels, p, comm);
-    if (comm.is_root()) std::printf("simulate: %s done (%zu voxels)\n", subject_name(s).c_str(), options.voxels);
+    write_subject(sim, s, dir + subject_name(s) + "_responses.h5",
+                  dir + subject_name(s) + "_truth.h5", options.voxels, p, comm);
+    if (comm.is_root())
+      std::printf("simulate: %s done (%zu voxels)\n", subject_name(s).c_str(), options.voxels);
   }
 }
 

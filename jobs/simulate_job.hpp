@@ -9,18 +9,20 @@
 namespace b2m::jobs {
 
 struct SimulateOptions {
-  std::string events_dir;   // BIDS func directory with the events files
+  std::string events_dir;  // BIDS func directory with the events files
   std::string out_dir;
   int subjects = 5;
   std::size_t voxels = 20000;
   std::uint64_t seed = 1;
   double tr = 1.5;
+  std::size_t corpus = 0;                    // synthetic corpus clips (0: no corpus)
+  std::string corpus_space = "mulan_music";  // the corpus's embedding space
   std::string command_line;
 };
 
-// Writes <out>/features.h5 and, per subject NN, <out>/sub-NN_responses.h5 and
-// <out>/sub-NN_truth.h5. Collective over `comm`; outputs that already exist
-// complete with the same parameters are kept.
+// Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, and, per subject NN,
+// <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5. Collective over `comm`; outputs that already
+// exist complete with the same parameters are kept.
 void run_simulate(const SimulateOptions& options, const mpi::Comm& comm);
 
 }  // namespace b2m::jobs

@@ -9,6 +9,48 @@
 
 namespace b2m::jobs {
 
+std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas, std::size_t n,
+                               double alpha_min, double alpha_max, const std::string& verb) {
+  std::vector<double> alphas = explicit_alphas;
+  if (alphas.empty()) {
+    if (n < 1 || !(alpha_min > 0) || !(alpha_max >= alpha_min))
+      throw ConfigError(verb + ": need n_alphas >= 1 and 0 < alpha_min <= alpha_max");
+    for (std::size_t i = 0; i < n; ++i) {
+      const double t = n == 1 ? 0.0 : double(i) / double(n - 1);
+      alphas.push_back(std::pow(
+          10.0, std::log10(alpha_min) + t * (std::log10(alpha_max) - std::log10(alpha_min))));
+    }
+  }
+  for (double a : alphas)
+    if (!(a > 0) || !std::isfinite(a))
+      throw ConfigError(verb + ": alphas must be positive and finite");
+  return alphas;
+}
+
+// Run row ranges from the per-row run labels: each run must be one
+// contiguous block of at least two rows.
+std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
+                                   const std::string& where) {
+  std::vector<mpi::Range> runs;
+  std::vector<std::int64_t> seen;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (i == 0 || labels[i] != labels[i - 1]) {
+      if (std::find(seen.begin(), seen.end(), labels[i]) != seen.end())
+        throw InputError(where + ": run " + std::to_string(labels[i]) +
+                         " is not one contiguous block of rows");
+      seen.push_back(labels[i]);
+      runs.push_back({i, i});
+    }
+    runs.back().end = i + 1;
+  }
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    if (runs[r].size() < 2)
+      throw InputError(where + ": run " + std::to_string(seen[r]) + " has " +
+                       std::to_string(runs[r].size()) + " row(s); a run needs at least 2");
+  if (runs.empty()) throw InputError(where + ": no training rows");
+  return runs;
+}
+
 analysis::ClipEmbeddings read_clip_embeddings(const io::H5File& file, const std::string& space) {
   const std::string group = "/spaces/" + space;
   const std::string dataset = group + "/embeddings";

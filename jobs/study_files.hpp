@@ -2,8 +2,13 @@
 // the analysis types: feature files, design files, events trees.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "core/error.hpp"
+#include "mpi/partition.hpp"
 
 #include "analysis/feature_alignment.hpp"
 #include "io/h5_file.hpp"
@@ -27,6 +32,40 @@ template <class T>
   Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
       out.data(), m.rows(), m.cols()) = m;
   return out;
+}
+
+// The regularization grid: `explicit_alphas` if given, else n values
+// log-spaced from alpha_min to alpha_max; all must be positive and finite.
+[[nodiscard]] std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas,
+                                             std::size_t n, double alpha_min, double alpha_max,
+                                             const std::string& verb);
+
+// Run row ranges from the per-row run labels of a responses file: each run
+// must be one contiguous block of at least two rows. `where` names the data.
+[[nodiscard]] std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
+                                                 const std::string& where);
+
+// Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
+// Collective: every rank reads, even with an empty selection.
+template <class T>
+[[nodiscard]] solvers::Matrix<T> read_block(const io::H5File& f, const std::string& dataset,
+                                            std::size_t rows, mpi::Range cols) {
+  std::vector<T> flat(rows * cols.size());
+  f.read<T>(dataset, {0, cols.begin}, {cols.empty() ? 0 : rows, cols.size()}, flat.data());
+  using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  return Eigen::Map<const RM>(flat.data(), static_cast<Eigen::Index>(rows),
+                              static_cast<Eigen::Index>(cols.size()));
+}
+
+// Throws an InputError naming the first non-finite value of a block whose
+// columns are voxels cols.begin, cols.begin + 1, ... of `where`.
+template <class T>
+void check_finite(const solvers::Matrix<T>& block, const std::string& where, mpi::Range cols) {
+  for (Eigen::Index j = 0; j < block.cols(); ++j)
+    for (Eigen::Index i = 0; i < block.rows(); ++i)
+      if (!std::isfinite(block(i, j)))
+        throw InputError(where + ": non-finite value at row " + std::to_string(i) + ", voxel " +
+                         std::to_string(cols.begin + static_cast<std::size_t>(j)));
 }
 
 // The embeddings of one space of a feature file.

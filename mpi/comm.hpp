@@ -68,6 +68,17 @@ class Comm {
     B2M_MPI_CALL(MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(count), datatype_of<T>(),
                                mpi_op(op), comm_));
   }
+  // Reduces onto `root`: there `data` receives the result; elsewhere it is
+  // only read.
+  template <class T>
+  void reduce_in_place(T* data, std::size_t count, Op op, int root) const {
+    if (rank_ == root)
+      B2M_MPI_CALL(MPI_Reduce(MPI_IN_PLACE, data, static_cast<int>(count), datatype_of<T>(),
+                              mpi_op(op), root, comm_));
+    else
+      B2M_MPI_CALL(MPI_Reduce(data, nullptr, static_cast<int>(count), datatype_of<T>(), mpi_op(op),
+                              root, comm_));
+  }
   template <class T>
   [[nodiscard]] T allreduce(T value, Op op) const {
     allreduce_in_place(&value, 1, op);

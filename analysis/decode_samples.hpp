@@ -1,0 +1,63 @@
+// Decoding samples: the fMRI scans that go with each embedding window.
+//
+// As in Brain2Music, a sample is one window of one clip presentation: its
+// target is the window's embedding and its input the mean of the scans
+// acquired inside the window, shifted by the hemodynamic delay. Training
+// samples come from every event of every training run (rows of /train/Y);
+// test samples from every window of every test clip (rows of /test/Y, which
+// hold the clip's own TRs averaged over repetitions, so a window's delayed
+// scans are cut at the clip's end). With `per_clip` a sample is a whole
+// clip presentation and its target the mean of the clip's windows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analysis/feature_alignment.hpp"
+#include "analysis/stimulus_timeline.hpp"
+#include "io/bids_events.hpp"
+#include "solvers/matrix.hpp"
+
+namespace b2m::analysis {
+
+struct DecodeSample {
+  std::vector<std::size_t> rows;  // response rows averaged into the sample
+  std::size_t clip = 0;           // index into the embeddings' clip ids
+  std::size_t window = 0;         // window of the clip (0 with per_clip)
+  std::size_t run = 0;            // training run (CV groups); 0 for test samples
+};
+
+struct DecodeSamples {
+  std::vector<DecodeSample> train;
+  std::vector<DecodeSample> test;
+  bool per_clip = false;
+};
+
+struct SampleOptions {
+  double tr = 1.5;
+  double delay_s = 4.5;  // hemodynamic delay added to every window
+  bool per_clip = false;
+};
+
+// `train_run_lengths`: rows of each training run in the responses file, which
+// must match the events; `test_trs_per_clip`: rows of each test clip.
+[[nodiscard]] DecodeSamples decode_samples(const ClipEmbeddings& clips,
+                                           const std::vector<io::RunEvents>& train_runs,
+                                           const TestLayout& test,
+                                           const std::vector<std::size_t>& train_run_lengths,
+                                           const SampleOptions& options,
+                                           const std::string& responses_source);
+
+// Targets of the samples (samples x dim): the window embedding, or the mean
+// of the clip's windows with per_clip.
+[[nodiscard]] solvers::Matrix<double> sample_targets(const ClipEmbeddings& clips,
+                                                     const std::vector<DecodeSample>& samples,
+                                                     bool per_clip);
+
+// Inputs of the samples: row means of `responses` (rows x columns) over each
+// sample's rows (samples x columns).
+template <class T>
+[[nodiscard]] solvers::Matrix<double> average_rows(const solvers::Matrix<T>& responses,
+                                                   const std::vector<DecodeSample>& samples);
+
+}  // namespace b2m::analysis

@@ -1,0 +1,771 @@
+#include "jobs/decode_job.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "analysis/decode_samples.hpp"
+#include "analysis/identification.hpp"
+#include "analysis/scores.hpp"
+#include "analysis/zscore.hpp"
+#include "core/error.hpp"
+#include "io/bids_events.hpp"
+#include "io/npy.hpp"
+#include "io/output_file.hpp"
+#include "jobs/study_files.hpp"
+#include "jobs/subjects.hpp"
+#include "mpi/agree.hpp"
+#include "mpi/rank_grid.hpp"
+#include "solvers/kernel_ridge_cv.hpp"
+#include "solvers/ridge_cv.hpp"
+
+namespace b2m::jobs {
+namespace {
+
+using solvers::Matrix;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Voxels per collective read of the responses.
+constexpr std::size_t kReadColumns = 4096;
+
+struct Unit {
+  Subject subject;
+  std::string space;
+  std::string out;
+};
+
+struct Study {
+  std::vector<io::RunEvents> train_runs;
+  analysis::TestLayout test;
+  std::vector<std::string> event_files;
+};
+
+struct Layout {
+  std::size_t n = 0, m = 0, voxels = 0;
+  std::vector<std::size_t> run_lengths;
+};
+
+Layout inspect(const io::H5File& f, const analysis::TestLayout& test) {
+  Layout out;
+  const io::Shape train = f.shape("/train/Y");
+  const io::Shape tst = f.shape("/test/Y");
+  const io::Shape run = f.shape("/train/run");
+  if (train.size() != 2 || tst.size() != 2 || run.size() != 1)
+    throw InputError(f.path() + ": expected /train/Y [n, V], /test/Y [m, V] and /train/run [n]");
+  out.n = train[0];
+  out.voxels = train[1];
+  out.m = tst[0];
+  if (tst[1] != out.voxels)
+    throw InputError(f.path() + ": /train/Y has " + std::to_string(out.voxels) +
+                     " voxels but /test/Y has " + std::to_string(tst[1]));
+  if (run[0] != out.n)
+    throw InputError(f.path() + ": /train/run has " + std::to_string(run[0]) + " rows, /train/Y " +
+                     std::to_string(out.n));
+  if (out.m != test.rows())
+    throw InputError(f.path() + ": /test/Y has " + std::to_string(out.m) +
+                     " rows, but the test events give " + std::to_string(test.clip_ids.size()) +
+                     " clips x " + std::to_string(test.trs_per_clip) +
+                     " TRs = " + std::to_string(test.rows()));
+  if (out.voxels == 0) throw InputError(f.path() + ": no voxels");
+  for (const mpi::Range& r :
+       run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run"))
+    out.run_lengths.push_back(r.size());
+  return out;
+}
+
+// ROI labels and names of a responses file.
+struct Atlas {
+  std::vector<std::int64_t> label;  // per voxel
+  std::vector<std::string> names;   // label value -> name
+};
+
+Atlas read_atlas(const io::H5File& f) {
+  if (!f.exists("/voxels/roi") || !f.has_attribute("/voxels/roi", "names"))
+    throw InputError(f.path() + ": ROI selection needs /voxels/roi with a 'names' attribute");
+  Atlas a{f.read_all<std::int64_t>("/voxels/roi"),
+          f.read_strings_attribute("/voxels/roi", "names")};
+  for (std::int64_t l : a.label)
+    if (l < 0 || static_cast<std::size_t>(l) >= a.names.size())
+      throw InputError(f.path() + ":/voxels/roi: label " + std::to_string(l) + " has no name (" +
+                       std::to_string(a.names.size()) + " names)");
+  return a;
+}
+
+std::int64_t roi_label(const Atlas& atlas, const std::string& name, const std::string& where) {
+  const auto found = std::find(atlas.names.begin(), atlas.names.end(), name);
+  if (found == atlas.names.end()) {
+    std::string known;
+    for (const auto& n : atlas.names) known += (known.empty() ? "" : ", ") + n;
+    throw InputError(where + ": no ROI named '" + name + "' (ROIs: " + known + ")");
+  }
+  return found - atlas.names.begin();
+}
+
+// The voxels a model uses (sorted), and with ROI models the model of each
+// selected voxel (index into `models`).
+struct Selection {
+  std::vector<std::size_t> voxels;
+  std::vector<std::size_t> model_of;  // ROI models only, per selected voxel
+  std::vector<std::string> models;    // ROI model names
+};
+
+Selection select_voxels(const DecodeOptions& o, const io::H5File& responses, std::size_t v,
+                        const mpi::Comm& comm) {
+  Selection s;
+  if (o.top_voxels > 0) {
+    const io::H5File encoded(o.encode_result, io::Access::read, comm);
+    const std::vector<double> score = encoded.read_all<double>("/voxels/cv_score");
+    if (score.size() != v)
+      throw InputError(o.encode_result + ":/voxels/cv_score has " + std::to_string(score.size()) +
+                       " voxels, " + responses.path() + " has " + std::to_string(v));
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < v; ++i)
+      if (std::isfinite(score[i])) order.push_back(i);
+    if (order.size() < o.top_voxels)
+      throw InputError(o.encode_result + ": asked for the top " + std::to_string(o.top_voxels) +
+                       " voxels, only " + std::to_string(order.size()) + " have a finite cv_score");
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+    order.resize(o.top_voxels);
+    std::sort(order.begin(), order.end());
+    s.voxels = order;
+    return s;
+  }
+  if (o.rois.empty() && o.roi_models_top == 0) {
+    s.voxels.resize(v);
+    std::iota(s.voxels.begin(), s.voxels.end(), std::size_t{0});
+    return s;
+  }
+  const Atlas atlas = read_atlas(responses);
+  if (atlas.label.size() != v)
+    throw InputError(responses.path() + ":/voxels/roi has " + std::to_string(atlas.label.size()) +
+                     " labels for " + std::to_string(v) + " voxels");
+  std::vector<std::int64_t> wanted;
+  for (const auto& name : o.rois) wanted.push_back(roi_label(atlas, name, responses.path()));
+  if (wanted.empty())
+    for (std::size_t l = 0; l < atlas.names.size(); ++l)
+      wanted.push_back(static_cast<std::int64_t>(l));
+  std::vector<std::size_t> count(atlas.names.size(), 0);
+  for (std::int64_t l : atlas.label) ++count[static_cast<std::size_t>(l)];
+  std::vector<long> model(atlas.names.size(), -1);
+  for (std::int64_t l : wanted) {
+    const auto li = static_cast<std::size_t>(l);
+    if (count[li] == 0) {
+      if (!o.rois.empty())
+        throw InputError(responses.path() + ": ROI '" + atlas.names[li] + "' has no voxels");
+      continue;  // an atlas label without voxels gets no model
+    }
+    if (model[li] < 0) {
+      model[li] = static_cast<long>(s.models.size());
+      s.models.push_back(atlas.names[li]);
+    }
+  }
+  for (std::size_t i = 0; i < v; ++i) {
+    const long m = model[static_cast<std::size_t>(atlas.label[i])];
+    if (m < 0) continue;
+    s.voxels.push_back(i);
+    if (o.roi_models_top > 0) s.model_of.push_back(static_cast<std::size_t>(m));
+  }
+  if (o.roi_models_top > s.models.size())
+    throw ConfigError("decode: --roi-models " + std::to_string(o.roi_models_top) + " but only " +
+                      std::to_string(s.models.size()) + " ROIs have voxels in " + responses.path());
+  if (o.roi_models_top == 0) s.models.clear();
+  return s;
+}
+
+// This rank's selected voxels, sample-averaged: training and test inputs
+// (samples x voxels) and, with ROI models, each column's model.
+struct Inputs {
+  Matrix<double> train, test;
+  std::vector<std::size_t> model_of;
+  std::size_t first = 0;  // index of this rank's first column among all selected voxels
+};
+
+Inputs read_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
+                   const analysis::DecodeSamples& samples, const mpi::Comm& comm) {
+  const mpi::Range mine = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
+                                         static_cast<std::size_t>(comm.rank()));
+  const auto begin = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), mine.begin);
+  const auto end = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), mine.end);
+  Inputs in;
+  in.first = static_cast<std::size_t>(begin - sel.voxels.begin());
+  const auto count = static_cast<Eigen::Index>(end - begin);
+  in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
+  in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
+  if (!sel.model_of.empty())
+    in.model_of.assign(sel.model_of.begin() + (begin - sel.voxels.begin()),
+                       sel.model_of.begin() + (end - sel.voxels.begin()));
+  const std::size_t chunks = (mine.size() + kReadColumns - 1) / kReadColumns;
+  const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
+  auto next = begin;
+  Eigen::Index filled = 0;
+  for (std::size_t c = 0; c < rounds; ++c) {
+    const mpi::Range cols =
+        c < chunks ? mpi::Range{mine.begin + c * kReadColumns,
+                                std::min(mine.end, mine.begin + (c + 1) * kReadColumns)}
+                   : mpi::Range{};
+    Matrix<float> y_train, y_test;
+    mpi::agree_on(comm,
+                  [&] { y_train = read_block<float>(responses, "/train/Y", layout.n, cols); });
+    mpi::agree_on(comm, [&] { y_test = read_block<float>(responses, "/test/Y", layout.m, cols); });
+    mpi::agree_on(comm, [&] {
+      check_finite(y_train, responses.path() + ":/train/Y", cols);
+      check_finite(y_test, responses.path() + ":/test/Y", cols);
+    });
+    std::vector<Eigen::Index> keep;
+    for (; next != end && *next < cols.end; ++next)
+      keep.push_back(static_cast<Eigen::Index>(*next - cols.begin));
+    if (keep.empty()) continue;
+    const Matrix<float> kept_train = y_train(Eigen::all, keep);
+    const Matrix<float> kept_test = y_test(Eigen::all, keep);
+    const auto width = static_cast<Eigen::Index>(keep.size());
+    in.train.middleCols(filled, width) = analysis::average_rows<float>(kept_train, samples.train);
+    in.test.middleCols(filled, width) = analysis::average_rows<float>(kept_test, samples.test);
+    filled += width;
+  }
+  return in;
+}
+
+// Sample row ranges of the training runs (samples are in run order).
+std::vector<mpi::Range> sample_runs(const std::vector<analysis::DecodeSample>& samples) {
+  std::vector<mpi::Range> runs;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (i == 0 || samples[i].run != samples[i - 1].run) runs.push_back({i, i});
+    runs.back().end = i + 1;
+  }
+  return runs;
+}
+
+// K = X X^T over all ranks' columns (lower triangle by a rank update, then
+// mirrored), and the cross kernel of the test samples. Collective.
+void kernels(const Matrix<double>& train, const Matrix<double>& test, const mpi::Comm& comm,
+             Matrix<double>& k, Matrix<double>& k_test) {
+  const Eigen::Index n = train.rows();
+  k.setZero(n, n);
+  if (train.cols() > 0) k.selfadjointView<Eigen::Lower>().rankUpdate(train);
+  Matrix<double> full = k.selfadjointView<Eigen::Lower>();
+  k = std::move(full);
+  k_test.noalias() = test * train.transpose();
+  comm.allreduce_in_place(k.data(), static_cast<std::size_t>(k.size()), mpi::Op::sum);
+  comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
+}
+
+// Standardized targets and the statistics to undo it.
+struct Targets {
+  Matrix<double> z;
+  Eigen::RowVectorXd mean, sd;
+  [[nodiscard]] Matrix<double> original(const Matrix<double>& zs) const {
+    return (zs.array().rowwise() * sd.array()).rowwise() + mean.array();
+  }
+};
+
+Targets standardize(const Matrix<double>& y) {
+  Targets t;
+  t.mean = y.colwise().mean();
+  const Matrix<double> centred = y.rowwise() - t.mean;
+  t.sd = (centred.colwise().squaredNorm() / double(y.rows())).cwiseSqrt();
+  for (Eigen::Index j = 0; j < t.sd.size(); ++j)
+    if (!(t.sd(j) > 0)) t.sd(j) = 1.0;  // a constant target is predicted by its mean
+  t.z = centred.array().rowwise() / t.sd.array();
+  return t;
+}
+
+// What a fitted decoder produced, in standardized target units.
+struct Fit {
+  Matrix<double> test_z, cv_z;  // test predictions, cross-validated train predictions
+  Eigen::VectorXd alpha;        // per dimension (NaN with ROI models: per ROI instead)
+  // ROI models only:
+  std::vector<double> roi_cv_r;
+  std::vector<std::uint8_t> roi_top;
+};
+
+double mean_cv_r(const Matrix<double>& cv, const Matrix<double>& y) {
+  const Eigen::VectorXd r = analysis::pearson_r<double>(cv, y);
+  double sum = 0;
+  std::size_t count = 0;
+  for (Eigen::Index j = 0; j < r.size(); ++j)
+    if (std::isfinite(r(j))) {
+      sum += r(j);
+      ++count;
+    }
+  return count ? sum / double(count) : kNaN;
+}
+
+Fit fit_whole(const Inputs& in, const Targets& y, const std::vector<mpi::Range>& folds,
+              const std::vector<double>& alphas, const DecodeOptions& o, const mpi::Comm& comm,
+              Matrix<double>* dual) {
+  Matrix<double> k, k_test;
+  kernels(in.train, in.test, comm, k, k_test);
+  const solvers::KernelRidgeCv cv = solvers::kernel_ridge_cv(k, y.z, folds, alphas, comm, o.eigen);
+  Fit f;
+  f.test_z = k_test * cv.dual;
+  f.cv_z = cv.cv_prediction;
+  f.alpha = cv.alpha;
+  if (dual != nullptr) *dual = cv.dual;
+  return f;
+}
+
+// One model per ROI, farmed over ranks: in each round every rank owns one
+// ROI; the partial kernels of the round's ROIs are reduced onto their owners,
+// which fit them alone (LAPACK). The top-k ROIs by mean CV r are averaged.
+Fit fit_roi_models(const Inputs& in, const Selection& sel, const Targets& y,
+                   const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
+                   const DecodeOptions& o, const mpi::Comm& comm) {
+  const std::size_t models = sel.models.size();
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  const Eigen::Index n = in.train.rows(), m = in.test.rows(), d = y.z.cols();
+  std::vector<Matrix<double>> test_z(models), cv_z(models);
+  std::vector<double> cv_r(models, 0.0);
+  solvers::EigenPlan local = o.eigen;
+  local.backend = solvers::EigenBackend::lapack;
+  const mpi::Comm self = mpi::Comm::self();
+  for (std::size_t round = 0; round * ranks < models; ++round) {
+    Matrix<double> k_mine, k_test_mine;
+    for (std::size_t owner = 0; owner < ranks && round * ranks + owner < models; ++owner) {
+      const std::size_t model = round * ranks + owner;
+      std::vector<Eigen::Index> cols;
+      for (std::size_t j = 0; j < in.model_of.size(); ++j)
+        if (in.model_of[j] == model) cols.push_back(static_cast<Eigen::Index>(j));
+      Matrix<double> k = Matrix<double>::Zero(n, n);
+      const Matrix<double> x = in.train(Eigen::all, cols);
+      if (!cols.empty()) k.selfadjointView<Eigen::Lower>().rankUpdate(x);
+      Matrix<double> k_test = in.test(Eigen::all, cols) * x.transpose();
+      comm.reduce_in_place(k.data(), static_cast<std::size_t>(k.size()), mpi::Op::sum,
+                           static_cast<int>(owner));
+      comm.reduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum,
+                           static_cast<int>(owner));
+      if (owner == static_cast<std::size_t>(comm.rank())) {
+        k_mine = std::move(k);
+        k_test_mine = std::move(k_test);
+      }
+    }
+    const std::size_t model = round * ranks + static_cast<std::size_t>(comm.rank());
+    mpi::agree_on(comm, [&] {
+      if (model >= models) return;
+      Matrix<double> full = k_mine.selfadjointView<Eigen::Lower>();
+      k_mine = std::move(full);
+      const solvers::KernelRidgeCv cv =
+          solvers::kernel_ridge_cv(k_mine, y.z, folds, alphas, self, local);
+      test_z[model] = k_test_mine * cv.dual;
+      cv_z[model] = cv.cv_prediction;
+      cv_r[model] = mean_cv_r(cv.cv_prediction, y.z);
+    });
+  }
+  comm.allreduce_in_place(cv_r.data(), cv_r.size(), mpi::Op::sum);  // each model set by one rank
+  std::vector<std::size_t> order(models);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const double ra = std::isfinite(cv_r[a]) ? cv_r[a] : -2.0,
+                 rb = std::isfinite(cv_r[b]) ? cv_r[b] : -2.0;
+    return ra > rb;
+  });
+  Fit f;
+  f.roi_cv_r = cv_r;
+  f.roi_top.assign(models, 0);
+  f.test_z.setZero(m, d);
+  f.cv_z.setZero(n, d);
+  for (std::size_t i = 0; i < o.roi_models_top; ++i) {
+    const std::size_t model = order[i];
+    f.roi_top[model] = 1;
+    if (model % ranks == static_cast<std::size_t>(comm.rank())) {
+      f.test_z += test_z[model];
+      f.cv_z += cv_z[model];
+    }
+  }
+  comm.allreduce_in_place(f.test_z.data(), static_cast<std::size_t>(f.test_z.size()), mpi::Op::sum);
+  comm.allreduce_in_place(f.cv_z.data(), static_cast<std::size_t>(f.cv_z.size()), mpi::Op::sum);
+  f.test_z /= double(o.roi_models_top);
+  f.cv_z /= double(o.roi_models_top);
+  f.alpha = Eigen::VectorXd::Constant(d, kNaN);
+  return f;
+}
+
+std::string genre_of(const std::string& clip_id) {
+  return clip_id.substr(0, clip_id.find('.'));
+}
+
+template <class T>
+std::vector<T> flat(const Matrix<double>& m) {
+  std::vector<T> out(static_cast<std::size_t>(m.size()));
+  Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      out.data(), m.rows(), m.cols()) = m.cast<T>();
+  return out;
+}
+
+std::vector<double> to_vector(const Eigen::VectorXd& v) {
+  return {v.data(), v.data() + v.size()};
+}
+
+std::string npy_path(const std::string& out, const std::string& what) {
+  std::string stem = out;
+  if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".h5") == 0) stem.resize(stem.size() - 3);
+  return stem + "_" + what + ".npy";
+}
+
+DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
+                          const analysis::ClipEmbeddings& clips, const Study& study,
+                          const std::vector<double>& alphas, const io::Provenance& provenance,
+                          const mpi::Comm& comm) {
+  auto responses = mpi::agree_on(comm, [&] {
+    return std::make_unique<io::H5File>(unit.subject.responses, io::Access::read, comm);
+  });
+  const Layout layout = mpi::agree_on(comm, [&] { return inspect(*responses, study.test); });
+  analysis::SampleOptions so;
+  so.tr = o.tr;
+  so.delay_s = o.delay_s;
+  so.per_clip = o.per_clip;
+  const analysis::DecodeSamples samples = mpi::agree_on(comm, [&] {
+    return analysis::decode_samples(clips, study.train_runs, study.test, layout.run_lengths, so,
+                                    unit.subject.responses);
+  });
+  const std::vector<mpi::Range> runs = sample_runs(samples.train);
+  const std::vector<mpi::Range> folds = mpi::agree_on(comm, [&] {
+    try {
+      return solvers::contiguous_folds(runs, o.folds);
+    } catch (const InputError& e) {
+      throw InputError(unit.subject.responses + ": " + e.what());
+    }
+  });
+  const Selection sel =
+      mpi::agree_on(comm, [&] { return select_voxels(o, *responses, layout.voxels, comm); });
+  Inputs in = read_inputs(*responses, layout, sel, samples, comm);
+  responses.reset();
+  analysis::zscore_within<double>(in.train, runs);
+  analysis::zscore_within<double>(in.test, {{0, samples.test.size()}});
+
+  const Matrix<double> y_train = analysis::sample_targets(clips, samples.train, samples.per_clip);
+  const Matrix<double> y_test = analysis::sample_targets(clips, samples.test, samples.per_clip);
+  const Targets targets = standardize(y_train);
+
+  Matrix<double> dual;
+  const Fit fit = o.roi_models_top > 0 ? fit_roi_models(in, sel, targets, folds, alphas, o, comm)
+                                       : fit_whole(in, targets, folds, alphas, o, comm,
+                                                   o.save_weights ? &dual : nullptr);
+  const Matrix<double> pred = targets.original(fit.test_z);
+  const Matrix<double> cv_pred = targets.original(fit.cv_z);
+
+  // Metrics.
+  const Eigen::VectorXd cv_r = analysis::pearson_r<double>(cv_pred, y_train);
+  const Eigen::VectorXd test_r = analysis::pearson_r<double>(pred, y_test);
+  const std::vector<double> ident = analysis::identification_accuracy(pred, y_test);
+  const Eigen::VectorXd emb_r = analysis::row_correlations(pred, y_test).diagonal();
+  std::vector<std::string> genres;
+  for (const auto& s : samples.test) genres.push_back(genre_of(clips.ids[s.clip]));
+  const std::set<std::string> genre_set(genres.begin(), genres.end());
+  const std::vector<std::string> genre_names(genre_set.begin(), genre_set.end());
+  std::vector<double> genre_ident;
+  for (const auto& g : genre_names) {
+    double sum = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < genres.size(); ++i)
+      if (genres[i] == g) {
+        sum += ident[i];
+        ++count;
+      }
+    genre_ident.push_back(sum / double(count));
+  }
+  DecodeSummary s;
+  s.subject = unit.subject.name;
+  s.space = unit.space;
+  s.train_samples = samples.train.size();
+  s.test_samples = samples.test.size();
+  s.voxels = sel.voxels.size();
+  s.identification = std::accumulate(ident.begin(), ident.end(), 0.0) / double(ident.size());
+  s.embedding_correlation = emb_r.mean();
+  s.mean_cv_r = mean_cv_r(cv_pred, y_train);
+
+  // Outputs: the .npy copies first, then the HDF5 file, committed last.
+  if (comm.is_root()) {
+    io::write_npy(npy_path(unit.out, "test_prediction"), flat<double>(pred),
+                  {static_cast<std::size_t>(pred.rows()), static_cast<std::size_t>(pred.cols())});
+    io::write_npy(
+        npy_path(unit.out, "train_cv_prediction"), flat<double>(cv_pred),
+        {static_cast<std::size_t>(cv_pred.rows()), static_cast<std::size_t>(cv_pred.cols())});
+  }
+  io::OutputFile out(unit.out, provenance, comm);
+  io::H5File& f = out.file();
+  const auto shape = [](const Matrix<double>& m) {
+    return io::Shape{static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
+  };
+  f.write_all<double>("/test/prediction", shape(pred), flat<double>(pred));
+  f.write_all<double>("/test/target", shape(y_test), flat<double>(y_test));
+  f.write_all<double>("/train/cv_prediction", shape(cv_pred), flat<double>(cv_pred));
+  f.write_all<double>("/train/target", shape(y_train), flat<double>(y_train));
+  std::vector<std::int32_t> test_clip, test_window, train_clip, train_run;
+  for (const auto& t : samples.test) {
+    test_clip.push_back(static_cast<std::int32_t>(t.clip));
+    test_window.push_back(static_cast<std::int32_t>(t.window));
+  }
+  for (const auto& t : samples.train) {
+    train_clip.push_back(static_cast<std::int32_t>(t.clip));
+    train_run.push_back(static_cast<std::int32_t>(t.run));
+  }
+  f.write_all<std::int32_t>("/test/clip", {test_clip.size()}, test_clip);
+  f.write_all<std::int32_t>("/test/window", {test_window.size()}, test_window);
+  f.write_all<std::int32_t>("/train/clip", {train_clip.size()}, train_clip);
+  f.write_all<std::int32_t>("/train/run", {train_run.size()}, train_run);
+  f.write_attribute("/", "clip_ids", clips.ids);
+  f.write_all<double>("/test/identification", {ident.size()}, ident);
+  f.write_all<double>("/test/embedding_r", {static_cast<std::size_t>(emb_r.size())},
+                      to_vector(emb_r));
+  f.write_all<double>("/dims/alpha", {static_cast<std::size_t>(fit.alpha.size())},
+                      to_vector(fit.alpha));
+  f.write_all<double>("/dims/cv_r", {static_cast<std::size_t>(cv_r.size())}, to_vector(cv_r));
+  f.write_all<double>("/dims/test_r", {static_cast<std::size_t>(test_r.size())}, to_vector(test_r));
+  f.write_attribute("/dims", "alphas", alphas);
+  f.write_all<double>("/genres/identification", {genre_ident.size()}, genre_ident);
+  f.write_attribute("/genres/identification", "names", genre_names);
+  std::vector<std::int64_t> selected(sel.voxels.begin(), sel.voxels.end());
+  f.write_all<std::int64_t>("/voxels/selected", {selected.size()}, selected);
+  if (!sel.models.empty()) {
+    f.write_all<double>("/rois/cv_r", {fit.roi_cv_r.size()}, fit.roi_cv_r);
+    f.write_all<std::uint8_t>("/rois/top", {fit.roi_top.size()}, fit.roi_top);
+    f.write_attribute("/rois/cv_r", "names", sel.models);
+  }
+  if (o.save_weights && o.roi_models_top == 0) {
+    // Voxel-space weights W = X^T C, each rank its own voxels' rows.
+    const Matrix<double> w = in.train.transpose() * dual;
+    const auto d = static_cast<std::size_t>(dual.cols());
+    f.create<double>("/weights", {sel.voxels.size(), d});
+    const std::vector<double> rows = flat<double>(w);
+    f.write<double>("/weights", {in.first, 0},
+                    {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0}, rows.data());
+    f.write_attribute("/weights", "unit",
+                      std::string("standardized targets per standardized voxel: embedding = "
+                                  "mean + sd * (x_z W)"));
+  }
+  f.write_attribute("/", "identification_accuracy", std::vector<double>{s.identification});
+  f.write_attribute("/", "embedding_correlation", std::vector<double>{s.embedding_correlation});
+  f.write_attribute("/", "mean_cv_r", std::vector<double>{s.mean_cv_r});
+  f.write_attribute("/", "samples",
+                    std::vector<double>{double(s.train_samples), double(s.test_samples)});
+  f.write_attribute("/", "voxels", std::vector<double>{double(s.voxels)});
+  f.write_attribute("/", "space", unit.space);
+  f.write_attribute("/", "subject", unit.subject.name);
+  out.commit();
+  return s;
+}
+
+// The summary of a complete output from an earlier run.
+DecodeSummary read_summary(const Unit& unit, const mpi::Comm& comm) {
+  return mpi::agree_on(comm, [&] {
+    const io::H5File f(unit.out, io::Access::read, comm);
+    DecodeSummary s;
+    s.subject = unit.subject.name;
+    s.space = unit.space;
+    s.identification = f.read_double_attribute("/", "identification_accuracy").at(0);
+    s.embedding_correlation = f.read_double_attribute("/", "embedding_correlation").at(0);
+    s.mean_cv_r = f.read_double_attribute("/", "mean_cv_r").at(0);
+    const auto n = f.read_double_attribute("/", "samples");
+    s.train_samples = static_cast<std::size_t>(n.at(0));
+    s.test_samples = static_cast<std::size_t>(n.at(1));
+    s.voxels = static_cast<std::size_t>(f.read_double_attribute("/", "voxels").at(0));
+    s.reused = true;
+    return s;
+  });
+}
+
+nlohmann::json to_json(const DecodeSummary& s) {
+  const auto num = [](double v) {
+    return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
+  };
+  return {{"subject", s.subject},
+          {"space", s.space},
+          {"train", s.train_samples},
+          {"test", s.test_samples},
+          {"voxels", s.voxels},
+          {"identification", num(s.identification)},
+          {"embedding_r", num(s.embedding_correlation)},
+          {"cv_r", num(s.mean_cv_r)},
+          {"reused", s.reused}};
+}
+
+DecodeSummary from_json(const nlohmann::json& j) {
+  const auto num = [](const nlohmann::json& v) { return v.is_null() ? kNaN : v.get<double>(); };
+  DecodeSummary s;
+  s.subject = j.at("subject");
+  s.space = j.at("space");
+  s.train_samples = j.at("train");
+  s.test_samples = j.at("test");
+  s.voxels = j.at("voxels");
+  s.identification = num(j.at("identification"));
+  s.embedding_correlation = num(j.at("embedding_r"));
+  s.mean_cv_r = num(j.at("cv_r"));
+  s.reused = j.at("reused");
+  return s;
+}
+
+void check_options(const DecodeOptions& o) {
+  if (o.spaces.empty()) throw ConfigError("decode: give at least one --space");
+  if (o.features.empty()) throw ConfigError("decode: --features is required");
+  if (o.events_dir.empty()) throw ConfigError("decode: --events is required");
+  if (o.spaces.size() > 1 && o.out.find("{space}") == std::string::npos)
+    throw ConfigError("decode: with several --space values, --out must contain {space}");
+  if (o.top_voxels > 0 && o.encode_result.empty())
+    throw ConfigError("decode: --top-voxels needs --encode-result");
+  if (o.top_voxels > 0 && (o.roi_models_top > 0 || !o.rois.empty()))
+    throw ConfigError("decode: --top-voxels cannot be combined with --roi or --roi-models");
+  if (o.folds < 2) throw ConfigError("decode: --folds must be at least 2");
+  if (o.save_weights && o.roi_models_top > 0)
+    throw ConfigError(
+        "decode: --save-weights is not available with --roi-models (one model per ROI)");
+}
+
+}  // namespace
+
+std::vector<DecodeSummary> run_decode(const DecodeOptions& o, const mpi::Comm& world) {
+  check_options(o);
+  const std::vector<double> alphas =
+      alpha_grid(o.alphas, o.n_alphas, o.alpha_min, o.alpha_max, "decode");
+  const std::vector<Subject> subjects = subjects_of(o.responses, o.out, "decode");
+  std::vector<Unit> units;
+  for (const Subject& s : subjects)
+    for (const std::string& space : o.spaces)
+      units.push_back({s, space, fill(s.out, "space", space)});
+
+  const Study study = mpi::agree_on(world, [&] {
+    Study st;
+    st.train_runs = io::read_task_events(o.events_dir, "Training");
+    const std::vector<io::RunEvents> test_runs = io::read_task_events(o.events_dir, "Test");
+    st.test = analysis::test_layout(test_runs, o.tr);
+    st.event_files = events_files(o.events_dir);
+    return st;
+  });
+  const std::vector<analysis::ClipEmbeddings> clips = mpi::agree_on(world, [&] {
+    const io::H5File file(o.features, io::Access::read, world);
+    std::vector<analysis::ClipEmbeddings> out;
+    for (const std::string& space : o.spaces) out.push_back(read_clip_embeddings(file, space));
+    return out;
+  });
+  std::vector<std::string> shared_inputs = study.event_files;
+  shared_inputs.insert(shared_inputs.begin(), o.features);
+  if (!o.encode_result.empty()) shared_inputs.push_back(o.encode_result);
+  mpi::agree_on(world, [&] {
+    std::vector<std::string> outputs, inputs = shared_inputs;
+    for (const Unit& u : units) {
+      outputs.push_back(u.out);
+      outputs.push_back(npy_path(u.out, "test_prediction"));
+      outputs.push_back(npy_path(u.out, "train_cv_prediction"));
+      inputs.push_back(u.subject.responses);
+    }
+    refuse_overwriting_inputs(outputs, inputs, "decode");
+    for (std::size_t i = 0; i < units.size(); ++i)
+      for (std::size_t j = i + 1; j < units.size(); ++j)
+        if (units[i].out == units[j].out)
+          throw ConfigError("decode: " + units[i].subject.name + "/" + units[i].space + " and " +
+                            units[j].subject.name + "/" + units[j].space + " would both write " +
+                            units[i].out);
+  });
+
+  const std::size_t groups = subject_groups(units.size(), static_cast<std::size_t>(world.size()));
+  const mpi::GroupSplit split = mpi::split_into_groups(world, groups);
+  nlohmann::json mine = nlohmann::json::array();
+  for (std::size_t i = split.group; i < units.size(); i += groups) {
+    const Unit& unit = units[i];
+    const std::size_t space_index = static_cast<std::size_t>(
+        std::find(o.spaces.begin(), o.spaces.end(), unit.space) - o.spaces.begin());
+    const auto start = std::chrono::steady_clock::now();
+    io::Provenance provenance;
+    provenance.command_line = o.command_line;
+    provenance.parameters = {{"stage", "decode"},
+                             {"space", unit.space},
+                             {"folds", o.folds},
+                             {"alphas", alphas},
+                             {"tr", o.tr},
+                             {"delay_s", o.delay_s},
+                             {"per_clip", o.per_clip},
+                             {"rois", o.rois},
+                             {"roi_models_top", o.roi_models_top},
+                             {"top_voxels", o.top_voxels},
+                             {"save_weights", o.save_weights}};
+    std::vector<std::string> inputs = shared_inputs;
+    inputs.insert(inputs.begin(), unit.subject.responses);
+    provenance.inputs = io::checksum_inputs(inputs, split.comm);
+    const io::OutputState state = io::existing_output(unit.out, provenance, split.comm);
+    if (state == io::OutputState::complete_different && !o.overwrite)
+      throw ConfigError(unit.out +
+                        " exists from a run with other parameters or inputs; "
+                        "remove it or pass --overwrite");
+    const DecodeSummary s =
+        state == io::OutputState::complete_same
+            ? read_summary(unit, split.comm)
+            : decode_unit(o, unit, clips[space_index], study, alphas, provenance, split.comm);
+    if (split.comm.is_root()) {
+      mine.push_back(to_json(s));
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::printf("decode: %s %s %s in %.1f s (%d ranks) -> %s\n", unit.subject.name.c_str(),
+                  unit.space.c_str(), s.reused ? "already complete" : "done", seconds,
+                  split.comm.size(), unit.out.c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::vector<DecodeSummary> rows;
+  for (const std::string& part : world.allgather(mine.dump()))
+    for (const auto& j : nlohmann::json::parse(part)) rows.push_back(from_json(j));
+  std::sort(rows.begin(), rows.end(), [](const DecodeSummary& a, const DecodeSummary& b) {
+    return std::tie(a.space, a.subject) < std::tie(b.space, b.subject);
+  });
+  return rows;
+}
+
+std::string format_decode_summary(const std::vector<DecodeSummary>& rows) {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-12s %-16s %7s %6s %8s %15s %12s %9s\n", "subject", "space",
+                "train", "test", "voxels", "identification", "embedding_r", "cv_r");
+  out << line;
+  for (const auto& s : rows) {
+    std::snprintf(line, sizeof line, "%-12s %-16s %7zu %6zu %8zu %15.3f %12.3f %9.3f\n",
+                  s.subject.c_str(), s.space.c_str(), s.train_samples, s.test_samples, s.voxels,
+                  s.identification, s.embedding_correlation, s.mean_cv_r);
+    out << line;
+  }
+  // Table 2 of the paper: per space, mean +- sd over subjects.
+  out << "\n";
+  std::snprintf(line, sizeof line, "%-16s %9s %24s %24s\n", "space", "subjects",
+                "identification (mean+-sd)", "embedding_r (mean+-sd)");
+  out << line;
+  std::vector<std::string> spaces;
+  for (const auto& s : rows)
+    if (std::find(spaces.begin(), spaces.end(), s.space) == spaces.end()) spaces.push_back(s.space);
+  for (const auto& space : spaces) {
+    std::vector<double> id, er;
+    for (const auto& s : rows)
+      if (s.space == space) {
+        id.push_back(s.identification);
+        er.push_back(s.embedding_correlation);
+      }
+    const auto stats = [](const std::vector<double>& v) {
+      const double mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+      double ss = 0;
+      for (double x : v) ss += (x - mean) * (x - mean);
+      return std::pair{mean, v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0};
+    };
+    const auto [mi, si] = stats(id);
+    const auto [me, se] = stats(er);
+    std::snprintf(line, sizeof line, "%-16s %9zu %15.3f +- %5.3f %15.3f +- %5.3f\n", space.c_str(),
+                  id.size(), mi, si, me, se);
+    out << line;
+  }
+  return out.str();
+}
+
+std::string format_decode_summary_tsv(const std::vector<DecodeSummary>& rows) {
+  std::ostringstream out;
+  out << "subject\tspace\ttrain_samples\ttest_samples\tvoxels\tidentification\tembedding_r\tmean_"
+         "cv_r\n";
+  for (const auto& s : rows)
+    out << s.subject << '\t' << s.space << '\t' << s.train_samples << '\t' << s.test_samples << '\t'
+        << s.voxels << '\t' << s.identification << '\t' << s.embedding_correlation << '\t'
+        << s.mean_cv_r << '\n';
+  return out.str();
+}
+
+}  // namespace b2m::jobs

@@ -1,0 +1,80 @@
+#include "jobs/subjects.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.hpp"
+
+namespace b2m::jobs {
+namespace {
+
+std::string subject_name(const std::string& responses) {
+  std::string name = std::filesystem::path(responses).filename().string();
+  for (const std::string suffix : {"_responses.h5", ".h5"}) {
+    if (name.size() > suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      name.resize(name.size() - suffix.size());
+      break;
+    }
+  }
+  return name;
+}
+
+}  // namespace
+
+std::string fill(std::string text, const std::string& key, const std::string& value) {
+  const std::string token = "{" + key + "}";
+  for (std::size_t at = text.find(token); at != std::string::npos;
+       at = text.find(token, at + value.size()))
+    text.replace(at, token.size(), value);
+  return text;
+}
+
+std::vector<Subject> subjects_of(const std::vector<std::string>& responses, const std::string& out,
+                                 const std::string& verb) {
+  if (responses.empty()) throw ConfigError(verb + ": give at least one --responses file");
+  if (out.empty()) throw ConfigError(verb + ": --out is required");
+  if (responses.size() > 1 && out.find("{subject}") == std::string::npos)
+    throw ConfigError(verb + ": with several --responses files, --out must contain {subject}");
+  std::vector<Subject> subjects;
+  for (const auto& r : responses) {
+    const std::string name = subject_name(r);
+    subjects.push_back({name, r, fill(out, "subject", name)});
+  }
+  for (std::size_t i = 0; i < subjects.size(); ++i)
+    for (std::size_t j = i + 1; j < subjects.size(); ++j)
+      if (subjects[i].out == subjects[j].out)
+        throw ConfigError(verb + ": subjects " + subjects[i].responses + " and " +
+                          subjects[j].responses + " would both write " + subjects[i].out);
+  return subjects;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ignored;
+  return std::filesystem::weakly_canonical(a, ignored) ==
+         std::filesystem::weakly_canonical(b, ignored);
+}
+
+void refuse_overwriting_inputs(const std::vector<std::string>& outputs,
+                               const std::vector<std::string>& inputs, const std::string& verb) {
+  for (const auto& out : outputs)
+    for (const auto& in : inputs)
+      if (same_file(out, in))
+        throw ConfigError(verb + ": the output " + out + " would overwrite the input " + in);
+}
+
+std::size_t subject_groups(std::size_t units, std::size_t ranks) {
+  std::size_t best = 1;
+  std::size_t best_cost = units;
+  for (std::size_t g = 1; g <= std::min(units, ranks); ++g) {
+    if (ranks % g != 0) continue;
+    const std::size_t cost = (units + g - 1) / g * g;
+    if (cost <= best_cost) {
+      best = g;
+      best_cost = cost;
+    }
+  }
+  return best;
+}
+
+}  // namespace b2m::jobs

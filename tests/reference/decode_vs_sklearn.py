@@ -1,0 +1,337 @@
+#!/usr/bin/python3
+"""b2m decode against an independent reference built on numpy and scikit-learn.
+
+A small simulated subject (`b2m simulate`, real ds003720 events) is decoded
+into MuLan-music embeddings. The reference rebuilds everything from the files
+as plainly as possible:
+  * samples from the events TSVs (clip windows or whole clips, shifted by the
+    hemodynamic delay; test windows cut at the clip's end), inputs as means of
+    the raw response rows, z-scored per run (training) or over the test set;
+  * targets from the feature file, standardized over the training samples;
+  * a brute-force grid search with sklearn KernelRidge(kernel="linear") per
+    run-grouped fold and alpha, argmin of the mean validation MSE per target;
+  * the refit with sklearn Ridge(fit_intercept=False) per target (primal);
+  * identification accuracy and per-sample embedding correlation by loops.
+Checks (double precision: relative error <= 1e-8): chosen alphas (up to near
+ties), cross-validated and test predictions, voxel-space weights against
+Ridge's coefficients, the metrics; the ScaLAPACK eigensolver on every grid of
+the job equals the LAPACK run; top-N voxel selection from an encode result;
+and one model per ROI with the top-k averaged.
+"""
+import csv
+import glob
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+
+import h5py
+import numpy as np
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.linear_model import Ridge
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import harness  # noqa: E402
+
+TR = 1.5
+DELAY = 4.5
+FOLDS = 5
+ALPHAS = np.logspace(1.5, 3.5, 9)  # fine steps around the optimum, so dimensions differ
+SPACE = "mulan_music"
+
+
+def add_options(parser):
+    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
+    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
+
+
+# ------------------------------------------------------------ reference
+def read_events(path):
+    rows = []
+    with open(path, newline="") as f:
+        lines = f.read().replace("\r", "").strip().split("\n")
+    header = lines[0].split("\t")
+    for line in lines[1:]:
+        cells = dict(zip(header, line.split("\t")))
+        genre = cells["genre"].strip().strip("'\"")
+        rows.append((float(cells["onset"]), float(cells["duration"]), f"{genre}.{int(cells['track']):05d}"))
+    return rows
+
+
+def task_runs(events_dir, task):
+    files = glob.glob(os.path.join(events_dir, f"*task-{task}_run-*_events.tsv"))
+    files.sort(key=lambda p: int(re.search(r"run-(\d+)", p).group(1)))
+    return [read_events(p) for p in files]
+
+
+def rows_in(begin, end, count):
+    rows = [k for k in range(count) if k * TR + 1e-9 >= begin and k * TR < end - 1e-9]
+    if not rows:
+        rows = [min(count - 1, max(0, int(round(0.5 * (begin + end) / TR))))]
+    return rows
+
+
+def build_samples(events_dir, run_lengths, ids, windows, window_s, step_s, per_clip):
+    """[(rows, clip index, window, run)] for training and test samples."""
+    index = {c: i for i, c in enumerate(ids)}
+    train, offset = [], 0
+    for r, (run, length) in enumerate(zip(task_runs(events_dir, "Training"), run_lengths)):
+        for onset, duration, clip in run:
+            spans = [(0, DELAY, duration + DELAY)] if per_clip else \
+                [(w, w * step_s + DELAY, w * step_s + DELAY + window_s) for w in range(windows)]
+            for w, a, b in spans:
+                train.append(([offset + k for k in rows_in(onset + a, onset + b, length)], index[clip], w, r))
+        offset += length
+    test_runs = task_runs(events_dir, "Test")
+    test_ids = sorted({clip for run in test_runs for _, _, clip in run})
+    trs = 10
+    test = []
+    for c, clip in enumerate(test_ids):
+        spans = [(0, DELAY, trs * TR + DELAY)] if per_clip else \
+            [(w, w * step_s + DELAY, w * step_s + DELAY + window_s) for w in range(windows)]
+        for w, a, b in spans:
+            test.append(([c * trs + k for k in rows_in(a, min(b, trs * TR), trs)], index[clip], w, 0))
+    return train, test
+
+
+def zscore(m, ranges):
+    out = np.zeros_like(m)
+    for a, b in ranges:
+        block = m[a:b]
+        sd = block.std(axis=0)
+        ok = sd > 0
+        out[a:b][:, ok] = (block[:, ok] - block.mean(axis=0)[ok]) / sd[ok]
+    return out
+
+
+def run_ranges(labels):
+    out = []
+    for i, label in enumerate(labels):
+        if i == 0 or label != labels[i - 1]:
+            out.append([i, i])
+        out[-1][1] = i + 1
+    return out
+
+
+def folds_of(runs, k):
+    base, extra = divmod(len(runs), k)
+    out, r = [], 0
+    for f in range(k):
+        count = base + (1 if f < extra else 0)
+        out.append((runs[r][0], runs[r + count - 1][1]))
+        r += count
+    return out
+
+
+class Reference:
+    def __init__(self, study, events_dir, voxels=None, per_clip=False):
+        with h5py.File(os.path.join(study, "sub-01_responses.h5"), "r") as f:
+            y_train = f["train/Y"][...].astype(np.float64)
+            run = f["train/run"][...]
+            y_test = f["test/Y"][...].astype(np.float64)
+            self.roi = f["voxels/roi"][...]
+            self.roi_names = [n.decode() if isinstance(n, bytes) else n for n in f["voxels/roi"].attrs["names"]]
+        if voxels is not None:
+            y_train, y_test, self.roi = y_train[:, voxels], y_test[:, voxels], self.roi[voxels]
+        with h5py.File(os.path.join(study, "features.h5"), "r") as f:
+            ids = [c.decode() if isinstance(c, bytes) else c for c in f["clips"].attrs["ids"]]
+            emb = f[f"spaces/{SPACE}/embeddings"][...].astype(np.float64)
+            window_s = float(f[f"spaces/{SPACE}"].attrs["window_s"][0])
+            step_s = float(f[f"spaces/{SPACE}"].attrs["step_s"][0])
+        lengths = [b - a for a, b in run_ranges(list(run))]
+        train, test = build_samples(events_dir, lengths, ids, emb.shape[1], window_s, step_s, per_clip)
+        self.train, self.test = train, test
+        self.sample_runs = run_ranges([s[3] for s in train])
+        self.x = zscore(np.stack([y_train[s[0]].mean(axis=0) for s in train]), self.sample_runs)
+        self.xt = zscore(np.stack([y_test[s[0]].mean(axis=0) for s in test]), [(0, len(test))])
+
+        def target(s):
+            return emb[s[1]].mean(axis=0) if per_clip else emb[s[1], s[2]]
+        self.y = np.stack([target(s) for s in train])
+        self.yt = np.stack([target(s) for s in test])
+        self.mean, self.sd = self.y.mean(axis=0), self.y.std(axis=0)
+        self.yz = (self.y - self.mean) / self.sd
+        self.folds = folds_of(self.sample_runs, FOLDS)
+        self.genres = [ids[s[1]].split(".")[0] for s in test]
+
+    def fit(self, cols=None):
+        """Brute-force CV (KernelRidge) and refit (Ridge) on voxel columns `cols`."""
+        x = self.x if cols is None else self.x[:, cols]
+        xt = self.xt if cols is None else self.xt[:, cols]
+        n, d = self.yz.shape
+        mse = np.zeros((len(ALPHAS), d))
+        cv = np.zeros((len(ALPHAS), n, d))
+        for a, b in self.folds:
+            train = np.r_[0:a, b:n]
+            for i, alpha in enumerate(ALPHAS):
+                model = KernelRidge(alpha=alpha, kernel="linear").fit(x[train], self.yz[train])
+                cv[i, a:b] = model.predict(x[a:b])
+                mse[i] += ((self.yz[a:b] - cv[i, a:b]) ** 2).mean(axis=0) / len(self.folds)
+        best = np.argmin(mse, axis=0)
+        coef = np.zeros((x.shape[1], d))
+        for j in range(d):
+            coef[:, j] = Ridge(alpha=ALPHAS[best[j]], fit_intercept=False).fit(x, self.yz[:, j]).coef_
+        return {"mse": mse, "best": best, "cv_z": cv[best, :, np.arange(d)].T, "coef": coef,
+                "test_z": xt @ coef}
+
+    def original(self, z):
+        return z * self.sd + self.mean
+
+
+def identification(pred, truth):
+    n = len(pred)
+    out = np.zeros(n)
+    for i in range(n):
+        own = np.corrcoef(pred[i], truth[i])[0, 1]
+        out[i] = sum(np.corrcoef(pred[i], truth[j])[0, 1] < own for j in range(n) if j != i) / (n - 1)
+    return out
+
+
+def rel(a, b):
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+def read(path):
+    with h5py.File(path, "r") as f:
+        out = {k: f[k][...] for k in ["test/prediction", "test/target", "train/cv_prediction", "dims/alpha",
+                                      "test/identification", "test/embedding_r", "voxels/selected",
+                                      "genres/identification"]}
+        out["weights"] = f["weights"][...] if "weights" in f else None
+        out["rois/cv_r"] = f["rois/cv_r"][...] if "rois/cv_r" in f else None
+        out["rois/top"] = f["rois/top"][...] if "rois/top" in f else None
+        out["identification_accuracy"] = float(f.attrs["identification_accuracy"][0])
+        out["complete"] = f.attrs.get("complete")
+    return out
+
+
+# ------------------------------------------------------------ the test
+def body(opts, checks):
+    w = opts.scratch
+    study = os.path.join(w, "study")
+    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 240,
+                               "--seed", 5, "--out-dir", study])
+    if not checks.require_run("b2m simulate", r):
+        return
+    responses = os.path.join(study, "sub-01_responses.h5")
+    base = ["decode", responses, "--features", os.path.join(study, "features.h5"), "--space", SPACE,
+            "--events", opts.events, "--alphas", ",".join(f"{a:.17g}" for a in ALPHAS), "--folds", FOLDS]
+
+    # Whole-brain model, per-clip samples, weights.
+    ref = Reference(study, opts.events, per_clip=True)
+    fit = ref.fit()
+    r = harness.run_b2m(opts, base + ["--per-clip", "--save-weights", "--out", "clip.h5"])
+    if checks.require_run("decode --per-clip --save-weights", r):
+        res = read(os.path.join(w, "clip.h5"))
+        check_whole(checks, "per-clip", res, ref, fit)
+        wz = res["weights"]
+        checks.check("per-clip: weights [voxels, dim] equal Ridge coef_ (rel <= 1e-8)",
+                     wz is not None and wz.shape == fit["coef"].shape and rel(wz, fit["coef"]) <= 1e-8,
+                     f"shape {None if wz is None else wz.shape}, rel {rel(wz, fit['coef']) if wz is not None else '-'}")
+        npy = np.load(os.path.join(w, "clip_test_prediction.npy"))
+        checks.check("per-clip: .npy test predictions equal the HDF5 ones", np.array_equal(npy, res["test/prediction"]))
+        clip_res = res
+        # ScaLAPACK on every grid shape of this job.
+        for rows in [k for k in range(1, opts.ranks + 1) if opts.ranks % k == 0]:
+            grid = f"{rows}x{opts.ranks // rows}"
+            out = f"clip-{grid}.h5"
+            r = harness.run_b2m(opts, base + ["--per-clip", "--eigensolver", "scalapack", "--grid", grid,
+                                              "--block", 16, "--out", out])
+            if checks.require_run(f"decode --eigensolver scalapack --grid {grid}", r):
+                s = read(os.path.join(w, out))
+                d = rel(s["test/prediction"], clip_res["test/prediction"])
+                checks.check(f"scalapack {grid}: predictions equal the LAPACK run (rel <= 1e-9)",
+                             d <= 1e-9 and np.array_equal(s["dims/alpha"], clip_res["dims/alpha"]), f"rel {d:.3g}")
+
+    # Window samples (the default), a top-N voxel selection from an encode result.
+    scores = np.random.default_rng(1).standard_normal(240)
+    scores[7] = np.nan
+    encode_result = os.path.join(w, "encode.h5")
+    with h5py.File(encode_result, "w") as f:
+        f["voxels/cv_score"] = scores
+    top = np.sort(np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")[:150])
+    ref_w = Reference(study, opts.events, voxels=top)
+    fit_w = ref_w.fit()
+    r = harness.run_b2m(opts, base + ["--top-voxels", 150, "--encode-result", encode_result, "--out", "top.h5"])
+    if checks.require_run("decode --top-voxels 150 (windows)", r):
+        res = read(os.path.join(w, "top.h5"))
+        checks.check("top-voxels: /voxels/selected are the 150 best cv_score voxels",
+                     np.array_equal(res["voxels/selected"], top), f"{res['voxels/selected'][:10]} vs {top[:10]}")
+        check_whole(checks, "windows/top-voxels", res, ref_w, fit_w)
+
+    # One model per ROI, top 2 averaged.
+    ref_r = Reference(study, opts.events, per_clip=True)
+    labels = [l for l in range(len(ref_r.roi_names)) if (ref_r.roi == l).any()]
+    per_roi = [ref_r.fit(np.flatnonzero(ref_r.roi == l)) for l in labels]
+    cv_r = []
+    for f in per_roi:
+        cv_r.append(np.mean([np.corrcoef(f["cv_z"][:, j], ref_r.yz[:, j])[0, 1] for j in range(ref_r.yz.shape[1])]))
+    order = np.argsort(-np.array(cv_r), kind="stable")[:2]
+    test_z = np.mean([per_roi[i]["test_z"] for i in order], axis=0)
+    r = harness.run_b2m(opts, base + ["--per-clip", "--roi-models", 2, "--out", "rois.h5"])
+    if checks.require_run("decode --roi-models 2", r):
+        res = read(os.path.join(w, "rois.h5"))
+        checks.check("roi-models: per-ROI mean CV r equals the reference (<= 1e-8)",
+                     res["rois/cv_r"] is not None and np.allclose(res["rois/cv_r"], cv_r, rtol=0, atol=1e-8),
+                     f"{res['rois/cv_r']} vs {cv_r}")
+        checks.check("roi-models: the top-2 ROIs are flagged", res["rois/top"] is not None and
+                     list(np.flatnonzero(res["rois/top"])) == sorted(order.tolist()), f"{res['rois/top']} vs {order}")
+        d = rel(res["test/prediction"], ref_r.original(test_z))
+        checks.check("roi-models: averaged test predictions equal the reference (rel <= 1e-8)", d <= 1e-8, f"{d:.3g}")
+
+    # Bad inputs: unknown ROI, k larger than the ROI count, NaN in the embeddings.
+    r = harness.run_b2m(opts, base + ["--roi", "no_such_roi", "--out", "bad.h5"])
+    checks.check("unknown ROI: non-zero exit naming the ROI and the file",
+                 r.rc != 0 and "no_such_roi" in r.stderr and "sub-01_responses.h5" in r.stderr, r.describe())
+    r = harness.run_b2m(opts, base + ["--roi-models", 99, "--out", "bad.h5"])
+    checks.check("--roi-models larger than the ROI count: non-zero exit", r.rc != 0 and "99" in r.stderr, r.describe())
+    bad_features = os.path.join(w, "nan_features.h5")
+    with h5py.File(os.path.join(study, "features.h5"), "r") as src, h5py.File(bad_features, "w") as dst:
+        for k in src:
+            src.copy(k, dst)
+        e = dst[f"spaces/{SPACE}/embeddings"]
+        v = e[...]
+        v[3, 1, 2] = np.nan
+        e[...] = v
+    bad = list(base)
+    bad[bad.index("--features") + 1] = bad_features
+    r = harness.run_b2m(opts, bad + ["--out", "bad.h5"])
+    checks.check("NaN in the embeddings: non-zero exit naming the file",
+                 r.rc != 0 and "nan_features.h5" in r.stderr and "non-finite" in r.stderr, r.describe())
+    checks.check("no output left by the failed runs", not glob.glob(os.path.join(w, "bad*")), str(glob.glob(os.path.join(w, "bad*"))))
+
+
+def check_whole(checks, tag, res, ref, fit):
+    d_alpha = res["dims/alpha"]
+    best = fit["best"]
+    chosen = np.array([np.argmin(np.abs(ALPHAS - a)) for a in d_alpha])
+    score_chosen = fit["mse"][chosen, np.arange(len(best))]
+    score_best = fit["mse"][best, np.arange(len(best))]
+    ok = (chosen == best) | (score_chosen - score_best <= 1e-9 * np.abs(score_best))
+    checks.check(f"{tag}: chosen alpha per dimension == brute-force argmin (near ties allowed)", ok.all(),
+                 f"{(~ok).sum()} differ")
+    checks.check(f"{tag}: the data exercise several alphas", len(np.unique(best)) >= 2, f"{np.unique(best)}")
+    d = rel(res["train/cv_prediction"], ref.original(fit["cv_z"]))
+    checks.check(f"{tag}: CV predictions equal KernelRidge's (rel <= 1e-8)", d <= 1e-8, f"{d:.3g}")
+    pred = ref.original(fit["test_z"])
+    d = rel(res["test/prediction"], pred)
+    checks.check(f"{tag}: test predictions equal Ridge's (rel <= 1e-8)", d <= 1e-8, f"{d:.3g}")
+    checks.check(f"{tag}: test targets equal the reference's", rel(res["test/target"], ref.yt) <= 1e-12)
+    ident = identification(res["test/prediction"], res["test/target"])
+    checks.check(f"{tag}: identification per sample equals the brute-force loop",
+                 np.allclose(res["test/identification"], ident, rtol=0, atol=1e-12),
+                 f"max diff {np.max(np.abs(res['test/identification'] - ident)):.3g}")
+    checks.check(f"{tag}: identification accuracy attribute is the mean",
+                 abs(res["identification_accuracy"] - ident.mean()) <= 1e-12)
+    er = [np.corrcoef(p, t)[0, 1] for p, t in zip(res["test/prediction"], res["test/target"])]
+    checks.check(f"{tag}: embedding r per sample", np.allclose(res["test/embedding_r"], er, rtol=0, atol=1e-12))
+    genres = sorted(set(ref.genres))
+    per_genre = [np.mean([ident[i] for i, g in enumerate(ref.genres) if g == x]) for x in genres]
+    checks.check(f"{tag}: identification per genre", np.allclose(res["genres/identification"], per_genre, atol=1e-12))
+    checks.check(f"{tag}: decodable simulated space identifies far above chance (> 0.7)",
+                 res["identification_accuracy"] > 0.7, f"{res['identification_accuracy']:.3f}")
+
+
+if __name__ == "__main__":
+    harness.script_main(__doc__.splitlines()[0], body, add_options)

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+"""b2m retrieve against a brute-force numpy reference.
+
+A simulated subject with a 3,000-clip corpus (`b2m simulate --corpus`) is
+decoded, then retrieved with k = 5 and a small --chunk so every rank scans
+several chunks. The reference, written simply: queries = the mean of each
+test clip's window predictions; cosine similarity of every query with every
+corpus row (float64); the top k by sorting; identification among the corpus
+= the fraction of other rows less similar than the stimulus's own row; genre
+agreement = the fraction of the top n sharing the stimulus's genre.
+Also: one query per window, and bad inputs (corpus of the wrong dimension,
+k larger than the corpus, NaN in the corpus) fail with a clear message.
+"""
+import os
+import sys
+
+sys.dont_write_bytecode = True
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import harness  # noqa: E402
+
+K = 5
+
+
+def add_options(parser):
+    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
+    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
+
+
+def text(values):
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def reference(decoded, corpus, per_window):
+    with h5py.File(decoded, "r") as f:
+        pred = f["test/prediction"][...]
+        clip = f["test/clip"][...]
+        ids = text(f.attrs["clip_ids"])
+    with h5py.File(corpus, "r") as f:
+        emb = f["embeddings"][...].astype(np.float64)
+        cid = text(f["ids"][...])
+        genre = f["tags/genre"][...]
+    if per_window:
+        queries, names = pred, [ids[c] for c in clip]
+    else:
+        order = list(dict.fromkeys(clip.tolist()))
+        queries = np.stack([pred[clip == c].mean(axis=0) for c in order])
+        names = [ids[c] for c in order]
+    q = queries.astype(np.float32).astype(np.float64)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    e = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    scores = q @ e.T
+    top = np.array([np.lexsort((np.arange(len(s)), -s))[:K] for s in scores])
+    where = {c: i for i, c in enumerate(cid)}
+    truth = np.array([where.get(n, -1) for n in names])
+    ident = np.array([(np.delete(s, t) < s[t]).mean() if t >= 0 else np.nan for s, t in zip(scores, truth)])
+    return {"scores": scores, "top": top, "truth": truth, "ident": ident, "ids": cid, "genre": genre,
+            "names": names}
+
+
+def check(checks, tag, res_path, ref, n_corpus):
+    with h5py.File(res_path, "r") as f:
+        index = f["topk/index"][...]
+        score = f["topk/score"][...]
+        ids = [text(row) for row in f["topk/id"][...]]
+        tags = f["topk/tags/genre"][...]
+        qtags = f["queries/tags/genre"][...]
+        ident = f["queries/identification"][...]
+        curve = f["agreement/genre"][...]
+        top1 = float(f.attrs["top1_genre_agreement"][0])
+    nq = len(ref["names"])
+    checks.check(f"{tag}: one row of k results per query", index.shape == (nq, K), f"{index.shape} vs {(nq, K)}")
+    if index.shape != (nq, K):
+        return
+    s = ref["scores"]
+    got = np.take_along_axis(s, index, axis=1)
+    best = np.take_along_axis(s, ref["top"], axis=1)
+    checks.check(f"{tag}: the retrieved rows are the brute-force top {K} (scores within 1e-6)",
+                 np.max(np.abs(got - best)) <= 1e-6, f"max diff {np.max(np.abs(got - best)):.3g}")
+    checks.check(f"{tag}: results sorted by score, scores are the cosines (<= 1e-6)",
+                 (np.diff(score, axis=1) <= 0).all() and np.max(np.abs(score - got)) <= 1e-6,
+                 f"max diff {np.max(np.abs(score - got)):.3g}")
+    exact = np.mean([set(a) == set(b) for a, b in zip(index, ref["top"])])
+    checks.check(f"{tag}: the same rows as the reference for >= 95% of queries (ties aside)", exact >= 0.95, f"{exact:.3f}")
+    checks.check(f"{tag}: ids and genre tags are those of the retrieved rows",
+                 all(ids[i][j] == ref["ids"][index[i, j]] for i in range(nq) for j in range(K)) and
+                 np.array_equal(tags, ref["genre"][index]))
+    found = ref["truth"] >= 0
+    checks.check(f"{tag}: every stimulus is found in the corpus", found.all(), f"{(~found).sum()} missing")
+    checks.check(f"{tag}: query genre is the stimulus row's genre", np.array_equal(qtags[found], ref["genre"][ref["truth"][found]]))
+    d = np.nanmax(np.abs(ident - ref["ident"]))
+    checks.check(f"{tag}: identification among the corpus equals the brute force (<= 2/N)", d <= 2.0 / n_corpus, f"{d:.3g}")
+    same = tags == qtags[:, None]
+    ref_curve = np.array([same[:, :n + 1].mean(axis=1).mean() for n in range(K)])
+    checks.check(f"{tag}: genre agreement curve for n = 1..k", np.allclose(curve, ref_curve, atol=1e-12),
+                 f"{curve} vs {ref_curve}")
+    checks.check(f"{tag}: top-1 genre agreement well above the 10% chance level (> 0.5)", top1 > 0.5, f"{top1:.3f}")
+
+
+def body(opts, checks):
+    w = opts.scratch
+    study = os.path.join(w, "study")
+    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 300,
+                               "--seed", 9, "--corpus", 3000, "--out-dir", study])
+    if not checks.require_run("b2m simulate --corpus 3000", r):
+        return
+    corpus = os.path.join(study, "corpus.h5")
+    with h5py.File(corpus, "r") as f:
+        n_corpus = f["embeddings"].shape[0]
+        checks.check("corpus: the 540 stimuli + 3000 synthetic clips, 128-d, genre tags",
+                     f["embeddings"].shape == (3540, 128) and f["tags/genre"].shape == (3540,))
+    decoded = os.path.join(w, "decoded.h5")
+    r = harness.run_b2m(opts, ["decode", os.path.join(study, "sub-01_responses.h5"), "--features",
+                               os.path.join(study, "features.h5"), "--space", "mulan_music", "--events",
+                               opts.events, "--out", decoded])
+    if not checks.require_run("b2m decode", r):
+        return
+    for per_window in (False, True):
+        tag = "per-window" if per_window else "per-clip"
+        out = f"retrieved-{tag}.h5"
+        args = ["retrieve", decoded, "--corpus", corpus, "-k", K, "--chunk", 700, "--out", out]
+        r = harness.run_b2m(opts, args + (["--per-window"] if per_window else []))
+        if checks.require_run(f"{tag}: b2m retrieve", r):
+            check(checks, tag, os.path.join(w, out), reference(decoded, corpus, per_window), n_corpus)
+
+    # Bad inputs.
+    small = os.path.join(w, "small_corpus.h5")
+    with h5py.File(small, "w") as f:
+        f["embeddings"] = np.ones((4, 128), dtype=np.float32)
+    r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", small, "-k", 5, "--out", "bad.h5"])
+    checks.check("k larger than the corpus: non-zero exit naming k and the corpus",
+                 r.rc != 0 and "larger than the corpus" in r.stderr and "small_corpus.h5" in r.stderr, r.describe())
+    narrow = os.path.join(w, "narrow_corpus.h5")
+    with h5py.File(narrow, "w") as f:
+        f["embeddings"] = np.ones((50, 64), dtype=np.float32)
+    r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", narrow, "--out", "bad.h5"])
+    checks.check("corpus of the wrong dimension: non-zero exit naming both dimensions",
+                 r.rc != 0 and "64" in r.stderr and "128" in r.stderr, r.describe())
+    nan = os.path.join(w, "nan_corpus.h5")
+    with h5py.File(nan, "w") as f:
+        e = np.ones((2000, 128), dtype=np.float32)
+        e[1500, 3] = np.nan
+        f["embeddings"] = e
+    r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", nan, "--chunk", 300, "--out", "bad.h5"])
+    checks.check("NaN in the corpus: non-zero exit naming the file and row",
+                 r.rc != 0 and "nan_corpus.h5" in r.stderr and "1500" in r.stderr, r.describe())
+    checks.check("no output left by the failed runs", not any(n.startswith("bad") for n in os.listdir(w)),
+                 str(os.listdir(w)))
+
+
+if __name__ == "__main__":
+    harness.script_main(__doc__.splitlines()[0], body, add_options)
