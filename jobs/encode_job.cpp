@@ -129,6 +129,38 @@ const char* const kResultSets[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels
 // Lags (in test rows) of the autocorrelation correction of p_test.
 constexpr std::size_t kMaxLag = 20;
 
+// The refit's factors. With several fold groups one group factorizes them,
+// the first with fewer folds than the others (fold group g holds folds g,
+// g + G, ...), and broadcasts them to its fold peers, so that no group does
+// more factorizations than the busiest one already does.
+solvers::RidgeRefit shared_refit(const Matrix<double>& x_train, const Matrix<double>& x_test,
+                                 bool keep_weights, const mpi::RankGrid& grid, std::size_t folds,
+                                 const mpi::Comm& comm) {
+  const std::size_t groups = grid.fold_groups();
+  if (groups == 1) return solvers::RidgeRefit(x_train, x_test, keep_weights);
+  const std::size_t owner = solvers::refit_owner(folds, groups);
+  solvers::RidgeFactor f;
+  mpi::agree_on(comm, [&] {
+    if (grid.fold_group() == owner) f = solvers::ridge_factor(x_train, x_test, keep_weights);
+  });
+  const Eigen::Index n = x_train.rows(), p = x_train.cols(), m = x_test.rows();
+  const Eigen::Index k = std::min(n, p);
+  if (grid.fold_group() != owner) {
+    f.lambda.resize(k);
+    f.right.resize(k, n);
+    f.left.resize(m, k);
+    if (keep_weights) f.weights_left.resize(p, k);
+  }
+  const auto root = static_cast<int>(owner);  // fold peers are ranked by fold group
+  const mpi::Comm& peers = grid.fold_peers();
+  peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
+  peers.bcast(f.right.data(), static_cast<std::size_t>(f.right.size()), root);
+  peers.bcast(f.left.data(), static_cast<std::size_t>(f.left.size()), root);
+  if (keep_weights)
+    peers.bcast(f.weights_left.data(), static_cast<std::size_t>(f.weights_left.size()), root);
+  return solvers::RidgeRefit(std::move(f), keep_weights);
+}
+
 // Validation scores of this rank's folds for one block, summed over the
 // fold peers (every fold's scores on every peer).
 template <class T>
@@ -230,7 +262,8 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
   std::vector<solvers::RidgeFold> my_folds;
   for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
     my_folds.emplace_back(x_train, folds[k]);
-  const solvers::RidgeRefit refit(x_train, x_test, o.save_weights);
+  const solvers::RidgeRefit refit =
+      shared_refit(x_train, x_test, o.save_weights, grid, folds.size(), comm);
   x_train.resize(0, 0);
   x_test.resize(0, 0);
 

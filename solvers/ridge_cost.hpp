@@ -31,10 +31,17 @@ namespace b2m::solvers {
          2.0 * static_cast<double>(n_alphas) * static_cast<double>(n_val) * k;
 }
 
+// The fold group that factorizes the refit when `groups` groups share
+// `folds` folds (group g holds folds g, g + groups, ...): the first group
+// with fewer folds, or the last when all hold the same number.
+[[nodiscard]] inline std::size_t refit_owner(std::size_t folds, std::size_t groups) {
+  return folds % groups == 0 ? groups - 1 : folds % groups;
+}
+
 // The number of fold groups (a divisor of `ranks`, at most the number of
 // folds) with the smallest modelled run time for n training rows (split into
-// `folds`), m test rows and `voxels` targets. Every rank of a voxel group
-// factorizes its own folds and the refit, so more fold groups divide the
+// `folds`), m test rows and `voxels` targets. Every rank factorizes its own
+// folds and one group the refit, so more fold groups divide the
 // factorizations while the per-voxel work stays divided by the rank count:
 // small p with many voxels gives 1 group (least communication), large p more.
 [[nodiscard]] inline std::size_t plan_fold_groups(std::size_t n, std::size_t m,
@@ -47,11 +54,16 @@ namespace b2m::solvers {
     if (ranks % g != 0) continue;
     const std::size_t voxel_groups = ranks / g;
     const double voxels_per_group = double((voxels + voxel_groups - 1) / voxel_groups);
-    double cost = factor_flops(n, p, m);                 // the refit
-    for (std::size_t k = 0; k < folds.size(); k += g) {  // group 0 has the most folds
-      const std::size_t n_val = folds[k].size();
-      cost += factor_flops(n - n_val, p, n_val) +
-              voxels_per_group * fold_flops_per_target(n - n_val, n_val, p, n_alphas);
+    // The slowest group: each group's folds, plus the refit on its owner.
+    double cost = 0;
+    for (std::size_t group = 0; group < g; ++group) {
+      double group_cost = group == refit_owner(folds.size(), g) ? factor_flops(n, p, m) : 0.0;
+      for (std::size_t k = group; k < folds.size(); k += g) {
+        const std::size_t n_val = folds[k].size();
+        group_cost += factor_flops(n - n_val, p, n_val) +
+                      voxels_per_group * fold_flops_per_target(n - n_val, n_val, p, n_alphas);
+      }
+      cost = std::max(cost, group_cost);
     }
     if (g == 1 || cost < best_cost) {
       best = g;

@@ -101,6 +101,9 @@ RidgeRefit::RidgeRefit(const ConstMatrixRef<double>& x_train, const ConstMatrixR
                        bool keep_weights)
     : factor_(ridge_factor(x_train, x_test, keep_weights)), keep_weights_(keep_weights) {}
 
+RidgeRefit::RidgeRefit(RidgeFactor factor, bool keep_weights)
+    : factor_(std::move(factor)), keep_weights_(keep_weights) {}
+
 template <class T>
 void RidgeRefit::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
                      Matrix<T>& test_prediction, Matrix<T>* weights) const {

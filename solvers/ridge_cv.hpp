@@ -59,6 +59,9 @@ class RidgeRefit {
  public:
   RidgeRefit(const ConstMatrixRef<double>& x_train, const ConstMatrixRef<double>& x_test,
              bool keep_weights);
+  // From factors computed elsewhere (ridge_factor with x_out = the test rows),
+  // e.g. on another rank and broadcast.
+  RidgeRefit(RidgeFactor factor, bool keep_weights);
 
   // y: training rows of a block of targets; alpha: one per column (a NaN
   // alpha gives a zero model). Writes test predictions (n_test x width) and,

@@ -151,6 +151,14 @@ TEST(NearTies, FlagsColumnsWhoseBestAlphasAreWithinTheTolerance) {
   EXPECT_EQ(near_ties(mse, per_column), (std::vector<Eigen::Index>{0, 3}));
 }
 
+TEST(RefitOwner, IsTheFirstGroupWithFewerFolds) {
+  EXPECT_EQ(refit_owner(5, 1), 0u);
+  EXPECT_EQ(refit_owner(5, 2), 1u);  // groups hold 3 and 2 folds
+  EXPECT_EQ(refit_owner(5, 3), 2u);  // 2, 2, 1
+  EXPECT_EQ(refit_owner(4, 2), 1u);  // equal: the last group
+  EXPECT_EQ(refit_owner(5, 5), 4u);
+}
+
 TEST(PlanFoldGroups, SplitsFoldsWhenFactorizationsDominate) {
   // The real design: 4,920 training rows in 12 runs, 600 test rows, 5 folds.
   std::vector<mpi::Range> runs;
