@@ -239,7 +239,8 @@ std::vector<std::string> H5File::read_strings(const std::string& dataset, const 
   const std::size_t n =
       std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
   std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
-  const H5Handle type = string_type(false, width, path_);
+  const H5Handle set = open_dataset(dataset);
+  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset), H5Kind::datatype);
   transfer(dataset, start, count, type.id(), raw.data(), false);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i)
@@ -362,15 +363,17 @@ std::vector<std::string> H5File::read_strings_attribute(const std::string& objec
   std::vector<std::string> out;
   if (H5Tis_variable_str(file_type.id()) > 0) {
     const H5Handle type = string_type(true, 0, path_);
+    h5_check(H5Tset_cset(type.id(), H5Tget_cset(file_type.id())), "H5Tset_cset", path_, where);
     std::vector<char*> raw(n, nullptr);
     h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
     for (char* s : raw) out.emplace_back(s ? s : "");
     H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
   } else {
+    // Read with the file's own type: h5py writes numpy 'S' arrays as ASCII,
+    // null-padded, and HDF5 does not convert between character sets.
     const std::size_t width = H5Tget_size(file_type.id());
-    const H5Handle type = string_type(false, width, path_);
     std::vector<char> raw(width * n, '\0');
-    h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
+    h5_check(H5Aread(attr.id(), file_type.id(), raw.data()), "H5Aread", path_, where);
     for (std::size_t i = 0; i < n; ++i) {
       const char* s = raw.data() + i * width;
       out.emplace_back(s, strnlen(s, width));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "mpi/agree.hpp"
 #include "solvers/ordered_sum.hpp"
 
 namespace b2m::solvers {
@@ -32,32 +33,64 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
                       " rows");
   if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
 
+  // The K + 1 eigendecompositions (folds, then the refit) are tasks. With
+  // the automatic back end and several ranks they are farmed out, one
+  // LAPACK solve per task on rank task % size: independent solves scale
+  // better than one ScaLAPACK solve at these orders. Otherwise every rank
+  // takes part in every task (LAPACK on the root, or ScaLAPACK).
+  const bool farm = plan.backend == EigenBackend::automatic && comm.size() > 1;
+  const mpi::Comm self = mpi::Comm::self();
+  EigenPlan local = plan;
+  local.backend = EigenBackend::lapack;
+  const auto mine = [&](std::size_t task) {
+    return !farm || static_cast<int>(task % static_cast<std::size_t>(comm.size())) == comm.rank();
+  };
+  const auto eigen = [&](const Matrix<double>& a) {
+    return farm ? symmetric_eigen(a, self, local) : symmetric_eigen(a, comm, plan);
+  };
+
   KernelRidgeCv out;
   out.cv_mse.setZero(n_alphas, d);
-  // Validation predictions of every row for every alpha, to keep the
+  // Validation predictions of this rank's folds for every alpha, to keep the
   // chosen one per target once all folds are scored.
-  std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>(n, d));
-  for (const mpi::Range& val : folds) {
-    const std::vector<Eigen::Index> train = outside(n, val);
-    const auto a = static_cast<Eigen::Index>(val.begin);
-    const auto m = static_cast<Eigen::Index>(val.size());
-    const SymmetricEigen eig = symmetric_eigen(kernel(train, train), comm, plan);
-    const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
-    const Matrix<double> left = kernel(Eigen::seqN(a, m), train) * eig.vectors;
-    const Matrix<double> b = eig.vectors.transpose() * y(train, Eigen::all);
-    const auto square = [](double v) { return v * v; };
-    for (Eigen::Index i = 0; i < n_alphas; ++i) {
-      const Eigen::VectorXd shrink =
-          (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
-      Matrix<double> pred = left * (shrink.asDiagonal() * b);
-      for (Eigen::Index j = 0; j < d; ++j) {
-        const Eigen::VectorXd residual = y.col(j).segment(a, m) - pred.col(j);
-        out.cv_mse(i, j) += ordered_sum(residual.data(), static_cast<std::size_t>(m), square) /
-                            double(m) / double(folds.size());
+  std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>::Zero(n, d));
+  const auto square = [](double v) { return v * v; };
+  const std::size_t refit_task = folds.size();
+  SymmetricEigen refit;
+  // A failure in one rank's task must reach the others before the reduce.
+  std::exception_ptr failure;
+  try {
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      if (!mine(f)) continue;
+      const mpi::Range& val = folds[f];
+      const std::vector<Eigen::Index> train = outside(n, val);
+      const auto a = static_cast<Eigen::Index>(val.begin);
+      const auto m = static_cast<Eigen::Index>(val.size());
+      const SymmetricEigen eig = eigen(kernel(train, train));
+      const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
+      const Matrix<double> left = kernel(Eigen::seqN(a, m), train) * eig.vectors;
+      const Matrix<double> b = eig.vectors.transpose() * y(train, Eigen::all);
+      for (Eigen::Index i = 0; i < n_alphas; ++i) {
+        const Eigen::VectorXd shrink =
+            (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
+        Matrix<double> pred = left * (shrink.asDiagonal() * b);
+        for (Eigen::Index j = 0; j < d; ++j) {
+          const Eigen::VectorXd residual = y.col(j).segment(a, m) - pred.col(j);
+          out.cv_mse(i, j) += ordered_sum(residual.data(), static_cast<std::size_t>(m), square) /
+                              double(m) / double(folds.size());
+        }
+        predictions[static_cast<std::size_t>(i)].middleRows(a, m) = pred;
       }
-      predictions[static_cast<std::size_t>(i)].middleRows(a, m) = pred;
     }
+    // The refit's eigendecomposition, on its task's rank, before the choice.
+    if (mine(refit_task)) refit = eigen(kernel);
+  } catch (...) {
+    failure = std::current_exception();
   }
+  mpi::agree(comm, failure);
+  if (farm)
+    comm.allreduce_in_place(out.cv_mse.data(), static_cast<std::size_t>(out.cv_mse.size()),
+                            mpi::Op::sum);
 
   // The root's choice (first minimum on ties), so every rank agrees.
   std::vector<long long> best(static_cast<std::size_t>(d), 0);
@@ -68,22 +101,28 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   }
   comm.bcast(best.data(), best.size(), 0);
   out.alpha.resize(d);
-  out.cv_prediction.resize(n, d);
+  out.cv_prediction.setZero(n, d);
   for (Eigen::Index j = 0; j < d; ++j) {
     const auto k = static_cast<std::size_t>(best[static_cast<std::size_t>(j)]);
     out.alpha_index.push_back(k);
     out.alpha(j) = alphas[k];
-    out.cv_prediction.col(j) = predictions[k].col(j);
+    out.cv_prediction.col(j) = predictions[k].col(j);  // zero outside this rank's folds
   }
   predictions.clear();
+  if (farm)
+    comm.allreduce_in_place(out.cv_prediction.data(),
+                            static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
 
   // Refit on all rows, each target with its own alpha.
-  const SymmetricEigen eig = symmetric_eigen(kernel, comm, plan);
-  const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
-  Matrix<double> b = eig.vectors.transpose() * y;
-  for (Eigen::Index j = 0; j < d; ++j) b.col(j).array() /= lambda.array() + out.alpha(j);
-  out.dual = eig.vectors * b;
-  comm.bcast(out.dual.data(), static_cast<std::size_t>(out.dual.size()), 0);
+  out.dual.setZero(n, d);
+  if (mine(refit_task)) {
+    const Eigen::VectorXd lambda = refit.values.cwiseMax(0.0);
+    Matrix<double> b = refit.vectors.transpose() * y;
+    for (Eigen::Index j = 0; j < d; ++j) b.col(j).array() /= lambda.array() + out.alpha(j);
+    out.dual = refit.vectors * b;
+  }
+  const int owner = farm ? static_cast<int>(refit_task % static_cast<std::size_t>(comm.size())) : 0;
+  comm.bcast(out.dual.data(), static_cast<std::size_t>(out.dual.size()), owner);
   comm.bcast(out.cv_prediction.data(), static_cast<std::size_t>(out.cv_prediction.size()), 0);
   return out;
 }

@@ -26,6 +26,7 @@ struct EigenPlan {
   int grid_cols = 0;
   int block = 64;  // block-cyclic block size
   // automatic: ScaLAPACK from this order up, when there is more than one rank
+  // (kernel_ridge_cv farms its independent solves over the ranks instead)
   Eigen::Index scalapack_from = 2000;
 };
 
