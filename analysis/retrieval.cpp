@@ -38,6 +38,13 @@ solvers::Matrix<float> unit_rows(const solvers::Matrix<float>& m) {
   return out;
 }
 
+void normalize_columns(solvers::Matrix<float>& m) {
+  for (Eigen::Index j = 0; j < m.cols(); ++j) {
+    const double norm = m.col(j).cast<double>().norm();
+    if (norm > 0) m.col(j) /= static_cast<float>(norm);
+  }
+}
+
 std::vector<double> agreement_curve(const std::vector<std::vector<std::int32_t>>& retrieved_tags,
                                     const std::vector<std::int32_t>& query_tags) {
   const std::size_t k = retrieved_tags.empty() ? 0 : retrieved_tags.front().size();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "solvers/matrix.hpp"
@@ -25,6 +26,12 @@ class TopK {
  public:
   TopK(std::size_t queries, std::size_t k);
   void offer(std::size_t query, double score, std::int64_t index);
+  // The score a candidate must reach to enter the query's list (-inf while
+  // the list is not full): the cheap test before offer() in a scan.
+  [[nodiscard]] double threshold(std::size_t query) const {
+    const auto& heap = heaps_[query];
+    return heap.size() < k_ ? -std::numeric_limits<double>::infinity() : heap.front().score;
+  }
   // Best first.
   [[nodiscard]] std::vector<Candidate> sorted(std::size_t query) const;
   [[nodiscard]] std::size_t k() const { return k_; }
@@ -36,6 +43,8 @@ class TopK {
 
 // Rows scaled to unit Euclidean norm; a zero row stays zero.
 [[nodiscard]] solvers::Matrix<float> unit_rows(const solvers::Matrix<float>& m);
+// Columns scaled to unit Euclidean norm, in place; a zero column stays zero.
+void normalize_columns(solvers::Matrix<float>& m);
 
 // For each query, the fraction of its first n retrieved items whose tag
 // equals the query's, for n = 1..k (queries with tag < 0 are skipped);

@@ -168,6 +168,55 @@ void H5File::read(const std::string& dataset, const Shape& start, const Shape& c
   transfer(dataset, start, count, mem_type<T>(), out, false);
 }
 
+void H5File::transfer_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
+                           hid_t type, void* buffer) const {
+  const H5Handle set = open_dataset(dataset);
+  const Shape full = shape(dataset);
+  if (full.size() != 2) throw H5Error(path_ + ":" + dataset + ": row reads need a 2-D dataset");
+  const H5Handle file_space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
+                            H5Kind::dataspace);
+  // Rows are read in sorted order (a hyperslab union is in file order), then
+  // put back where the caller asked for them.
+  std::vector<std::size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return rows[a] < rows[b]; });
+  std::vector<std::size_t> unique;
+  for (std::size_t i : order)
+    if (unique.empty() || unique.back() != rows[i]) unique.push_back(rows[i]);
+  h5_check(H5Sselect_none(file_space.id()), "H5Sselect_none", path_, dataset);
+  for (std::size_t r : unique) {
+    if (r >= full[0])
+      throw H5Error(path_ + ":" + dataset + ": row " + std::to_string(r) +
+                    " outside the dataset (" + std::to_string(full[0]) + " rows)");
+    const hsize_t start[2] = {r, 0}, count[2] = {1, full[1]};
+    h5_check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_OR, start, nullptr, count, nullptr),
+             "H5Sselect_hyperslab", path_, dataset);
+  }
+  const hsize_t mem_dims[2] = {std::max<hsize_t>(unique.size(), 1), std::max<hsize_t>(full[1], 1)};
+  const H5Handle mem_space(
+      h5_check(H5Screate_simple(2, mem_dims, nullptr), "H5Screate_simple", path_, dataset),
+      H5Kind::dataspace);
+  if (unique.empty()) h5_check(H5Sselect_none(mem_space.id()), "H5Sselect_none", path_, dataset);
+  const std::size_t width = H5Tget_size(type) * full[1];
+  std::vector<char> sorted(width * std::max<std::size_t>(unique.size(), 1));
+  h5_check(
+      H5Dread(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), sorted.data()),
+      "H5Dread", path_, dataset);
+  char* out = static_cast<char*>(buffer);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto at = static_cast<std::size_t>(
+        std::lower_bound(unique.begin(), unique.end(), rows[i]) - unique.begin());
+    std::memcpy(out + i * width, sorted.data() + at * width, width);
+  }
+}
+
+template <class T>
+void H5File::read_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
+                       T* out) const {
+  transfer_rows(dataset, rows, mem_type<T>(), out);
+}
+
 template <class T>
 std::vector<T> H5File::read_all(const std::string& dataset) const {
   const Shape full = shape(dataset);
@@ -240,7 +289,8 @@ std::vector<std::string> H5File::read_strings(const std::string& dataset, const 
       std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
   std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
   const H5Handle set = open_dataset(dataset);
-  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset), H5Kind::datatype);
+  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset),
+                      H5Kind::datatype);
   transfer(dataset, start, count, type.id(), raw.data(), false);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i)
@@ -407,11 +457,13 @@ void H5File::flush() {
   h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, "");
 }
 
-#define B2M_H5_INSTANTIATE(T)                                                               \
-  template void H5File::read<T>(const std::string&, const Shape&, const Shape&, T*) const;  \
-  template std::vector<T> H5File::read_all<T>(const std::string&) const;                    \
-  template void H5File::create<T>(const std::string&, const Shape&);                        \
-  template void H5File::write<T>(const std::string&, const Shape&, const Shape&, const T*); \
+#define B2M_H5_INSTANTIATE(T)                                                                 \
+  template void H5File::read<T>(const std::string&, const Shape&, const Shape&, T*) const;    \
+  template std::vector<T> H5File::read_all<T>(const std::string&) const;                      \
+  template void H5File::read_rows<T>(const std::string&, const std::vector<std::size_t>&, T*) \
+      const;                                                                                  \
+  template void H5File::create<T>(const std::string&, const Shape&);                          \
+  template void H5File::write<T>(const std::string&, const Shape&, const Shape&, const T*);   \
   template void H5File::write_all<T>(const std::string&, const Shape&, const std::vector<T>&);
 B2M_H5_INSTANTIATE(float)
 B2M_H5_INSTANTIATE(double)

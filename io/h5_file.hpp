@@ -38,6 +38,10 @@ class H5File {
   void read(const std::string& dataset, const Shape& start, const Shape& count, T* out) const;
   template <class T>
   [[nodiscard]] std::vector<T> read_all(const std::string& dataset) const;
+  // Reads whole rows `rows` (any order, duplicates allowed) of a 2-D dataset
+  // into `out` (rows.size() x columns, row-major), in one collective call.
+  template <class T>
+  void read_rows(const std::string& dataset, const std::vector<std::size_t>& rows, T* out) const;
 
   // Creates a dataset stored as T (intermediate groups included). Collective.
   template <class T>
@@ -87,6 +91,8 @@ class H5File {
   [[nodiscard]] std::size_t string_width(const std::string& dataset) const;
   void transfer(const std::string& dataset, const Shape& start, const Shape& count, hid_t mem_type,
                 void* buffer, bool writing) const;
+  void transfer_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
+                     hid_t mem_type, void* buffer) const;
 
   std::string path_;
   const mpi::Comm* comm_;

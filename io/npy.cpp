@@ -28,6 +28,10 @@ void write_npy(const std::string& path, const std::vector<double>& values,
   header.append(total - 10 - header.size() - 1, ' ');
   header += '\n';
   const std::string partial = path + ".partial";
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code made;
+  if (!parent.empty()) std::filesystem::create_directories(parent, made);
+  if (made) throw Error("cannot create the directory of " + path + ": " + made.message());
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("cannot write " + partial + ": " + std::strerror(errno));

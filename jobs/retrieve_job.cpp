@@ -122,8 +122,10 @@ struct Item {
   std::vector<std::int32_t> tags;
 };
 
-// This rank's rows of the corpus, read in chunks; `visit(first_row, embeddings, ids, tags)`
-// is called per chunk. Collective: every rank joins every round.
+// This rank's rows of the corpus, read in chunks; `visit(first_row, columns,
+// ids, tags)` is called per chunk, with the chunk's embeddings as the columns
+// of a d x rows matrix (the row-major file layout, read without a copy).
+// Collective: every rank joins every round.
 template <class Visit>
 void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, bool embeddings,
                 const mpi::Comm& comm, Visit&& visit) {
@@ -131,19 +133,16 @@ void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, bo
                                          static_cast<std::size_t>(comm.rank()));
   const std::size_t chunks = (mine.size() + chunk - 1) / chunk;
   const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
+  Matrix<float> columns;
   for (std::size_t r = 0; r < rounds; ++r) {
     const std::size_t first = std::min(mine.end, mine.begin + r * chunk);
     const std::size_t n = std::min(mine.end, first + chunk) - first;
-    Matrix<float> rows;
     std::vector<std::string> ids;
     std::vector<std::vector<std::int32_t>> tags(corpus.tags.size(), std::vector<std::int32_t>(n));
     mpi::agree_on(comm, [&] {
       if (embeddings) {
-        std::vector<float> flat(n * corpus.dim);
-        f.read<float>("/embeddings", {first, 0}, {n, n ? corpus.dim : 0}, flat.data());
-        rows =
-            Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                flat.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(corpus.dim));
+        columns.resize(static_cast<Eigen::Index>(corpus.dim), static_cast<Eigen::Index>(n));
+        f.read<float>("/embeddings", {first, 0}, {n, n ? corpus.dim : 0}, columns.data());
       }
     });
     mpi::agree_on(comm, [&] {
@@ -153,13 +152,13 @@ void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, bo
     });
     mpi::agree_on(comm, [&] {
       if (embeddings)
-        for (Eigen::Index i = 0; i < rows.rows(); ++i)
-          if (!rows.row(i).allFinite())
+        for (Eigen::Index i = 0; i < columns.cols(); ++i)
+          if (!columns.col(i).allFinite())
             throw InputError(f.path() + ":/embeddings: non-finite value in corpus row " +
                              std::to_string(first + static_cast<std::size_t>(i)));
       if (!corpus.has_ids)
         for (std::size_t i = 0; i < n; ++i) ids.push_back(std::to_string(first + i));
-      visit(first, rows, ids, tags);
+      visit(first, n, columns, ids, tags);
     });
   }
 }
@@ -179,19 +178,20 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
   for (std::size_t i = 0; i < nq; ++i) wanted[q.clip[i]].push_back(i);
   std::vector<long long> true_row(nq, -1);
   std::vector<std::vector<double>> true_tags(n_tags, std::vector<double>(nq, 0.0));
-  scan_shard(f, corpus, o.chunk, false, comm,
-             [&](std::size_t first, const Matrix<float>&, const std::vector<std::string>& ids,
-                 const std::vector<std::vector<std::int32_t>>& tags) {
-               for (std::size_t i = 0; i < ids.size(); ++i) {
-                 const auto found = wanted.find(ids[i]);
-                 if (found == wanted.end()) continue;
-                 for (std::size_t query : found->second)
-                   if (true_row[query] < 0) {
-                     true_row[query] = static_cast<long long>(first + i);
-                     for (std::size_t g = 0; g < n_tags; ++g) true_tags[g][query] = tags[g][i];
-                   }
-               }
-             });
+  scan_shard(
+      f, corpus, o.chunk, false, comm,
+      [&](std::size_t first, std::size_t, Matrix<float>&, const std::vector<std::string>& ids,
+          const std::vector<std::vector<std::int32_t>>& tags) {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          const auto found = wanted.find(ids[i]);
+          if (found == wanted.end()) continue;
+          for (std::size_t query : found->second)
+            if (true_row[query] < 0) {
+              true_row[query] = static_cast<long long>(first + i);
+              for (std::size_t g = 0; g < n_tags; ++g) true_tags[g][query] = tags[g][i];
+            }
+        }
+      });
   // Ids are unique in a well-formed corpus; with duplicates every rank takes the last.
   std::vector<long long> last = true_row;
   comm.allreduce_in_place(last.data(), nq, mpi::Op::max);
@@ -201,28 +201,30 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
   true_row = last;
   for (auto& t : true_tags) comm.allreduce_in_place(t.data(), nq, mpi::Op::sum);
 
-  // The stimulus rows themselves, read by their owners and shared.
+  // The stimulus rows themselves, read by their owners (one collective read)
+  // and scored.
   const Matrix<float> queries = analysis::unit_rows(q.embeddings);
+  const Matrix<float> query_columns = queries.transpose();  // d x queries
   const mpi::Range mine = mpi::even_part(corpus.rows, static_cast<std::size_t>(comm.size()),
                                          static_cast<std::size_t>(comm.rank()));
-  std::vector<double> true_score(nq, 0.0);
+  std::vector<std::size_t> owned_rows, owned_queries;
   for (std::size_t query = 0; query < nq; ++query) {
     const long long t = true_row[query];
-    if (t < 0) continue;
-    const bool owner =
-        static_cast<std::size_t>(t) >= mine.begin && static_cast<std::size_t>(t) < mine.end;
-    Matrix<float> row(1, static_cast<Eigen::Index>(corpus.dim));
-    std::vector<float> flat(corpus.dim);
-    mpi::agree_on(comm, [&] {
-      f.read<float>("/embeddings", {owner ? static_cast<std::size_t>(t) : 0, 0},
-                    {owner ? 1u : 0u, owner ? corpus.dim : 0}, flat.data());
-    });
-    if (owner) {
-      row = Eigen::Map<const Matrix<float>>(flat.data(), 1, static_cast<Eigen::Index>(corpus.dim));
-      true_score[query] = static_cast<double>(
-          analysis::unit_rows(row).row(0).dot(queries.row(static_cast<Eigen::Index>(query))));
+    if (t >= 0 && static_cast<std::size_t>(t) >= mine.begin &&
+        static_cast<std::size_t>(t) < mine.end) {
+      owned_rows.push_back(static_cast<std::size_t>(t));
+      owned_queries.push_back(query);
     }
   }
+  Matrix<float> stimuli(static_cast<Eigen::Index>(corpus.dim),
+                        static_cast<Eigen::Index>(owned_rows.size()));
+  mpi::agree_on(comm, [&] { f.read_rows<float>("/embeddings", owned_rows, stimuli.data()); });
+  analysis::normalize_columns(stimuli);
+  std::vector<double> true_score(nq, 0.0);
+  for (std::size_t i = 0; i < owned_queries.size(); ++i)
+    true_score[owned_queries[i]] = static_cast<double>(
+        stimuli.col(static_cast<Eigen::Index>(i))
+            .dot(query_columns.col(static_cast<Eigen::Index>(owned_queries[i]))));
   comm.allreduce_in_place(true_score.data(), nq, mpi::Op::sum);
   for (std::size_t query = 0; query < nq; ++query)
     if (true_row[query] < 0) true_score[query] = kNaN;
@@ -235,25 +237,36 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
   Matrix<float> scores;
   scan_shard(
       f, corpus, o.chunk, true, comm,
-      [&](std::size_t first, const Matrix<float>& rows, const std::vector<std::string>& ids,
-          const std::vector<std::vector<std::int32_t>>& tags) {
-        const Matrix<float> unit = analysis::unit_rows(rows);
-        scores.noalias() = unit * queries.transpose();  // rows x queries, one GEMM per chunk
+      [&](std::size_t first, std::size_t n, Matrix<float>& columns,
+          const std::vector<std::string>& ids, const std::vector<std::vector<std::int32_t>>& tags) {
+        analysis::normalize_columns(columns);
+        // rows x queries, one GEMM per chunk; each query's scores are contiguous.
+        scores.noalias() = columns.transpose() * query_columns;
+        const auto begin = static_cast<std::int64_t>(first);
         for (std::size_t query = 0; query < nq; ++query) {
-          const auto col = static_cast<Eigen::Index>(query);
-          for (Eigen::Index i = 0; i < scores.rows(); ++i) {
-            const double s = scores(i, col);
-            const auto row = static_cast<std::int64_t>(first) + i;
-            top.offer(query, s, row);
-            if (row != true_row[query] && s >= true_score[query]) at_least[query] += 1;
-          }
+          const float* col = scores.col(static_cast<Eigen::Index>(query)).data();
+          double bar = top.threshold(query);
+          const double stimulus = true_score[query];  // NaN: never counted
+          for (std::size_t i = 0; i < n; ++i)
+            if (col[i] >= bar) {
+              top.offer(query, col[i], begin + static_cast<std::int64_t>(i));
+              bar = top.threshold(query);
+            }
+          // A separate branch-free loop, which the compiler vectorizes.
+          const auto bar_stimulus = static_cast<float>(stimulus);
+          std::size_t count = 0;
+          for (std::size_t i = 0; i < n; ++i) count += col[i] >= bar_stimulus ? 1 : 0;
+          const long long t = true_row[query];
+          if (t >= begin && t < begin + static_cast<long long>(n) && col[t - begin] >= bar_stimulus)
+            --count;
+          at_least[query] += double(count);
         }
         // Keep the metadata of every row now in a list.
         for (std::size_t query = 0; query < nq; ++query)
           for (const auto& c : top.sorted(query))
-            if (c.index >= static_cast<std::int64_t>(first) &&
-                c.index < static_cast<std::int64_t>(first + rows.rows()) && !seen.count(c.index)) {
-              const auto i = static_cast<std::size_t>(c.index - static_cast<std::int64_t>(first));
+            if (c.index >= begin && c.index < begin + static_cast<std::int64_t>(n) &&
+                !seen.count(c.index)) {
+              const auto i = static_cast<std::size_t>(c.index - begin);
               Item item{c, ids[i], {}};
               for (std::size_t g = 0; g < n_tags; ++g) item.tags.push_back(tags[g][i]);
               seen.emplace(c.index, std::move(item));

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The demo pipeline: simulate a 5-subject study on the real ds003720 design,
-# then encode every subject in one 2-rank MPI job per feature space, and print
-# the cross-subject summary tables. Outputs go to demo-out/ (re-running skips
-# whatever is already complete).
+# The demo pipeline: simulate a 5-subject study on the real ds003720 design
+# (with a 100,000-clip corpus), encode every subject in one 2-rank MPI job per
+# feature space, decode every subject into three embedding spaces in one job,
+# retrieve the MuLan-music predictions from the corpus, and print the summary
+# tables. Outputs go to demo-out/ (re-running skips whatever is complete).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${B2M_BUILD_DIR:-$root/build}
 out=${B2M_DEMO_DIR:-$root/demo-out}
 voxels=${B2M_DEMO_VOXELS:-10000}
+corpus=${B2M_DEMO_CORPUS:-100000}
 ranks=${B2M_DEMO_RANKS:-2}
 b2m=$build/jobs/b2m
 mpirun_flags=(--oversubscribe -n "$ranks")
@@ -17,7 +19,7 @@ export OPENBLAS_NUM_THREADS=1
 mkdir -p "$out"
 echo "== simulate: 5 subjects x $voxels voxels on the ds003720 design ($ranks ranks)"
 mpirun "${mpirun_flags[@]}" "$b2m" simulate --events "$root/data/ds003720/func" \
-  --out-dir "$out/study" --subjects 5 --voxels "$voxels"
+  --out-dir "$out/study" --subjects 5 --voxels "$voxels" --corpus "$corpus"
 
 subjects=("$out"/study/sub-0?_responses.h5)
 for space in mulan_music mulan_text soundstream genre; do
@@ -26,7 +28,21 @@ for space in mulan_music mulan_text soundstream genre; do
     --features "$out/study/features.h5" --space "$space" --events "$root/data/ds003720/func" \
     --out "$out/encode/{subject}_$space.h5" --summary "$out/encode/summary_$space.tsv"
 done
-echo
-echo "Summary tables: $out/encode/summary_*.tsv"
 echo "significant = voxels with q < 0.05 (BH-FDR over autocorrelation-corrected p);"
 echo "median_r_A1 = median test r in the primary auditory ROI."
+
+echo
+echo "== decode: ${#subjects[@]} subjects x 3 embedding spaces, one sample per clip ($ranks ranks)"
+mpirun "${mpirun_flags[@]}" "$b2m" decode "${subjects[@]}" --features "$out/study/features.h5" \
+  --space mulan_music --space mulan_text --space w2v_bert --per-clip --events "$root/data/ds003720/func" \
+  --out "$out/decode/{subject}_{space}.h5" --summary "$out/decode/summary.tsv"
+echo "identification: fraction of other test clips whose true embedding correlates less with"
+echo "the prediction than the clip's own (chance 0.5); embedding_r: corr(prediction, truth)."
+
+echo
+echo "== retrieve: MuLan-music predictions among the stimuli + $corpus corpus clips ($ranks ranks)"
+mpirun "${mpirun_flags[@]}" "$b2m" retrieve "$out"/decode/sub-0?_mulan_music.h5 \
+  --corpus "$out/study/corpus.h5" --out "$out/retrieve/{name}.h5"
+echo "top1_genre: fraction of test clips whose best corpus match has the stimulus's genre (chance 0.1)."
+echo
+echo "Summary tables: $out/encode/summary_*.tsv, $out/decode/summary.tsv"

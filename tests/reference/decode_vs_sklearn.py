@@ -16,7 +16,9 @@ Checks (double precision: relative error <= 1e-8): chosen alphas (up to near
 ties), cross-validated and test predictions, voxel-space weights against
 Ridge's coefficients, the metrics; the ScaLAPACK eigensolver on every grid of
 the job equals the LAPACK run; top-N voxel selection from an encode result;
-and one model per ROI with the top-k averaged.
+and one model per ROI with the top-k averaged. Bad inputs (unknown or empty
+ROI, k larger than the ROI count, NaN in the embeddings, responses whose rows
+do not match the events) fail with a clear message and leave nothing behind.
 """
 import csv
 import glob
@@ -299,6 +301,35 @@ def body(opts, checks):
     r = harness.run_b2m(opts, bad + ["--out", "bad.h5"])
     checks.check("NaN in the embeddings: non-zero exit naming the file",
                  r.rc != 0 and "nan_features.h5" in r.stderr and "non-finite" in r.stderr, r.describe())
+    # Responses whose rows do not match the events: a test set one clip short,
+    # and a training set whose last run is cut.
+    with h5py.File(responses, "r") as src:
+        tables = {k: src[k][...] for k in ("train/Y", "train/run", "test/Y", "voxels/roi")}
+        roi_names = src["voxels/roi"].attrs["names"]
+    short_test = os.path.join(w, "short_test_responses.h5")
+    short_train = os.path.join(w, "short_train_responses.h5")
+    empty_roi = os.path.join(w, "empty_roi_responses.h5")
+    for path, cut in ((short_test, "test"), (short_train, "train"), (empty_roi, None)):
+        with h5py.File(path, "w") as f:
+            keep = len(tables["train/run"]) - (40 if cut == "train" else 0)
+            f["train/Y"] = tables["train/Y"][:keep]
+            f["train/run"] = tables["train/run"][:keep]
+            f["test/Y"] = tables["test/Y"][:-10] if cut == "test" else tables["test/Y"]
+            f["voxels/roi"] = tables["voxels/roi"]
+            names = list(roi_names) + ([b"empty_roi"] if cut is None else [])
+            f["voxels/roi"].attrs["names"] = np.array(names, dtype="S32")
+    for path, words in ((short_test, ["/test/Y", "590", "600"]), (short_train, ["training run 12", "410"])):
+        bad = list(base)
+        bad[1] = path
+        r = harness.run_b2m(opts, bad + ["--out", "bad.h5"])
+        checks.check(f"responses not matching the events ({os.path.basename(path)}): clear error",
+                     r.rc != 0 and os.path.basename(path) in r.stderr and all(x in r.stderr for x in words),
+                     r.describe())
+    bad = list(base)
+    bad[1] = empty_roi
+    r = harness.run_b2m(opts, bad + ["--roi", "empty_roi", "--out", "bad.h5"])
+    checks.check("an ROI without voxels: non-zero exit naming it",
+                 r.rc != 0 and "empty_roi" in r.stderr and "no voxels" in r.stderr, r.describe())
     checks.check("no output left by the failed runs", not glob.glob(os.path.join(w, "bad*")), str(glob.glob(os.path.join(w, "bad*"))))
 
 
