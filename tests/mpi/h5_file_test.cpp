@@ -24,7 +24,8 @@ TEST(H5File, EachRankWritesItsColumnsAndEveryoneReadsThemBack) {
     std::vector<float> data;
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t j = mine.begin; j < mine.end; ++j) data.push_back(float(100 * i + j));
-    f.write<float>("/train/Y", {0, mine.begin}, {mine.empty() ? 0 : rows, mine.size()}, data.data());
+    f.write<float>("/train/Y", {0, mine.begin}, {mine.empty() ? 0 : rows, mine.size()},
+                   data.data());
     f.write_attribute("/train", "names", std::vector<std::string>{"a", "longer name"});
     f.write_attribute("/train/Y", "alphas", std::vector<double>{1.5, 2.5});
     f.write_attribute("/", "note", std::string("hello"));
@@ -44,6 +45,41 @@ TEST(H5File, EachRankWritesItsColumnsAndEveryoneReadsThemBack) {
   std::vector<float> slab(2 * 3);
   f.read<float>("/train/Y", {3, 4}, {2, 3}, slab.data());
   EXPECT_EQ(slab[4], 100.0f * 4 + 5);
+}
+
+TEST(H5File, StringDatasetsRowReadsAndGroupListing) {
+  const mpi::Comm world = mpi::Comm::world();
+  const testing::TempDir dir(world);
+  const std::string path = dir.file("strings.h5");
+  const std::size_t n = 9;
+  const mpi::Range mine = mpi::even_part(n, static_cast<std::size_t>(world.size()),
+                                         static_cast<std::size_t>(world.rank()));
+  {
+    H5File f(path, Access::create, world);
+    f.create_strings("/ids", {n}, 12);
+    std::vector<std::string> ids;
+    for (std::size_t i = mine.begin; i < mine.end; ++i) ids.push_back("clip." + std::to_string(i));
+    f.write_strings("/ids", {mine.begin}, {mine.size()}, ids);
+    std::vector<float> rows;
+    for (std::size_t i = 0; i < n * 3; ++i) rows.push_back(float(i));
+    f.write_all<float>("/tags/emb", {n, 3}, rows);
+    f.write_all<std::int32_t>("/tags/genre", {n}, std::vector<std::int32_t>(n, 1));
+    // Every rank fails the length check before the collective write.
+    EXPECT_THROW(f.write_strings("/ids", {mine.begin}, {1}, {"far longer than twelve"}), H5Error);
+  }
+  const H5File f(path, Access::read, world);
+  const auto ids = f.read_strings("/ids", {2}, {4});
+  EXPECT_EQ(ids, (std::vector<std::string>{"clip.2", "clip.3", "clip.4", "clip.5"}));
+  EXPECT_EQ(f.children("/tags"), (std::vector<std::string>{"emb", "genre"}));
+  EXPECT_TRUE(f.children("/absent").empty());
+  // Rows in any order, with a repeat; ranks ask for different rows.
+  const std::vector<std::size_t> rows =
+      world.rank() % 2 == 0 ? std::vector<std::size_t>{7, 1, 7} : std::vector<std::size_t>{0};
+  std::vector<float> out(rows.size() * 3);
+  f.read_rows<float>("/tags/emb", rows, out.data());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(out[i * 3 + j], float(rows[i] * 3 + j));
+  EXPECT_THROW(f.read_strings("/tags/genre", {0}, {1}), H5Error);  // not a string dataset
 }
 
 TEST(H5File, ErrorsNameTheFileAndObject) {
