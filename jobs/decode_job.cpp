@@ -21,6 +21,7 @@
 #include "io/output_file.hpp"
 #include "jobs/study_files.hpp"
 #include "jobs/subjects.hpp"
+#include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
@@ -572,31 +573,27 @@ DecodeSummary read_summary(const Unit& unit, const mpi::Comm& comm) {
 }
 
 nlohmann::json to_json(const DecodeSummary& s) {
-  const auto num = [](double v) {
-    return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-  };
   return {{"subject", s.subject},
           {"space", s.space},
           {"train", s.train_samples},
           {"test", s.test_samples},
           {"voxels", s.voxels},
-          {"identification", num(s.identification)},
-          {"embedding_r", num(s.embedding_correlation)},
-          {"cv_r", num(s.mean_cv_r)},
+          {"identification", json_number(s.identification)},
+          {"embedding_r", json_number(s.embedding_correlation)},
+          {"cv_r", json_number(s.mean_cv_r)},
           {"reused", s.reused}};
 }
 
 DecodeSummary from_json(const nlohmann::json& j) {
-  const auto num = [](const nlohmann::json& v) { return v.is_null() ? kNaN : v.get<double>(); };
   DecodeSummary s;
   s.subject = j.at("subject");
   s.space = j.at("space");
   s.train_samples = j.at("train");
   s.test_samples = j.at("test");
   s.voxels = j.at("voxels");
-  s.identification = num(j.at("identification"));
-  s.embedding_correlation = num(j.at("embedding_r"));
-  s.mean_cv_r = num(j.at("cv_r"));
+  s.identification = number_or_nan(j.at("identification"));
+  s.embedding_correlation = number_or_nan(j.at("embedding_r"));
+  s.mean_cv_r = number_or_nan(j.at("cv_r"));
   s.reused = j.at("reused");
   return s;
 }

@@ -18,6 +18,7 @@
 #include "io/output_file.hpp"
 #include "jobs/study_files.hpp"
 #include "jobs/subjects.hpp"
+#include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
 #include "solvers/ridge_cost.hpp"
@@ -408,33 +409,29 @@ EncodeSummary summarize(const Subject& subject, const std::string& space, const 
 }
 
 nlohmann::json to_json(const EncodeSummary& s) {
-  const auto num = [](double v) {
-    return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-  };
   return {{"subject", s.subject},
           {"space", s.space},
           {"voxels", s.voxels},
           {"constant", s.constant_voxels},
           {"significant", s.significant},
-          {"median_r_auditory", num(s.median_r_auditory)},
-          {"median_r", num(s.median_r)},
-          {"alpha_low", num(s.alpha_low)},
-          {"alpha_high", num(s.alpha_high)},
+          {"median_r_auditory", json_number(s.median_r_auditory)},
+          {"median_r", json_number(s.median_r)},
+          {"alpha_low", json_number(s.alpha_low)},
+          {"alpha_high", json_number(s.alpha_high)},
           {"reused", s.reused}};
 }
 
 EncodeSummary from_json(const nlohmann::json& j) {
-  const auto num = [](const nlohmann::json& v) { return v.is_null() ? kNaN : v.get<double>(); };
   EncodeSummary s;
   s.subject = j.at("subject");
   s.space = j.at("space");
   s.voxels = j.at("voxels");
   s.constant_voxels = j.at("constant");
   s.significant = j.at("significant");
-  s.median_r_auditory = num(j.at("median_r_auditory"));
-  s.median_r = num(j.at("median_r"));
-  s.alpha_low = num(j.at("alpha_low"));
-  s.alpha_high = num(j.at("alpha_high"));
+  s.median_r_auditory = number_or_nan(j.at("median_r_auditory"));
+  s.median_r = number_or_nan(j.at("median_r"));
+  s.alpha_low = number_or_nan(j.at("alpha_low"));
+  s.alpha_high = number_or_nan(j.at("alpha_high"));
   s.reused = j.at("reused");
   return s;
 }

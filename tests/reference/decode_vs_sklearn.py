@@ -36,6 +36,7 @@ from sklearn.linear_model import Ridge
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
+from encode_vs_sklearn import make_folds as folds_of, run_ranges, zscore_within  # noqa: E402,F401
 
 TR = 1.5
 DELAY = 4.5
@@ -99,32 +100,7 @@ def build_samples(events_dir, run_lengths, ids, windows, window_s, step_s, per_c
 
 
 def zscore(m, ranges):
-    out = np.zeros_like(m)
-    for a, b in ranges:
-        block = m[a:b]
-        sd = block.std(axis=0)
-        ok = sd > 0
-        out[a:b][:, ok] = (block[:, ok] - block.mean(axis=0)[ok]) / sd[ok]
-    return out
-
-
-def run_ranges(labels):
-    out = []
-    for i, label in enumerate(labels):
-        if i == 0 or label != labels[i - 1]:
-            out.append([i, i])
-        out[-1][1] = i + 1
-    return out
-
-
-def folds_of(runs, k):
-    base, extra = divmod(len(runs), k)
-    out, r = [], 0
-    for f in range(k):
-        count = base + (1 if f < extra else 0)
-        out.append((runs[r][0], runs[r + count - 1][1]))
-        r += count
-    return out
+    return zscore_within(m, ranges)[0]
 
 
 class Reference:
