@@ -247,11 +247,20 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
           const float* col = scores.col(static_cast<Eigen::Index>(query)).data();
           double bar = top.threshold(query);
           const double stimulus = true_score[query];  // NaN: never counted
-          for (std::size_t i = 0; i < n; ++i)
-            if (col[i] >= bar) {
-              top.offer(query, col[i], begin + static_cast<std::int64_t>(i));
-              bar = top.threshold(query);
-            }
+          // Blocks whose maximum cannot enter the list are skipped after one
+          // vectorized max; almost all are, once the list has filled.
+          constexpr std::size_t kBlock = 64;
+          for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
+            const std::size_t b1 = std::min(n, b0 + kBlock);
+            float top_of_block = col[b0];
+            for (std::size_t i = b0 + 1; i < b1; ++i) top_of_block = std::max(top_of_block, col[i]);
+            if (top_of_block < bar) continue;
+            for (std::size_t i = b0; i < b1; ++i)
+              if (col[i] >= bar) {
+                top.offer(query, col[i], begin + static_cast<std::int64_t>(i));
+                bar = top.threshold(query);
+              }
+          }
           // A separate branch-free loop, which the compiler vectorizes.
           const auto bar_stimulus = static_cast<float>(stimulus);
           std::size_t count = 0;
