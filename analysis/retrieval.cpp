@@ -39,9 +39,11 @@ solvers::Matrix<float> unit_rows(const solvers::Matrix<float>& m) {
 }
 
 void normalize_columns(solvers::Matrix<float>& m) {
+  // Vectorized float norms: a relative error of about 1e-7 on a cosine,
+  // far below what separates retrieved clips.
   for (Eigen::Index j = 0; j < m.cols(); ++j) {
-    const double norm = m.col(j).cast<double>().norm();
-    if (norm > 0) m.col(j) /= static_cast<float>(norm);
+    const float norm = m.col(j).norm();
+    if (norm > 0) m.col(j) /= norm;
   }
 }
 

@@ -252,8 +252,10 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
           constexpr std::size_t kBlock = 64;
           for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
             const std::size_t b1 = std::min(n, b0 + kBlock);
-            float top_of_block = col[b0];
-            for (std::size_t i = b0 + 1; i < b1; ++i) top_of_block = std::max(top_of_block, col[i]);
+            // Eigen's packet max (a plain loop of std::max stays scalar).
+            const float top_of_block =
+                Eigen::Map<const Eigen::ArrayXf>(col + b0, static_cast<Eigen::Index>(b1 - b0))
+                    .maxCoeff();
             if (top_of_block < bar) continue;
             for (std::size_t i = b0; i < b1; ++i)
               if (col[i] >= bar) {
