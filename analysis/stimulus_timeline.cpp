@@ -12,8 +12,8 @@ namespace {
 std::size_t whole_trs(double seconds, double tr, const std::string& what) {
   const double n = seconds / tr;
   if (std::abs(n - std::round(n)) > 1e-6)
-    throw InputError(what + " (" + std::to_string(seconds) + " s) is not a whole number of TRs of " +
-                     std::to_string(tr) + " s");
+    throw InputError(what + " (" + std::to_string(seconds) +
+                     " s) is not a whole number of TRs of " + std::to_string(tr) + " s");
   return static_cast<std::size_t>(std::llround(n));
 }
 
@@ -42,6 +42,10 @@ RunTimeline run_timeline(const io::RunEvents& run, double tr,
   return out;
 }
 
+std::string clip_genre(const std::string& clip_id) {
+  return clip_id.substr(0, clip_id.find('.'));
+}
+
 std::vector<std::string> unique_clips(const std::vector<io::RunEvents>& runs) {
   std::set<std::string> ids;
   for (const auto& run : runs)
@@ -58,8 +62,9 @@ TestLayout test_layout(const std::vector<io::RunEvents>& test_runs, double tr) {
     for (std::size_t i = 0; i < events.size(); ++i) {
       const auto& e = events[i];
       const bool warm_up =
-          i == 0 && std::any_of(events.begin() + 1, events.end(),
-                                [&](const io::Event& later) { return later.clip_id() == e.clip_id(); });
+          i == 0 && std::any_of(events.begin() + 1, events.end(), [&](const io::Event& later) {
+            return later.clip_id() == e.clip_id();
+          });
       if (warm_up) continue;
       const std::size_t length = whole_trs(e.duration, tr, test_runs[r].file + " event duration");
       if (out.trs_per_clip == 0) out.trs_per_clip = length;

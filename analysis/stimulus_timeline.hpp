@@ -45,6 +45,9 @@ struct TestLayout {
 };
 [[nodiscard]] TestLayout test_layout(const std::vector<io::RunEvents>& test_runs, double tr);
 
+// The genre of a clip id "<genre>.000NN" (the text before the first '.').
+[[nodiscard]] std::string clip_genre(const std::string& clip_id);
+
 // Unique clip ids of a set of runs, sorted.
 [[nodiscard]] std::vector<std::string> unique_clips(const std::vector<io::RunEvents>& runs);
 

@@ -114,10 +114,6 @@ std::size_t draw_index(std::mt19937_64& rng, const Table& probabilities) {
   return probabilities.size() - 1;
 }
 
-std::string genre_of(const std::string& clip_id) {
-  return clip_id.substr(0, clip_id.find('.'));
-}
-
 // Window means of a latent series sampled every kStepSeconds.
 Eigen::VectorXd window_mean(const Matrix<double>& series, double start, double length) {
   Eigen::VectorXd sum = Eigen::VectorXd::Zero(series.cols());
@@ -189,12 +185,12 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
   all.insert(all.end(), design_.test_runs.begin(), design_.test_runs.end());
   clip_ids_ = unique_clips(all);
   std::set<std::string> genres;
-  for (const auto& id : clip_ids_) genres.insert(genre_of(id));
+  for (const auto& id : clip_ids_) genres.insert(clip_genre(id));
   genre_names_.assign(genres.begin(), genres.end());
   for (const auto& id : clip_ids_)
-    clip_genres_.push_back(
-        static_cast<int>(std::lower_bound(genre_names_.begin(), genre_names_.end(), genre_of(id)) -
-                         genre_names_.begin()));
+    clip_genres_.push_back(static_cast<int>(
+        std::lower_bound(genre_names_.begin(), genre_names_.end(), clip_genre(id)) -
+        genre_names_.begin()));
 
   // Stimulus latents.
   const std::size_t n_clips = clip_ids_.size();

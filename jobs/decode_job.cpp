@@ -14,6 +14,7 @@
 #include "analysis/decode_samples.hpp"
 #include "analysis/identification.hpp"
 #include "analysis/scores.hpp"
+#include "analysis/stimulus_timeline.hpp"
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
 #include "io/bids_events.hpp"
@@ -387,18 +388,6 @@ Fit fit_roi_models(const Inputs& in, const Selection& sel, const Targets& y,
   return f;
 }
 
-std::string genre_of(const std::string& clip_id) {
-  return clip_id.substr(0, clip_id.find('.'));
-}
-
-template <class T>
-std::vector<T> flat(const Matrix<double>& m) {
-  std::vector<T> out(static_cast<std::size_t>(m.size()));
-  Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      out.data(), m.rows(), m.cols()) = m.cast<T>();
-  return out;
-}
-
 std::vector<double> to_vector(const Eigen::VectorXd& v) {
   return {v.data(), v.data() + v.size()};
 }
@@ -457,7 +446,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   const std::vector<double> ident = analysis::identification_accuracy(pred, y_test);
   const Eigen::VectorXd emb_r = analysis::row_correlations(pred, y_test).diagonal();
   std::vector<std::string> genres;
-  for (const auto& s : samples.test) genres.push_back(genre_of(clips.ids[s.clip]));
+  for (const auto& s : samples.test) genres.push_back(analysis::clip_genre(clips.ids[s.clip]));
   const std::set<std::string> genre_set(genres.begin(), genres.end());
   const std::vector<std::string> genre_names(genre_set.begin(), genre_set.end());
   std::vector<double> genre_ident;
@@ -483,10 +472,10 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
 
   // Outputs: the .npy copies first, then the HDF5 file, committed last.
   if (comm.is_root()) {
-    io::write_npy(npy_path(unit.out, "test_prediction"), flat<double>(pred),
+    io::write_npy(npy_path(unit.out, "test_prediction"), row_major(pred),
                   {static_cast<std::size_t>(pred.rows()), static_cast<std::size_t>(pred.cols())});
     io::write_npy(
-        npy_path(unit.out, "train_cv_prediction"), flat<double>(cv_pred),
+        npy_path(unit.out, "train_cv_prediction"), row_major(cv_pred),
         {static_cast<std::size_t>(cv_pred.rows()), static_cast<std::size_t>(cv_pred.cols())});
   }
   io::OutputFile out(unit.out, provenance, comm);
@@ -494,10 +483,10 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   const auto shape = [](const Matrix<double>& m) {
     return io::Shape{static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
   };
-  f.write_all<double>("/test/prediction", shape(pred), flat<double>(pred));
-  f.write_all<double>("/test/target", shape(y_test), flat<double>(y_test));
-  f.write_all<double>("/train/cv_prediction", shape(cv_pred), flat<double>(cv_pred));
-  f.write_all<double>("/train/target", shape(y_train), flat<double>(y_train));
+  f.write_all<double>("/test/prediction", shape(pred), row_major(pred));
+  f.write_all<double>("/test/target", shape(y_test), row_major(y_test));
+  f.write_all<double>("/train/cv_prediction", shape(cv_pred), row_major(cv_pred));
+  f.write_all<double>("/train/target", shape(y_train), row_major(y_train));
   std::vector<std::int32_t> test_clip, test_window, train_clip, train_run;
   for (const auto& t : samples.test) {
     test_clip.push_back(static_cast<std::int32_t>(t.clip));
@@ -534,7 +523,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     const Matrix<double> w = in.train.transpose() * dual;
     const auto d = static_cast<std::size_t>(dual.cols());
     f.create<double>("/weights", {sel.voxels.size(), d});
-    const std::vector<double> rows = flat<double>(w);
+    const std::vector<double> rows = row_major(w);
     f.write<double>("/weights", {in.first, 0},
                     {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0}, rows.data());
     f.write_attribute("/weights", "unit",

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "analysis/retrieval.hpp"
+#include "analysis/stimulus_timeline.hpp"
 #include "core/error.hpp"
 #include "io/output_file.hpp"
 #include "jobs/study_files.hpp"
@@ -338,7 +339,7 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
       if (true_row[query] >= 0) {
         res.query_tags[g][query] = static_cast<std::int32_t>(true_tags[g][query]);
       } else if (corpus.tags[g] == "genre") {
-        const std::string genre = q.clip[query].substr(0, q.clip[query].find('.'));
+        const std::string genre = analysis::clip_genre(q.clip[query]);
         const auto& names = corpus.tag_names[g];
         const auto found = std::find(names.begin(), names.end(), genre);
         if (found != names.end())
