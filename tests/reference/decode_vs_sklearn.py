@@ -45,11 +45,6 @@ ALPHAS = np.logspace(1.5, 3.5, 9)  # fine steps around the optimum, so dimension
 SPACE = "mulan_music"
 
 
-def add_options(parser):
-    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
-    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
-
-
 # ------------------------------------------------------------ reference
 def read_events(path):
     rows = []
@@ -341,4 +336,4 @@ def check_whole(checks, tag, res, ref, fit):
 
 
 if __name__ == "__main__":
-    harness.script_main(__doc__.splitlines()[0], body, add_options)
+    harness.script_main(__doc__.splitlines()[0], body, harness.add_events_option)

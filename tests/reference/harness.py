@@ -30,6 +30,13 @@ def parse_args(description, extra=None):
     return args
 
 
+def add_events_option(parser):
+    """--events: the BIDS func directory of ds003720 (default: the project's copy)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.normpath(os.path.join(here, "..", "..", "data", "ds003720", "func"))
+    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
+
+
 def b2m_env():
     env = dict(os.environ)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")

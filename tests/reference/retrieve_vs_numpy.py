@@ -26,11 +26,6 @@ import harness  # noqa: E402
 K = 5
 
 
-def add_options(parser):
-    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
-    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
-
-
 def text(values):
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
 
@@ -153,4 +148,4 @@ def body(opts, checks):
 
 
 if __name__ == "__main__":
-    harness.script_main(__doc__.splitlines()[0], body, add_options)
+    harness.script_main(__doc__.splitlines()[0], body, harness.add_events_option)

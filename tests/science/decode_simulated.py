@@ -37,11 +37,6 @@ import harness  # noqa: E402
 SPACES = ["mulan_music", "mulan_text", "soundstream", "random"]
 
 
-def add_options(parser):
-    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
-    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
-
-
 def body(opts, checks):
     w = opts.scratch
     study = os.path.join(w, "study")
@@ -100,4 +95,4 @@ def body(opts, checks):
 
 
 if __name__ == "__main__":
-    harness.script_main(__doc__.splitlines()[0], body, add_options)
+    harness.script_main(__doc__.splitlines()[0], body, harness.add_events_option)

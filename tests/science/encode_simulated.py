@@ -39,11 +39,6 @@ SPACES = ["mulan_text", "soundstream", "mulan_music"]
 DOC_BITS = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre"]  # docs/formats.md
 
 
-def add_options(parser):
-    default = os.path.normpath(os.path.join(HERE, "..", "..", "data", "ds003720", "func"))
-    parser.add_argument("--events", default=default, help="BIDS func directory of ds003720 (events)")
-
-
 def encode_args(opts, study, features, space, out):
     return ["encode", os.path.join(study, "sub-01_responses.h5"), "--features", features,
             "--space", space, "--events", opts.events, "--out", out]
@@ -148,4 +143,4 @@ def body(opts, checks):
 
 
 if __name__ == "__main__":
-    harness.script_main(__doc__.splitlines()[0], body, extra=add_options)
+    harness.script_main(__doc__.splitlines()[0], body, extra=harness.add_events_option)
