@@ -20,7 +20,6 @@ and one model per ROI with the top-k averaged. Bad inputs (unknown or empty
 ROI, k larger than the ROI count, NaN in the embeddings, responses whose rows
 do not match the events) fail with a clear message and leave nothing behind.
 """
-import csv
 import glob
 import os
 import re
