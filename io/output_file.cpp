@@ -10,7 +10,9 @@
 namespace b2m::io {
 namespace {
 
-bool readable(const std::string& path) { return std::ifstream(path).good(); }
+bool readable(const std::string& path) {
+  return std::ifstream(path).good();
+}
 
 // The fingerprint stored in an existing file, or "" if it cannot be read.
 std::string stored_fingerprint(const std::string& path, const mpi::Comm& comm, bool need_complete) {
@@ -36,21 +38,25 @@ OutputState existing_output(const std::string& path, const Provenance& provenanc
                                             : OutputState::complete_different;
 }
 
-OutputFile::OutputFile(const std::string& path, const Provenance& provenance,
-                       const mpi::Comm& comm)
+OutputFile::OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm,
+                       bool with_checkpoint)
     : path_(path),
       partial_(path + ".partial"),
+      checkpoint_path_(with_checkpoint ? partial_ + ".checkpoint" : ""),
       comm_(&comm),
       uncaught_at_start_(std::uncaught_exceptions()) {
   mpi::agree_on(comm, [&] {
     const auto parent = std::filesystem::path(path).parent_path();
     if (comm.is_root() && !parent.empty()) std::filesystem::create_directories(parent);
   });
-  const bool can_resume =
-      readable(partial_) && stored_fingerprint(partial_, comm, false) == provenance.fingerprint();
-  mpi::agree_on(comm, [&] {
-    file_ = std::make_unique<H5File>(partial_, can_resume ? Access::read_write : Access::create, comm);
-  });
+  const bool can_resume = readable(partial_) &&
+                          stored_fingerprint(partial_, comm, false) == provenance.fingerprint() &&
+                          (!with_checkpoint || readable(checkpoint_path_));
+  const Access access = can_resume ? Access::read_write : Access::create;
+  mpi::agree_on(comm, [&] { file_ = std::make_unique<H5File>(partial_, access, comm); });
+  if (with_checkpoint)
+    mpi::agree_on(comm,
+                  [&] { checkpoint_ = std::make_unique<H5File>(checkpoint_path_, access, comm); });
   resumed_ = can_resume;
   if (!can_resume) {
     write_provenance(*file_, provenance);
@@ -60,12 +66,14 @@ OutputFile::OutputFile(const std::string& path, const Provenance& provenance,
 
 void OutputFile::commit() {
   file_->write_attribute("/", "complete", std::string("yes"));
-  file_.reset();  // closes the file on every rank
+  file_.reset();  // closes the files on every rank
+  checkpoint_.reset();
   mpi::agree_on(*comm_, [&] {
     if (comm_->is_root() && std::rename(partial_.c_str(), path_.c_str()) != 0)
       throw Error("cannot rename " + partial_ + " to " + path_);
   });
   committed_ = true;
+  if (comm_->is_root() && !checkpoint_path_.empty()) std::remove(checkpoint_path_.c_str());
 }
 
 OutputFile::~OutputFile() noexcept {
@@ -75,10 +83,15 @@ OutputFile::~OutputFile() noexcept {
     // Closing is collective; peers that did not fail are elsewhere, so the
     // handle is left to the job abort that follows.
     static_cast<void>(file_.release());
+    static_cast<void>(checkpoint_.release());
     return;
   }
   file_.reset();
-  if (failing && comm_->is_root()) std::remove(partial_.c_str());
+  checkpoint_.reset();
+  if (failing && comm_->is_root()) {
+    std::remove(partial_.c_str());
+    if (!checkpoint_path_.empty()) std::remove(checkpoint_path_.c_str());
+  }
 }
 
 }  // namespace b2m::io

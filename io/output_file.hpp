@@ -3,6 +3,11 @@
 // result. A `.partial` left by a killed job is reopened if its fingerprint
 // (parameters + input checksums) matches the new run; the stage then skips the
 // units of work it records as done.
+//
+// A stage may also keep a checkpoint file beside it (`<out>.partial.checkpoint`)
+// for intermediate results that a resume needs but the output should not
+// carry (encode's per-fold scores, 40x the size of its results). The
+// checkpoint lives and dies with the partial file and is removed on commit.
 #pragma once
 
 #include <exception>
@@ -24,7 +29,8 @@ enum class OutputState { absent, complete_same, complete_different };
 
 class OutputFile {
  public:
-  OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm);
+  OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm,
+             bool with_checkpoint = false);
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
   // Without commit() the partial file stays for a resume, unless the owner is
@@ -33,6 +39,8 @@ class OutputFile {
   ~OutputFile() noexcept;
 
   [[nodiscard]] H5File& file() { return *file_; }
+  // Only for an OutputFile made with_checkpoint.
+  [[nodiscard]] H5File& checkpoint() { return *checkpoint_; }
   [[nodiscard]] bool resumed() const { return resumed_; }
   [[nodiscard]] const std::string& partial_path() const { return partial_; }
 
@@ -42,8 +50,10 @@ class OutputFile {
  private:
   std::string path_;
   std::string partial_;
+  std::string checkpoint_path_;
   const mpi::Comm* comm_;
   std::unique_ptr<H5File> file_;
+  std::unique_ptr<H5File> checkpoint_;
   bool resumed_ = false;
   bool committed_ = false;
   int uncaught_at_start_ = 0;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "analysis/feature_alignment.hpp"
@@ -16,6 +17,7 @@
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
 #include "io/output_file.hpp"
+#include "jobs/factor_spill.hpp"
 #include "jobs/study_files.hpp"
 #include "jobs/subjects.hpp"
 #include "jobs/summary_json.hpp"
@@ -130,88 +132,381 @@ const char* const kResultSets[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels
 // Lags (in test rows) of the autocorrelation correction of p_test.
 constexpr std::size_t kMaxLag = 20;
 
-// The refit's factors. With several fold groups one group factorizes them,
-// the first with fewer folds than the others (fold group g holds folds g,
-// g + G, ...), and broadcasts them to its fold peers, so that no group does
-// more factorizations than the busiest one already does.
-solvers::RidgeRefit shared_refit(const Matrix<double>& x_train, const Matrix<double>& x_test,
-                                 bool keep_weights, const mpi::RankGrid& grid, std::size_t folds,
-                                 const mpi::Comm& comm) {
-  const std::size_t groups = grid.fold_groups();
-  if (groups == 1) return solvers::RidgeRefit(x_train, x_test, keep_weights);
-  const std::size_t owner = solvers::refit_owner(folds, groups);
-  solvers::RidgeFactor f;
-  mpi::agree_on(comm, [&] {
-    if (grid.fold_group() == owner) f = solvers::ridge_factor(x_train, x_test, keep_weights);
-  });
-  const Eigen::Index n = x_train.rows(), p = x_train.cols(), m = x_test.rows();
-  const Eigen::Index k = std::min(n, p);
-  if (grid.fold_group() != owner) {
-    f.lambda.resize(k);
-    f.right.resize(k, n);
-    f.left.resize(m, k);
-    if (keep_weights) f.weights_left.resize(p, k);
-  }
-  const auto root = static_cast<int>(owner);  // fold peers are ranked by fold group
-  const mpi::Comm& peers = grid.fold_peers();
-  peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
-  peers.bcast(f.right.data(), static_cast<std::size_t>(f.right.size()), root);
-  peers.bcast(f.left.data(), static_cast<std::size_t>(f.left.size()), root);
-  if (keep_weights)
-    peers.bcast(f.weights_left.data(), static_cast<std::size_t>(f.weights_left.size()), root);
-  return solvers::RidgeRefit(std::move(f), keep_weights);
-}
-
-// Validation scores of this rank's folds for one block, summed over the
-// fold peers (every fold's scores on every peer).
-template <class T>
-void cv_scores(const std::vector<solvers::RidgeFold>& folds, const Matrix<T>& y,
-               const std::vector<double>& alphas, const mpi::Comm& fold_peers, Eigen::MatrixXd& mse,
-               Eigen::MatrixXd& r2) {
-  mse.setZero(static_cast<Eigen::Index>(alphas.size()), y.cols());
-  r2.setZero(static_cast<Eigen::Index>(alphas.size()), y.cols());
-  for (const auto& fold : folds) fold.accumulate<T>(y, alphas, mse, r2);
-  fold_peers.allreduce_in_place(mse.data(), static_cast<std::size_t>(mse.size()), mpi::Op::sum);
-  fold_peers.allreduce_in_place(r2.data(), static_cast<std::size_t>(r2.size()), mpi::Op::sum);
-}
-
-// Relative error of a float validation MSE on data of unit variance. The
-// rounding error of a residual scales with the data, not with the residual,
-// so the relative error of the MSE grows as 1 / sqrt(unexplained fraction).
-// Measured: up to 2e-8 on noise voxels at p = 512; 1e-6 leaves a 50x margin.
+// Relative error of a float validation MSE on data of unit variance: up to
+// 2e-8 measured on noise voxels at p = 512; 1e-6 leaves a 50x margin.
 constexpr double kFloatMseError = 1e-6;
+// The passes of one subject. Only one fold's factors are in memory at a time,
+// so the peak does not grow with the folds or with V (DESIGN.md, Memory):
+//
+//   1. factorize: this rank's folds and the refit, each parked in a scratch
+//      file as soon as it is made (the design is freed after this);
+//   2. one pass over the responses per fold: validation scores per fold and
+//      voxel, written to the checkpoint (a killed run resumes per fold and
+//      block);
+//   3. single precision only: voxels whose best alphas are within float
+//      rounding are rescored in double, fold by fold;
+//   4. one final pass: fold scores summed in fold order, alpha chosen, refit,
+//      test scores, results written, block marked done.
+//
+// Every rank takes part in every collective read and write of every pass,
+// with an empty selection when it has nothing to do, so that ranks with
+// different numbers of blocks or folds stay in step.
+template <class T>
+class SubjectPasses {
+ public:
+  SubjectPasses(const EncodeOptions& o, const Subject& subject, const ResponsesLayout& layout,
+                const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
+                const mpi::RankGrid& grid, io::OutputFile& out, const io::H5File& responses,
+                const mpi::Comm& comm)
+      : o_(o),
+        subject_(subject),
+        layout_(layout),
+        folds_(folds),
+        alphas_(alphas),
+        grid_(grid),
+        out_(out),
+        responses_(responses),
+        comm_(comm),
+        blocks_(layout.voxels, o.block_size),
+        spill_(out.partial_path() + ".factors." + std::to_string(comm.rank())) {
+    for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
+      my_folds_.push_back(k);
+  }
 
-// Single precision: rescores// Single precision: rescores in double the voxels whose best alphas
-// are within float rounding of each other (from the raw, not yet standardized columns), so that
-// single and double runs choose the same alpha. Fold peers see the same summed errors and so agree
-// on the voxels to rescore.
-void rescore_near_ties(const std::vector<solvers::RidgeFold>& folds, std::size_t total_folds,
-                       const Matrix<float>& y_raw, bool zscore, const std::vector<mpi::Range>& runs,
-                       const std::vector<double>& alphas, const mpi::Comm& fold_peers,
-                       Eigen::MatrixXd& mse, Eigen::MatrixXd& r2) {
-  Eigen::VectorXd tolerance(mse.cols());
-  for (Eigen::Index j = 0; j < mse.cols(); ++j) {
-    Eigen::Index best = 0;
-    mse.col(j).minCoeff(&best);
-    const double unexplained = std::max(1e-6, 1.0 - r2(best, j) / double(total_folds));
-    tolerance(j) = kFloatMseError / std::sqrt(unexplained);
+  void create_datasets(std::size_t p) {
+    io::H5File& f = out_.file();
+    for (const char* set : kResultSets) f.create<double>(set, {layout_.voxels});
+    f.create<std::uint8_t>("/voxels/valid", {layout_.voxels});
+    f.write_attribute("/voxels", "alphas", alphas_);
+    if (o_.save_weights) f.create<T>("/weights", {p, layout_.voxels});
+    f.create<std::uint8_t>("/progress/blocks_done", {blocks_.count()});
+    f.flush();
+    io::H5File& c = out_.checkpoint();
+    const std::size_t folds = folds_.size(), n_alphas = alphas_.size();
+    c.create<double>("/cv/mse", {folds, n_alphas, layout_.voxels});
+    c.create<double>("/cv/r2", {folds, n_alphas, layout_.voxels});
+    c.create<std::uint8_t>("/cv/done", {folds, blocks_.count()});
+    c.flush();
   }
-  const std::vector<Eigen::Index> ties = solvers::near_ties(mse, tolerance);
-  if (ties.empty()) return;
-  Matrix<double> y(y_raw.rows(), static_cast<Eigen::Index>(ties.size()));
-  for (std::size_t i = 0; i < ties.size(); ++i)
-    y.col(static_cast<Eigen::Index>(i)) = y_raw.col(ties[i]).cast<double>();
-  if (zscore) analysis::zscore_within<double>(y, runs);
-  Eigen::MatrixXd tie_mse, tie_r2;
-  cv_scores<double>(folds, y, alphas, fold_peers, tie_mse, tie_r2);
-  for (std::size_t i = 0; i < ties.size(); ++i) {
-    mse.col(ties[i]) = tie_mse.col(static_cast<Eigen::Index>(i));
-    r2.col(ties[i]) = tie_r2.col(static_cast<Eigen::Index>(i));
+
+  // Reads what a resumed run has done; returns whether any rank has work.
+  bool plan() {
+    const std::vector<std::uint8_t> done =
+        out_.file().read_all<std::uint8_t>("/progress/blocks_done");
+    fold_done_ = out_.checkpoint().read_all<std::uint8_t>("/cv/done");
+    for (std::size_t b : blocks_.owned_by(grid_.voxel_group(), grid_.voxel_groups()))
+      if (!done[b]) todo_.push_back(b);
+    rounds_ = comm_.allreduce(todo_.size(), mpi::Op::max);
+    return rounds_ > 0;
   }
-}
+
+  // 1. Factorizations, in double (ridge_factor.hpp). The design is parked in
+  // the scratch file while the eigensolver holds a Gram matrix and its
+  // vectors, so that the three (each about 130-160 MB at p = 4,096) are never
+  // in memory together; the refit consumes it.
+  void factorize(Matrix<double> x_train, const Matrix<double>& x_test) {
+    const auto eigen_parked = [&](Matrix<double> gram) {
+      spill_.park(design_key(), x_train);
+      solvers::SymmetricEigen eig = solvers::symmetric_eigen(gram);
+      gram.resize(0, 0);
+      spill_.restore(design_key(), x_train);
+      return eig;
+    };
+    mpi::agree_on(comm_, [&] {
+      for (std::size_t k : my_folds_) {
+        if (!needs_factor(k)) continue;
+        const mpi::Range val = folds_[k];
+        solvers::SymmetricEigen eig = eigen_parked(solvers::ridge_gram(x_train, val));
+        // (a view made before parking would point at the freed storage)
+        const auto x_val = x_train.middleRows(static_cast<Eigen::Index>(val.begin),
+                                              static_cast<Eigen::Index>(val.size()));
+        spill_.put(k, solvers::ridge_factor(x_train, val, x_val, std::move(eig), false));
+      }
+    });
+    // The refit's factors. With several fold groups one group factorizes
+    // them, the first with fewer folds than the others (fold group g holds
+    // folds g, g + G, ...), and broadcasts them to its fold peers, so that no
+    // group does more factorizations than the busiest one already does.
+    const std::size_t groups = grid_.fold_groups();
+    const std::size_t owner = groups == 1 ? 0 : solvers::refit_owner(folds_.size(), groups);
+    const Eigen::Index n = x_train.rows(), p = x_train.cols(), m = x_test.rows();
+    solvers::RidgeFactor f;
+    if (grid_.fold_group() != owner) x_train.resize(0, 0);
+    mpi::agree_on(comm_, [&] {
+      if (grid_.fold_group() != owner) return;
+      solvers::SymmetricEigen eig = eigen_parked(solvers::ridge_gram(x_train, {}));
+      f = solvers::ridge_factor(std::move(x_train), x_test, std::move(eig), o_.save_weights);
+    });
+    if (groups > 1) {
+      const Eigen::Index k = solvers::ridge_is_primal(n, p) ? p : n;
+      if (grid_.fold_group() != owner) {
+        f.lambda.resize(k);
+        f.right_t.resize(n, k);
+        f.left.resize(m, k);
+        if (o_.save_weights) f.weights_left.resize(p, k);
+      }
+      const auto root = static_cast<int>(owner);  // fold peers are ranked by fold group
+      const mpi::Comm& peers = grid_.fold_peers();
+      for (auto* part : {&f.right_t, &f.left, &f.weights_left})
+        peers.bcast(part->data(), static_cast<std::size_t>(part->size()), root);
+      peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
+    }
+    spill_.put(refit_key(), f);
+  }
+
+  // 2. One pass over this rank's blocks per fold.
+  void score_folds() {
+    const std::size_t fold_rounds = (folds_.size() + grid_.fold_groups() - 1) / grid_.fold_groups();
+    for (std::size_t r = 0; r < fold_rounds; ++r) {
+      const std::size_t k = grid_.fold_group() + r * grid_.fold_groups();
+      const bool mine = k < folds_.size() && needs_pass(k);
+      if (comm_.allreduce(std::size_t{mine}, mpi::Op::max) == 0) continue;
+      std::unique_ptr<solvers::RidgeFold<T>> fold;
+      if (mine)
+        fold = std::make_unique<solvers::RidgeFold<T>>(solvers::in_precision<T>(spill_.get(k)),
+                                                       folds_[k]);
+      for (std::size_t round = 0; round < rounds_; ++round) {
+        const bool active = mine && round < todo_.size() && !fold_done(k, todo_[round]);
+        const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
+        Matrix<T> y = read_checked("/train/Y", layout_.n, block);
+        if (o_.zscore) static_cast<void>(analysis::zscore_within<T>(y, layout_.runs));
+        Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), y.cols());
+        Eigen::MatrixXd r2 = mse;
+        if (active) fold->accumulate(y, alphas_, mse, r2);
+        write_fold_scores(active ? k : 0, block, mse, r2);
+        const std::uint8_t one = 1;
+        io::H5File& c = out_.checkpoint();
+        c.write<std::uint8_t>("/cv/done", {active ? k : 0, active ? todo_[round] : 0},
+                              {active ? 1u : 0u, active ? 1u : 0u}, &one);
+        c.flush();
+      }
+    }
+  }
+
+  // 3. Single precision: rescores in double the voxels whose best alphas are
+  // within float rounding of each other (from the raw, not yet standardized
+  // columns), so that single and double runs choose the same alpha. Fold
+  // peers find the same voxels in the same order, each scores them on its
+  // own folds, and the sums are added over the peers.
+  void rescore_near_ties() {
+    if constexpr (std::is_same_v<T, float>) {
+      Matrix<double> chunk(static_cast<Eigen::Index>(layout_.n),
+                           static_cast<Eigen::Index>(o_.block_size));
+      std::size_t used = 0;
+      const auto flush = [&] {
+        if (used == 0) return;
+        const auto width = static_cast<Eigen::Index>(used);
+        if (o_.zscore)
+          static_cast<void>(analysis::zscore_within<double>(chunk.leftCols(width), layout_.runs));
+        Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), width), r2 = mse;
+        for (std::size_t k : my_folds_) {
+          const solvers::RidgeFold<double> fold(spill_.get(k), folds_[k]);
+          fold.accumulate(chunk.leftCols(width), alphas_, mse, r2);
+        }
+        const Eigen::Index at = tie_mse_.cols();
+        tie_mse_.conservativeResize(mse.rows(), at + width);
+        tie_r2_.conservativeResize(mse.rows(), at + width);
+        tie_mse_.rightCols(width) = mse;
+        tie_r2_.rightCols(width) = r2;
+        used = 0;
+      };
+      for (std::size_t round = 0; round < rounds_; ++round) {
+        const bool active = round < todo_.size();
+        const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
+        Eigen::MatrixXd mse, r2;
+        summed_fold_scores(block, mse, r2);
+        const Matrix<float> y_raw = read_checked("/train/Y", layout_.n, block);
+        for (Eigen::Index j : near_ties(mse, r2)) {
+          chunk.col(static_cast<Eigen::Index>(used++)) = y_raw.col(j).cast<double>();
+          tie_voxels_.push_back(block.begin + static_cast<std::size_t>(j));
+          if (used == o_.block_size) flush();
+        }
+      }
+      flush();
+      const mpi::Comm& peers = grid_.fold_peers();
+      peers.allreduce_in_place(tie_mse_.data(), std::size_t(tie_mse_.size()), mpi::Op::sum);
+      peers.allreduce_in_place(tie_r2_.data(), std::size_t(tie_r2_.size()), mpi::Op::sum);
+    }
+  }
+
+  // 4. Alphas, refit, test scores and results, block by block.
+  void finish() {
+    const solvers::RidgeRefit<T> refit(solvers::in_precision<T>(spill_.get(refit_key())));
+    const std::vector<mpi::Range> all_test = {{0, layout_.m}};
+    const auto n_folds = double(folds_.size());
+    io::H5File& f = out_.file();
+    Matrix<T> prediction, weights;
+    for (std::size_t round = 0; round < rounds_; ++round) {
+      const bool active = round < todo_.size();
+      const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
+      // Each fold peer finishes its share of the block.
+      const mpi::Range part =
+          active ? mpi::even_part(block.size(), grid_.fold_groups(), grid_.fold_group())
+                 : mpi::Range{};
+      const mpi::Range share = {block.begin + part.begin, block.begin + part.end};
+      Matrix<T> y_train = read_checked("/train/Y", layout_.n, share);
+      Matrix<T> y_test = read_checked("/test/Y", layout_.m, share);
+      const auto width = static_cast<Eigen::Index>(share.size());
+      std::vector<bool> varies(share.size(), true);
+      if (o_.zscore) {
+        varies = analysis::zscore_within<T>(y_train, layout_.runs);
+        static_cast<void>(analysis::zscore_within<T>(y_test, all_test));
+      } else {
+        for (Eigen::Index j = 0; j < width; ++j)
+          varies[std::size_t(j)] = (y_train.col(j).array() != y_train(0, j)).any();
+      }
+      Eigen::MatrixXd mse, r2;
+      summed_fold_scores(share, mse, r2);
+      use_rescored_ties(share, mse, r2);
+
+      SliceResult res;
+      Eigen::VectorXd alpha(width);
+      for (Eigen::Index j = 0; j < width; ++j) {
+        const bool valid = varies[std::size_t(j)];
+        Eigen::Index best = 0;
+        mse.col(j).minCoeff(&best);  // first minimum on ties, as numpy's argmin
+        res.valid.push_back(valid ? 1 : 0);
+        alpha(j) = valid ? alphas_[std::size_t(best)] : kNaN;
+        res.alpha.push_back(alpha(j));
+        res.cv_score.push_back(valid ? r2(best, j) / n_folds : kNaN);
+      }
+      refit.fit(y_train, alpha, prediction, o_.save_weights ? &weights : nullptr);
+      const Eigen::VectorXd r = analysis::pearson_r<T>(prediction, y_test);
+      const Eigen::VectorXd r2_test = analysis::r_squared<T>(prediction, y_test);
+      for (Eigen::Index j = 0; j < width; ++j) {
+        const bool valid = res.valid[std::size_t(j)] != 0;
+        res.r_test.push_back(valid ? r(j) : kNaN);
+        res.r2_test.push_back(valid ? r2_test(j) : kNaN);
+        const Eigen::VectorXd pred = prediction.col(j).template cast<double>();
+        const Eigen::VectorXd truth = y_test.col(j).template cast<double>();
+        const double n_eff =
+            analysis::effective_samples(pred.data(), truth.data(), layout_.m, kMaxLag);
+        res.p_test.push_back(valid ? analysis::fisher_p_value(r(j), n_eff) : kNaN);
+      }
+
+      // Write this rank's share, then mark the block done once it is on disk.
+      const io::Shape at = {share.begin};
+      const io::Shape count = {share.size()};
+      const std::vector<double>* columns[] = {&res.alpha, &res.cv_score, &res.r_test, &res.r2_test,
+                                              &res.p_test};
+      for (std::size_t k = 0; k < 5; ++k)
+        f.write<double>(kResultSets[k], at, count, columns[k]->data());
+      f.write<std::uint8_t>("/voxels/valid", at, count, res.valid.data());
+      if (o_.save_weights) {
+        const std::vector<T> w = row_major(weights);
+        f.write<T>("/weights", {0, share.begin},
+                   {share.empty() ? 0 : std::size_t(weights.rows()), share.size()}, w.data());
+      }
+      f.flush();
+      const bool marker = active && grid_.fold_group() == 0;
+      const std::uint8_t one = 1;
+      f.write<std::uint8_t>("/progress/blocks_done", {marker ? todo_[round] : 0},
+                            {marker ? 1u : 0u}, &one);
+      f.flush();
+    }
+  }
+
+ private:
+  [[nodiscard]] std::size_t refit_key() const { return folds_.size(); }
+  [[nodiscard]] std::size_t design_key() const { return folds_.size() + 1; }
+  [[nodiscard]] bool fold_done(std::size_t k, std::size_t block) const {
+    return fold_done_[k * blocks_.count() + block] != 0;
+  }
+  [[nodiscard]] bool needs_pass(std::size_t k) const {
+    return std::any_of(todo_.begin(), todo_.end(), [&](std::size_t b) { return !fold_done(k, b); });
+  }
+  // Single precision rescores ties on every fold, whatever the checkpoint holds.
+  [[nodiscard]] bool needs_factor(std::size_t k) const {
+    return std::is_same_v<T, float> ? !todo_.empty() : needs_pass(k);
+  }
+
+  // Reads and checks rows x cols of a responses dataset. Each collective read
+  // is agreed on before the values are checked: a rank that failed early must
+  // not leave its peers inside a collective.
+  Matrix<T> read_checked(const char* dataset, std::size_t rows, mpi::Range cols) const {
+    Matrix<T> y;
+    mpi::agree_on(comm_, [&] { y = read_block<T>(responses_, dataset, rows, cols); });
+    mpi::agree_on(comm_, [&] { check_finite(y, subject_.responses + ":" + dataset, cols); });
+    return y;
+  }
+
+  void write_fold_scores(std::size_t k, mpi::Range cols, const Eigen::MatrixXd& mse,
+                         const Eigen::MatrixXd& r2) {
+    const io::Shape at = {k, 0, cols.begin};
+    const io::Shape count = {cols.empty() ? 0 : 1u, cols.empty() ? 0 : alphas_.size(), cols.size()};
+    io::H5File& c = out_.checkpoint();
+    c.write<double>("/cv/mse", at, count, row_major<double>(mse).data());
+    c.write<double>("/cv/r2", at, count, row_major<double>(r2).data());
+  }
+
+  // The validation scores of columns `cols` summed over all folds, in fold
+  // order, whatever the rank layout (collective).
+  void summed_fold_scores(mpi::Range cols, Eigen::MatrixXd& mse, Eigen::MatrixXd& r2) const {
+    const std::size_t folds = folds_.size(), n_alphas = alphas_.size(), w = cols.size();
+    const io::Shape at = {0, 0, cols.begin};
+    const io::Shape count = {w == 0 ? 0 : folds, w == 0 ? 0 : n_alphas, w};
+    std::vector<double> m(folds * n_alphas * w), s(m.size());
+    const io::H5File& c = out_.checkpoint();
+    c.read<double>("/cv/mse", at, count, m.data());
+    c.read<double>("/cv/r2", at, count, s.data());
+    mse.setZero(long(n_alphas), long(w));
+    r2.setZero(long(n_alphas), long(w));
+    for (std::size_t k = 0; k < folds; ++k)
+      for (std::size_t a = 0; a < n_alphas; ++a)
+        for (std::size_t j = 0; j < w; ++j) {
+          mse(long(a), long(j)) += m[(k * n_alphas + a) * w + j];
+          r2(long(a), long(j)) += s[(k * n_alphas + a) * w + j];
+        }
+  }
+
+  // Columns whose float scores may not order the alphas as double would.
+  // The rounding error of a residual scales with the data, not with the
+  // residual, so the relative error of the MSE grows as
+  // 1 / sqrt(unexplained fraction).
+  [[nodiscard]] std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse,
+                                                    const Eigen::MatrixXd& r2) const {
+    Eigen::VectorXd tolerance(mse.cols());
+    for (Eigen::Index j = 0; j < mse.cols(); ++j) {
+      Eigen::Index best = 0;
+      mse.col(j).minCoeff(&best);
+      const double unexplained = std::max(1e-6, 1.0 - r2(best, j) / double(folds_.size()));
+      tolerance(j) = kFloatMseError / std::sqrt(unexplained);
+    }
+    return solvers::near_ties(mse, tolerance);
+  }
+
+  void use_rescored_ties(mpi::Range cols, Eigen::MatrixXd& mse, Eigen::MatrixXd& r2) const {
+    auto it = std::lower_bound(tie_voxels_.begin(), tie_voxels_.end(), cols.begin);
+    for (; it != tie_voxels_.end() && *it < cols.end; ++it) {
+      const auto j = static_cast<Eigen::Index>(*it - cols.begin);
+      const auto t = static_cast<Eigen::Index>(it - tie_voxels_.begin());
+      mse.col(j) = tie_mse_.col(t);
+      r2.col(j) = tie_r2_.col(t);
+    }
+  }
+
+  const EncodeOptions& o_;
+  const Subject& subject_;
+  const ResponsesLayout& layout_;
+  const std::vector<mpi::Range>& folds_;
+  const std::vector<double>& alphas_;
+  const mpi::RankGrid& grid_;
+  io::OutputFile& out_;
+  const io::H5File& responses_;
+  const mpi::Comm& comm_;
+  const mpi::Blocks blocks_;
+  FactorSpill spill_;
+  std::vector<std::size_t> my_folds_;
+  std::vector<std::size_t> todo_;
+  std::size_t rounds_ = 0;
+  std::vector<std::uint8_t> fold_done_;  // folds x blocks, from the checkpoint
+  // Single precision: voxels rescored in double (ascending) and their scores.
+  std::vector<std::size_t> tie_voxels_;
+  Eigen::MatrixXd tie_mse_, tie_r2_;
+};
 
 template <class T>
-void encode_subject(const EncodeOptions& o, const Subject& subject, const LoadedDesign& loaded,
+void encode_subject(const EncodeOptions& o, const Subject& subject, LoadedDesign loaded,
                     const std::vector<double>& alphas, const io::Provenance& provenance,
                     const mpi::Comm& comm) {
   auto responses = mpi::agree_on(comm, [&] {
@@ -236,127 +531,23 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, const Loaded
                 : solvers::plan_fold_groups(layout.n, layout.m, folds, p, alphas.size(),
                                             layout.voxels, static_cast<std::size_t>(comm.size())));
 
-  // The design, standardized like the responses. The factorizations are
-  // always done in double (ridge_factor.hpp).
-  Matrix<double> x_train = loaded.design.train_x;
-  Matrix<double> x_test = loaded.design.test_x;
-  const std::vector<mpi::Range> all_test = {{0, layout.m}};
-  if (o.zscore) {
-    analysis::zscore_within<double>(x_train, layout.runs);
-    analysis::zscore_within<double>(x_test, all_test);
-  }
-
-  io::OutputFile out(subject.out, provenance, comm);
-  io::H5File& f = out.file();
-  const mpi::Blocks blocks(layout.voxels, o.block_size);
-  if (!out.resumed()) {
-    for (const char* set : kResultSets) f.create<double>(set, {layout.voxels});
-    f.create<std::uint8_t>("/voxels/valid", {layout.voxels});
-    f.write_attribute("/voxels", "alphas", alphas);
-    if (o.save_weights) f.create<T>("/weights", {p, layout.voxels});
-    f.create<std::uint8_t>("/progress/blocks_done", {blocks.count()});
-    f.flush();
-  }
-  const std::vector<std::uint8_t> done = f.read_all<std::uint8_t>("/progress/blocks_done");
-
-  // Factorizations: this rank's folds, and the refit on all training rows.
-  std::vector<solvers::RidgeFold> my_folds;
-  for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
-    my_folds.emplace_back(x_train, folds[k]);
-  const solvers::RidgeRefit refit =
-      shared_refit(x_train, x_test, o.save_weights, grid, folds.size(), comm);
-  x_train.resize(0, 0);
-  x_test.resize(0, 0);
-
-  std::vector<std::size_t> todo;
-  for (std::size_t b : blocks.owned_by(grid.voxel_group(), grid.voxel_groups()))
-    if (!done[b]) todo.push_back(b);
-  const std::size_t rounds = comm.allreduce(todo.size(), mpi::Op::max);
-  Eigen::MatrixXd mse, r2;
-  Matrix<T> prediction, weights;
-  for (std::size_t round = 0; round < rounds; ++round) {
-    const bool active = round < todo.size();
-    const mpi::Range block = active ? blocks.block(todo[round]) : mpi::Range{};
-    const auto width = static_cast<Eigen::Index>(block.size());
-    // Read and check the block (every rank joins the collective reads).
-    // Each collective read is agreed on before the next starts, and the
-    // values are checked only once every rank is past both reads: a rank
-    // that failed early must not leave its peers inside a collective.
-    Matrix<T> y_train, y_test, y_raw;
-    mpi::agree_on(comm, [&] { y_train = read_block<T>(*responses, "/train/Y", layout.n, block); });
-    mpi::agree_on(comm, [&] { y_test = read_block<T>(*responses, "/test/Y", layout.m, block); });
-    mpi::agree_on(comm, [&] {
-      check_finite(y_train, subject.responses + ":/train/Y", block);
-      check_finite(y_test, subject.responses + ":/test/Y", block);
-    });
-    if constexpr (std::is_same_v<T, float>) y_raw = y_train;
-    std::vector<bool> varies(static_cast<std::size_t>(width), true);
-    if (o.zscore) {
-      varies = analysis::zscore_within<T>(y_train, layout.runs);
-      analysis::zscore_within<T>(y_test, all_test);
-    } else {
-      for (Eigen::Index j = 0; j < width; ++j)
-        varies[static_cast<std::size_t>(j)] = (y_train.col(j).array() != y_train(0, j)).any();
+  io::OutputFile out(subject.out, provenance, comm, /*with_checkpoint=*/true);
+  SubjectPasses<T> passes(o, subject, layout, folds, alphas, grid, out, *responses, comm);
+  if (!out.resumed()) passes.create_datasets(p);
+  if (passes.plan()) {
+    {
+      // The design, standardized like the responses; freed once factorized.
+      Matrix<double> x_train = std::move(loaded.design.train_x);
+      Matrix<double> x_test = std::move(loaded.design.test_x);
+      if (o.zscore) {
+        static_cast<void>(analysis::zscore_within<double>(x_train, layout.runs));
+        static_cast<void>(analysis::zscore_within<double>(x_test, {{0, layout.m}}));
+      }
+      passes.factorize(std::move(x_train), x_test);
     }
-
-    // Validation scores of this rank's folds, summed over the fold group.
-    cv_scores<T>(my_folds, y_train, alphas, grid.fold_peers(), mse, r2);
-    if constexpr (std::is_same_v<T, float>)
-      rescore_near_ties(my_folds, folds.size(), y_raw, o.zscore, layout.runs, alphas,
-                        grid.fold_peers(), mse, r2);
-
-    // Refit and test scores for this rank's share of the block.
-    const mpi::Range share =
-        active ? mpi::even_part(block.size(), grid.fold_groups(), grid.fold_group()) : mpi::Range{};
-    SliceResult res;
-    Eigen::VectorXd alpha(static_cast<Eigen::Index>(share.size()));
-    for (std::size_t i = 0; i < share.size(); ++i) {
-      const auto j = static_cast<Eigen::Index>(share.begin + i);
-      const bool valid = varies[static_cast<std::size_t>(j)];
-      Eigen::Index best = 0;
-      mse.col(j).minCoeff(&best);  // first minimum on ties, as numpy's argmin
-      res.valid.push_back(valid ? 1 : 0);
-      alpha(static_cast<Eigen::Index>(i)) = valid ? alphas[static_cast<std::size_t>(best)] : kNaN;
-      res.alpha.push_back(alpha(static_cast<Eigen::Index>(i)));
-      res.cv_score.push_back(valid ? r2(best, j) / double(folds.size()) : kNaN);
-    }
-    const auto s0 = static_cast<Eigen::Index>(share.begin);
-    const auto sw = static_cast<Eigen::Index>(share.size());
-    refit.fit<T>(y_train.middleCols(s0, sw), alpha, prediction,
-                 o.save_weights ? &weights : nullptr);
-    const Eigen::VectorXd r = analysis::pearson_r<T>(prediction, y_test.middleCols(s0, sw));
-    const Eigen::VectorXd r2_test = analysis::r_squared<T>(prediction, y_test.middleCols(s0, sw));
-    for (Eigen::Index i = 0; i < sw; ++i) {
-      const bool valid = res.valid[static_cast<std::size_t>(i)] != 0;
-      res.r_test.push_back(valid ? r(i) : kNaN);
-      res.r2_test.push_back(valid ? r2_test(i) : kNaN);
-      const Eigen::VectorXd pred = prediction.col(i).template cast<double>();
-      const Eigen::VectorXd truth = y_test.col(s0 + i).template cast<double>();
-      const double n_eff =
-          analysis::effective_samples(pred.data(), truth.data(), layout.m, kMaxLag);
-      res.p_test.push_back(valid ? analysis::fisher_p_value(r(i), n_eff) : kNaN);
-    }
-
-    // Write this rank's slice, then mark the block done once it is on disk.
-    const io::Shape at = {block.begin + share.begin};
-    const io::Shape count = {share.size()};
-    const std::vector<double>* columns[] = {&res.alpha, &res.cv_score, &res.r_test, &res.r2_test,
-                                            &res.p_test};
-    for (std::size_t k = 0; k < 5; ++k)
-      f.write<double>(kResultSets[k], at, count, columns[k]->data());
-    f.write<std::uint8_t>("/voxels/valid", at, count, res.valid.data());
-    if (o.save_weights) {
-      using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-      const RM w = weights;
-      f.write<T>("/weights", {0, block.begin + share.begin}, {share.empty() ? 0 : p, share.size()},
-                 w.data());
-    }
-    f.flush();
-    const bool marker = active && grid.fold_group() == 0;
-    const std::uint8_t one = 1;
-    f.write<std::uint8_t>("/progress/blocks_done", {marker ? todo[round] : 0}, {marker ? 1u : 0u},
-                          &one);
-    f.flush();
+    passes.score_folds();
+    passes.rescore_near_ties();
+    passes.finish();
   }
   out.commit();
 }
@@ -443,10 +634,14 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
   const std::vector<double> alphas =
       alpha_grid(o.alphas, o.n_alphas, o.alpha_min, o.alpha_max, "encode");
   if (o.block_size < 1) throw ConfigError("encode: --block-size must be positive");
-  const LoadedDesign loaded = load_design(o, world);
-  const std::string space = o.alignment.space.empty() ? loaded.source : o.alignment.space;
+  // The design is handed to the first subject (which frees it once
+  // factorized) and loaded again for each later one.
+  std::optional<LoadedDesign> first_design = load_design(o, world);
+  const std::string design_source = first_design->source;
+  const std::vector<std::string> design_inputs = first_design->inputs;
+  const std::string space = o.alignment.space.empty() ? design_source : o.alignment.space;
   mpi::agree_on(world, [&] {
-    std::vector<std::string> outputs, inputs = loaded.inputs;
+    std::vector<std::string> outputs, inputs = design_inputs;
     for (const Subject& subject : subjects) {
       outputs.push_back(subject.out);
       inputs.push_back(subject.responses);
@@ -465,7 +660,7 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
     io::Provenance provenance;
     provenance.command_line = o.command_line;
     provenance.parameters = {{"stage", "encode"},
-                             {"design", loaded.source},
+                             {"design", design_source},
                              {"folds", o.folds},
                              {"alphas", alphas},
                              {"precision", o.precision == Precision::single ? "single" : "double"},
@@ -474,7 +669,7 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
                              {"save_weights", o.save_weights},
                              {"delays", o.alignment.delays},
                              {"tr", o.alignment.tr}};
-    std::vector<std::string> inputs = loaded.inputs;
+    std::vector<std::string> inputs = design_inputs;
     inputs.insert(inputs.begin(), subject.responses);
 
     provenance.inputs = io::checksum_inputs(inputs, split.comm);
@@ -484,11 +679,16 @@ std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& w
                         " exists from a run with other parameters or inputs; "
                         "remove it or pass --overwrite");
     const bool reuse = state == io::OutputState::complete_same;
+    const auto design = [&] {
+      LoadedDesign d = first_design ? std::move(*first_design) : load_design(o, split.comm);
+      first_design.reset();
+      return d;
+    };
     if (!reuse) {
       if (o.precision == Precision::single)
-        encode_subject<float>(o, subject, loaded, alphas, provenance, split.comm);
+        encode_subject<float>(o, subject, design(), alphas, provenance, split.comm);
       else
-        encode_subject<double>(o, subject, loaded, alphas, provenance, split.comm);
+        encode_subject<double>(o, subject, design(), alphas, provenance, split.comm);
     }
     EncodeSummary s = summarize(subject, space, split.comm);
     s.reused = reuse;

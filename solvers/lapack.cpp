@@ -10,6 +10,9 @@ void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n
              const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
              const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
              double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
+            const double* beta, double* c, const int* ldc);
 }
 
 namespace b2m::solvers::lapack {
@@ -36,6 +39,14 @@ void syevr(int n, double* a, int lda, double* w, double* z, int ldz) {
     throw NumericError(
         "dsyevr (returned " + std::to_string(found) + " of " + std::to_string(n) + " eigenpairs)",
         info);
+}
+
+void gemm_nt(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double beta,
+             double* c, int ldc) {
+  if (m == 0 || n == 0) return;
+  const char no = 'N', yes = 'T';
+  const double one = 1.0;
+  dgemm_(&no, &yes, &m, &n, &k, &one, a, &lda, b, &ldb, &beta, c, &ldc);
 }
 
 }  // namespace b2m::solvers::lapack

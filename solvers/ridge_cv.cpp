@@ -7,20 +7,6 @@
 #include "solvers/ordered_sum.hpp"
 
 namespace b2m::solvers {
-namespace {
-
-// The factor in the working precision: a view for double, a copy for float.
-template <class T>
-const Matrix<T>& in_precision(const Matrix<double>& m, Matrix<T>& copy) {
-  if constexpr (std::is_same_v<T, double>) {
-    return m;
-  } else {
-    copy = m.cast<T>();
-    return copy;
-  }
-}
-
-}  // namespace
 
 std::vector<mpi::Range> contiguous_folds(const std::vector<mpi::Range>& runs, std::size_t k) {
   if (k < 2) throw ConfigError("cross-validation needs at least 2 folds, got " + std::to_string(k));
@@ -35,31 +21,24 @@ std::vector<mpi::Range> contiguous_folds(const std::vector<mpi::Range>& runs, st
   return folds;
 }
 
-RidgeFold::RidgeFold(const ConstMatrixRef<double>& x, mpi::Range validation)
-    : validation_(validation) {
-  const auto a = static_cast<Eigen::Index>(validation.begin);
-  const auto b = static_cast<Eigen::Index>(validation.end);
-  const Eigen::Index n = x.rows();
-  Matrix<double> x_train(n - (b - a), x.cols());
-  x_train.topRows(a) = x.topRows(a);
-  x_train.bottomRows(n - b) = x.bottomRows(n - b);
-  factor_ = ridge_factor(x_train, x.middleRows(a, b - a), false);
-}
+template <class T>
+RidgeFold<T>::RidgeFold(SpectralFactor<T> factor, mpi::Range validation)
+    : factor_(std::move(factor)), validation_(validation) {}
 
 template <class T>
-void RidgeFold::accumulate(const ConstMatrixRef<T>& y, const std::vector<double>& alphas,
-                           Eigen::Ref<Eigen::MatrixXd> mse, Eigen::Ref<Eigen::MatrixXd> r2) const {
+void RidgeFold<T>::accumulate(const ConstMatrixRef<T>& y, const std::vector<double>& alphas,
+                              Eigen::Ref<Eigen::MatrixXd> mse,
+                              Eigen::Ref<Eigen::MatrixXd> r2) const {
   const auto a = static_cast<Eigen::Index>(validation_.begin);
   const auto b = static_cast<Eigen::Index>(validation_.end);
   const Eigen::Index n = y.rows();
   const Eigen::Index m = b - a;
-  Matrix<T> right_copy, left_copy;
-  const Matrix<T>& right = in_precision<T>(factor_.right, right_copy);
-  const Matrix<T>& left = in_precision<T>(factor_.left, left_copy);
-  // B = right Y_train, without gathering the training rows.
+  const Matrix<T>& right_t = factor_.right_t;
+  const Matrix<T>& left = factor_.left;
+  // B = right_t^T Y_train, without gathering the training rows.
   Matrix<T> by;
-  by.noalias() = right.leftCols(a) * y.topRows(a);
-  by.noalias() += right.rightCols(n - b) * y.bottomRows(n - b);
+  by.noalias() = right_t.topRows(a).transpose() * y.topRows(a);
+  by.noalias() += right_t.bottomRows(n - b).transpose() * y.bottomRows(n - b);
   const auto y_val = y.middleRows(a, m);
   const auto width = y.cols();
   const auto rows = static_cast<std::size_t>(m);
@@ -97,22 +76,13 @@ std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse, const Eigen::Vec
   return out;
 }
 
-RidgeRefit::RidgeRefit(const ConstMatrixRef<double>& x_train, const ConstMatrixRef<double>& x_test,
-                       bool keep_weights)
-    : factor_(ridge_factor(x_train, x_test, keep_weights)), keep_weights_(keep_weights) {}
-
-RidgeRefit::RidgeRefit(RidgeFactor factor, bool keep_weights)
-    : factor_(std::move(factor)), keep_weights_(keep_weights) {}
-
 template <class T>
-void RidgeRefit::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
-                     Matrix<T>& test_prediction, Matrix<T>* weights) const {
-  if (weights != nullptr && !keep_weights_) throw ConfigError("ridge refit: weights were not kept");
-  Matrix<T> right_copy, left_copy, weights_copy;
-  const Matrix<T>& right = in_precision<T>(factor_.right, right_copy);
+void RidgeRefit<T>::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
+                        Matrix<T>& test_prediction, Matrix<T>* weights) const {
+  if (weights != nullptr && factor_.weights_left.size() == 0 && factor_.lambda.size() > 0)
+    throw ConfigError("ridge refit: the factors were made without weights");
   Matrix<T> by;
-  by.noalias() = right * y;
-  right_copy.resize(0, 0);
+  by.noalias() = factor_.right_t.transpose() * y;
   for (Eigen::Index j = 0; j < by.cols(); ++j) {
     if (std::isnan(alpha(j))) {
       by.col(j).setZero();
@@ -120,22 +90,13 @@ void RidgeRefit::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::V
       by.col(j).array() *= ridge_shrinkage<T>(factor_.lambda, alpha(j)).array();
     }
   }
-  test_prediction.noalias() = in_precision<T>(factor_.left, left_copy) * by;
-  if (weights != nullptr)
-    weights->noalias() = in_precision<T>(factor_.weights_left, weights_copy) * by;
+  test_prediction.noalias() = factor_.left * by;
+  if (weights != nullptr) weights->noalias() = factor_.weights_left * by;
 }
 
-template void RidgeFold::accumulate<double>(const ConstMatrixRef<double>&,
-                                            const std::vector<double>&, Eigen::Ref<Eigen::MatrixXd>,
-                                            Eigen::Ref<Eigen::MatrixXd>) const;
-template void RidgeFold::accumulate<float>(const ConstMatrixRef<float>&, const std::vector<double>&,
-                                           Eigen::Ref<Eigen::MatrixXd>,
-                                           Eigen::Ref<Eigen::MatrixXd>) const;
-template void RidgeRefit::fit<double>(const ConstMatrixRef<double>&,
-                                      const Eigen::Ref<const Eigen::VectorXd>&, Matrix<double>&,
-                                      Matrix<double>*) const;
-template void RidgeRefit::fit<float>(const ConstMatrixRef<float>&,
-                                     const Eigen::Ref<const Eigen::VectorXd>&, Matrix<float>&,
-                                     Matrix<float>*) const;
+template class RidgeFold<double>;
+template class RidgeFold<float>;
+template class RidgeRefit<double>;
+template class RidgeRefit<float>;
 
 }  // namespace b2m::solvers

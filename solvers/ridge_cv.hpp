@@ -3,7 +3,7 @@
 // "svd" solver), organised so the cost per alpha is one small GEMM:
 //
 //   per fold:  spectral factors of the training rows (ridge_factor.hpp),
-//              B = right Y_train
+//              B = right_t^T Y_train
 //   per alpha: prediction on the validation rows = left diag(1/(lambda+alpha)) B
 //
 // The per-alpha matrices M_a = left diag(.) right (n_val x n_train) that a
@@ -25,24 +25,24 @@ namespace b2m::solvers {
 [[nodiscard]] std::vector<mpi::Range> contiguous_folds(const std::vector<mpi::Range>& runs,
                                                        std::size_t k);
 
-// One cross-validation fold, factorized once (in double), scoring any number
-// of target blocks in float or double.
+// One cross-validation fold from its factors (ridge_factor with the fold's
+// validation rows held out and as x_out), scoring any number of target
+// blocks in the factors' precision T.
+template <class T>
 class RidgeFold {
  public:
-  // x: all n training rows; the fold validates on rows `validation`.
-  RidgeFold(const ConstMatrixRef<double>& x, mpi::Range validation);
+  RidgeFold(SpectralFactor<T> factor, mpi::Range validation);
 
   // y: all n training rows of a block of targets. Adds this fold's
   // validation mean squared error to `mse` and its validation R^2 to `r2`
   // (both n_alphas x block width). The sums run in a fixed order, so a
   // column's scores do not depend on the block it sits in.
-  template <class T>
   void accumulate(const ConstMatrixRef<T>& y, const std::vector<double>& alphas,
                   Eigen::Ref<Eigen::MatrixXd> mse, Eigen::Ref<Eigen::MatrixXd> r2) const;
 
  private:
+  SpectralFactor<T> factor_;
   mpi::Range validation_;
-  RidgeFactor factor_;
 };
 
 // Columns of summed validation errors (n_alphas x width) whose best alpha is
@@ -54,25 +54,21 @@ class RidgeFold {
                                                   const Eigen::VectorXd& relative);
 
 // The refit on all training rows with each target's own alpha, and the
-// prediction of the test rows.
+// prediction of the test rows, from factors computed with nothing held out
+// and x_out = the test rows (weights available if the factors kept them).
+template <class T>
 class RidgeRefit {
  public:
-  RidgeRefit(const ConstMatrixRef<double>& x_train, const ConstMatrixRef<double>& x_test,
-             bool keep_weights);
-  // From factors computed elsewhere (ridge_factor with x_out = the test rows),
-  // e.g. on another rank and broadcast.
-  RidgeRefit(RidgeFactor factor, bool keep_weights);
+  explicit RidgeRefit(SpectralFactor<T> factor) : factor_(std::move(factor)) {}
 
   // y: training rows of a block of targets; alpha: one per column (a NaN
   // alpha gives a zero model). Writes test predictions (n_test x width) and,
-  // if `weights` is non-null and weights were kept, the weights (p x width).
-  template <class T>
+  // if `weights` is non-null, the weights (p x width).
   void fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
            Matrix<T>& test_prediction, Matrix<T>* weights) const;
 
  private:
-  RidgeFactor factor_;
-  bool keep_weights_;
+  SpectralFactor<T> factor_;
 };
 
 }  // namespace b2m::solvers

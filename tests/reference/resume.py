@@ -15,6 +15,11 @@ replace a complete output made with other parameters without --overwrite.
 4. Rerunning over the complete output is skipped: exit 0, file untouched.
 5. --folds 4 without --overwrite fails with a message about --overwrite and
    leaves the file untouched; with --overwrite it replaces it.
+6. A run killed during its per-fold passes (OUT.partial.checkpoint records
+   some, not all, fold x block scores) resumes from them: a sentinel added to
+   a recorded fold score shows up in the final cv_score (reused), one written
+   into an unrecorded score does not (recomputed), everything else equals the
+   uninterrupted run, and the checkpoint is gone once the output is complete.
 """
 import hashlib
 import shutil
@@ -56,13 +61,13 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def poll_partial(path, proc, deadline):
-    """Waits until `path` records some but not all blocks done. Returns
-    (done, total) or None if the run ended or the deadline passed first."""
+def poll_partial(path, proc, deadline, dataset="progress/blocks_done"):
+    """Waits until `dataset` of `path` records some but not all units done.
+    Returns (done, total) or None if the run ended or the deadline passed first."""
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             with h5py.File(path, "r") as f:
-                done = f["progress/blocks_done"][...]
+                done = f[dataset][...]
             k = int(np.count_nonzero(done))
             if 0 < k < done.size:
                 return k, done.size
@@ -179,6 +184,48 @@ def body(opts, checks):
                 cv4 = f["voxels/cv_score"][...]
             changed = np.nanmax(np.abs(cv4 - reference["cv_score"])) > 1e-6
             checks.check("... and the new output is the 4-fold one (cv_score changed)", changed)
+
+    # 6. killed during the per-fold passes
+    out = os.path.join(w, "folds.h5")
+    checkpoint = out + ".partial.checkpoint"
+    cmd = harness.mpirun_command(opts.b2m, opts.ranks, encode(out))
+    proc = subprocess.Popen(cmd, cwd=w, env=harness.b2m_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    caught = poll_partial(checkpoint, proc, time.monotonic() + opts.timeout, "cv/done")
+    harness.kill_group(proc)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    if not checks.check("a run was caught during its fold passes and killed", caught is not None,
+                        "run ended or timed out before the checkpoint showed progress"):
+        return
+    time.sleep(0.5)
+    if not checks.check("after SIGKILL: the checkpoint exists", os.path.exists(checkpoint)):
+        return
+    with h5py.File(checkpoint, "r+") as f:
+        done = f["cv/done"][...].astype(bool)  # folds x blocks; BLOCK == 1: block == voxel
+        fold, reused = (int(i[0]) for i in np.nonzero(done))
+        fold_todo, recomputed = (int(i[-1]) for i in np.nonzero(~done))
+        r2 = f["cv/r2"]
+        r2[fold, :, reused] = r2[fold, :, reused] + SENTINEL
+        r2[fold_todo, :, recomputed] = SENTINEL
+    folds = done.shape[0]
+    r = harness.run_b2m(opts, encode(out))
+    if not checks.require_run("rerun of the command killed in its fold passes completes", r):
+        return
+    checks.check("after the rerun: no checkpoint left", not os.path.exists(checkpoint))
+    result = read_outputs(out)
+    expected = reference["cv_score"][reused] + SENTINEL / folds
+    checks.check("fold passes resumed: a recorded fold score was reused (sentinel in cv_score)",
+                 abs(result["cv_score"][reused] - expected) <= 1e-6 * SENTINEL,
+                 f"cv_score[{reused}] = {result['cv_score'][reused]}, expected {expected}")
+    result["cv_score"][reused] = reference["cv_score"][reused]
+    bad = [k for k in SETS + ["weights"]
+           if not np.array_equal(np.nan_to_num(result[k]), np.nan_to_num(reference[k]))
+           and np.nanmax(np.abs(result[k] - reference[k])) > 1e-12]
+    checks.check("fold passes resumed: an unrecorded fold score was recomputed, and all else "
+                 "equals the uninterrupted run to 1e-12", not bad, f"differ: {bad}")
 
 
 if __name__ == "__main__":

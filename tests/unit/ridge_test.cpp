@@ -42,21 +42,38 @@ TEST(SymmetricEigen, ReconstructsWithOrthonormalVectors) {
 }
 
 // Both the primal (p <= n) and the dual (p > n) factorization reproduce
-// the normal equations' predictions and weights.
+// the normal equations' predictions and weights, with and without held-out
+// rows (the training rows are then those outside them, never copied).
 TEST(RidgeFactor, PrimalAndDualMatchTheNormalEquations) {
-  for (auto [n, p] : {std::pair{50, 8}, std::pair{12, 40}}) {
+  for (auto [n, p] : {std::pair{50, 8}, std::pair{12, 40}, std::pair{30, 24}}) {
     const Matrix<double> x = random_matrix(n, p, 11), x_out = random_matrix(7, p, 12);
     const Matrix<double> y = random_matrix(n, 3, 13);
-    const RidgeFactor f = ridge_factor(x, x_out, true);
-    ASSERT_EQ(f.lambda.size(), std::min(n, p));
-    for (double alpha : {0.01, 3.0, 1e4}) {
-      const Matrix<double> w = normal_equations(x, y, alpha);
-      const Eigen::VectorXd d = ridge_shrinkage<double>(f.lambda, alpha);
-      const Matrix<double> w_spectral = f.weights_left * d.asDiagonal() * f.right * y;
-      const Matrix<double> pred = f.left * d.asDiagonal() * f.right * y;
-      EXPECT_LE((w_spectral - w).norm() / w.norm(), 1e-10) << n << "x" << p << " alpha " << alpha;
-      EXPECT_LE((pred - x_out * w).norm() / (x_out * w).norm(), 1e-10);
+    for (const mpi::Range held_out : {mpi::Range{}, mpi::Range{3, 9}, mpi::Range{0, 4}}) {
+      const RidgeFactor f = ridge_factor(x, held_out, x_out, true);
+      const auto a = static_cast<Eigen::Index>(held_out.begin);
+      const auto below = n - static_cast<Eigen::Index>(held_out.end);
+      Matrix<double> x_train(a + below, p), y_train(a + below, 3);
+      x_train << x.topRows(a), x.bottomRows(below);
+      y_train << y.topRows(a), y.bottomRows(below);
+      ASSERT_EQ(f.lambda.size(), ridge_is_primal(x_train.rows(), p) ? p : x_train.rows());
+      for (double alpha : {0.01, 3.0, 1e4}) {
+        const Matrix<double> w = normal_equations(x_train, y_train, alpha);
+        const Eigen::VectorXd d = ridge_shrinkage<double>(f.lambda, alpha);
+        const Matrix<double> by = d.asDiagonal() * (f.right_t.transpose() * y_train);
+        const Matrix<double> w_spectral = f.weights_left * by;
+        const Matrix<double> pred = f.left * by;
+        EXPECT_LE((w_spectral - w).norm() / w.norm(), 1e-10)
+            << n << "x" << p << " held out " << held_out.size() << " alpha " << alpha;
+        EXPECT_LE((pred - x_out * w).norm() / (x_out * w).norm(), 1e-10);
+      }
     }
+    // The refit's form, consuming X (primal: X V in X's storage), agrees.
+    Matrix<double> gram = ridge_gram(x, {}), consumed = x;
+    const RidgeFactor g = ridge_factor(std::move(consumed), x_out, symmetric_eigen(gram), true);
+    const RidgeFactor f = ridge_factor(x, {}, x_out, true);
+    EXPECT_LE((g.right_t - f.right_t).norm(), 1e-12 * f.right_t.norm());
+    EXPECT_LE((g.left - f.left).norm(), 1e-12 * f.left.norm());
+    EXPECT_LE((g.weights_left - f.weights_left).norm(), 1e-12 * f.weights_left.norm());
   }
 }
 
@@ -82,9 +99,9 @@ TEST(RidgeFold, ValidationErrorsMatchTheNormalEquations) {
   const Matrix<double> y = x * random_matrix(p, v, 3) + 3.0 * random_matrix(n, v, 4);
   const mpi::Range val{30, 55};
   const std::vector<double> alphas = {0.1, 10.0, 1000.0};
-  const RidgeFold fold(x, val);
+  const RidgeFold<double> fold(ridge_factor(x, val, x.middleRows(30, 25), false), val);
   Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(3, v), r2 = Eigen::MatrixXd::Zero(3, v);
-  fold.accumulate<double>(y, alphas, mse, r2);
+  fold.accumulate(y, alphas, mse, r2);
   Matrix<double> x_train(n - val.size(), p), y_train(n - val.size(), v);
   x_train << x.topRows(30), x.bottomRows(35);
   y_train << y.topRows(30), y.bottomRows(35);
@@ -108,9 +125,9 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
   const Matrix<double> y = random_matrix(n, v, 7);
   Eigen::VectorXd alpha(4);
   alpha << 0.5, 50.0, std::nan(""), 5000.0;
-  const RidgeRefit refit(x, x_test, true);
+  const RidgeRefit<double> refit(ridge_factor(x, {}, x_test, true));
   Matrix<double> prediction, weights;
-  refit.fit<double>(y, alpha, prediction, &weights);
+  refit.fit(y, alpha, prediction, &weights);
   for (Eigen::Index j = 0; j < 4; ++j) {
     if (std::isnan(alpha(j))) {
       EXPECT_EQ(weights.col(j).norm(), 0.0);
@@ -121,8 +138,8 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
     EXPECT_LE((prediction.col(j) - x_test * w).norm() / (x_test * w).norm(), 1e-10);
   }
   // Without kept weights, asking for them is an error.
-  const RidgeRefit lean(x, x_test, false);
-  EXPECT_THROW(lean.fit<double>(y, alpha, prediction, &weights), ConfigError);
+  const RidgeRefit<double> lean(ridge_factor(x, {}, x_test, false));
+  EXPECT_THROW(lean.fit(y, alpha, prediction, &weights), ConfigError);
 }
 
 TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
@@ -130,9 +147,10 @@ TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
   const Matrix<double> y = x * random_matrix(10, 3, 9) + random_matrix(120, 3, 10);
   const std::vector<double> alphas = {1.0, 100.0};
   Eigen::MatrixXd mse_d = Eigen::MatrixXd::Zero(2, 3), mse_s = mse_d, r2 = mse_d;
-  const RidgeFold fold(x, {0, 40});
-  fold.accumulate<double>(y, alphas, mse_d, r2);
-  fold.accumulate<float>(y.cast<float>(), alphas, mse_s, r2);
+  const RidgeFactor factor = ridge_factor(x, {0, 40}, x.topRows(40), false);
+  RidgeFold<double>(factor, {0, 40}).accumulate(y, alphas, mse_d, r2);
+  const Matrix<float> y_single = y.cast<float>();
+  RidgeFold<float>(in_precision<float>(factor), {0, 40}).accumulate(y_single, alphas, mse_s, r2);
   EXPECT_LE(((mse_s - mse_d).array().abs() / mse_d.array()).maxCoeff(), 1e-5);
 }
 

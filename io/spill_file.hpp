@@ -1,0 +1,49 @@
+// A scratch file of one process for arrays it cannot afford to keep in
+// memory but will need again (encode's per-fold factors: about 150 MB each at
+// p = 4,096). Arrays are appended under integer keys and read back whole.
+// The file is private to the process, never collective, and removed when the
+// object goes away, also on errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace b2m::io {
+
+class SpillFile {
+ public:
+  // Creates (or truncates) `path`.
+  explicit SpillFile(std::string path);
+  SpillFile(const SpillFile&) = delete;
+  SpillFile& operator=(const SpillFile&) = delete;
+  ~SpillFile() noexcept;
+
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+  // Stores `count` doubles under `key` (a key stored twice keeps the last).
+  void put(std::size_t key, const double* data, std::size_t count);
+  // Number of doubles stored under `key`; throws if there is none.
+  [[nodiscard]] std::size_t count(std::size_t key) const;
+  // Reads the array stored under `key` into `out` (count(key) doubles).
+  void get(std::size_t key, double* out) const;
+
+ private:
+  struct Extent {
+    long long offset;
+    std::size_t count;
+  };
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  [[nodiscard]] const Extent& extent(std::size_t key) const;
+
+  std::string path_;
+  std::unique_ptr<std::FILE, Closer> file_;
+  std::map<std::size_t, Extent> index_;
+  long long end_ = 0;
+};
+
+}  // namespace b2m::io
