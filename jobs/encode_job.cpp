@@ -136,7 +136,7 @@ constexpr std::size_t kMaxLag = 20;
 // 2e-8 measured on noise voxels at p = 512; 1e-6 leaves a 50x margin.
 constexpr double kFloatMseError = 1e-6;
 // The passes of one subject. Only one fold's factors are in memory at a time,
-// so the peak does not grow with the folds or with V (DESIGN.md, Memory):
+// so the peak does not grow with the folds or with V:
 //
 //   1. factorize: this rank's folds and the refit, each parked in a scratch
 //      file as soon as it is made (the design is freed after this);
