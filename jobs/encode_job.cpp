@@ -157,7 +157,7 @@ class SubjectPasses {
   SubjectPasses(const EncodeOptions& o, const Subject& subject, const ResponsesLayout& layout,
                 const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
                 const mpi::RankGrid& grid, io::OutputFile& out, const io::H5File& responses,
-                const mpi::Comm& comm)
+                const mpi::Comm& comm, std::size_t p)
       : o_(o),
         subject_(subject),
         layout_(layout),
@@ -167,13 +167,15 @@ class SubjectPasses {
         out_(out),
         responses_(responses),
         comm_(comm),
+        p_(static_cast<Eigen::Index>(p)),
         blocks_(layout.voxels, o.block_size),
         spill_(out.partial_path() + ".factors." + std::to_string(comm.rank())) {
     for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
       my_folds_.push_back(k);
   }
 
-  void create_datasets(std::size_t p) {
+  void create_datasets() {
+    const auto p = static_cast<std::size_t>(p_);
     io::H5File& f = out_.file();
     for (const char* set : kResultSets) f.create<double>(set, {layout_.voxels});
     f.create<std::uint8_t>("/voxels/valid", {layout_.voxels});
@@ -254,30 +256,54 @@ class SubjectPasses {
     spill_.put(refit_key(), f);
   }
 
-  // 2. One pass over this rank's blocks per fold.
+  // 2. Passes over this rank's blocks, each scoring a batch of its folds:
+  // as many as --factor-memory holds (all of them at p = 512, one at a time
+  // at p = 4,096), so that small problems read the responses once.
   void score_folds() {
-    const std::size_t fold_rounds = (folds_.size() + grid_.fold_groups() - 1) / grid_.fold_groups();
-    for (std::size_t r = 0; r < fold_rounds; ++r) {
-      const std::size_t k = grid_.fold_group() + r * grid_.fold_groups();
-      const bool mine = k < folds_.size() && needs_pass(k);
-      if (comm_.allreduce(std::size_t{mine}, mpi::Op::max) == 0) continue;
-      std::unique_ptr<solvers::RidgeFold<T>> fold;
-      if (mine)
-        fold = std::make_unique<solvers::RidgeFold<T>>(solvers::in_precision<T>(spill_.get(k)),
-                                                       folds_[k]);
+    std::vector<std::vector<std::size_t>> batches;
+    double held = 0;
+    for (std::size_t k : my_folds_) {
+      if (!needs_pass(k)) continue;
+      const double bytes = factor_bytes(k);
+      if (batches.empty() || held + bytes > double(o_.factor_memory_mb) * 1e6) {
+        batches.emplace_back();
+        held = 0;
+      }
+      batches.back().push_back(k);
+      held += bytes;
+    }
+    // Every rank joins every collective: the same number of passes, and in
+    // each the same number of fold slots (empty ones write nothing).
+    std::size_t slots = 0;
+    for (const auto& batch : batches) slots = std::max(slots, batch.size());
+    const std::size_t passes = comm_.allreduce(batches.size(), mpi::Op::max);
+    slots = comm_.allreduce(slots, mpi::Op::max);
+    for (std::size_t pass = 0; pass < passes; ++pass) {
+      const std::vector<std::size_t> batch =
+          pass < batches.size() ? batches[pass] : std::vector<std::size_t>{};
+      std::vector<solvers::RidgeFold<T>> fold;
+      for (std::size_t k : batch)
+        fold.emplace_back(solvers::in_precision<T>(spill_.get(k)), folds_[k]);
       for (std::size_t round = 0; round < rounds_; ++round) {
-        const bool active = mine && round < todo_.size() && !fold_done(k, todo_[round]);
+        const bool active = round < todo_.size() &&
+                            std::any_of(batch.begin(), batch.end(),
+                                        [&](std::size_t k) { return !fold_done(k, todo_[round]); });
         const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
         Matrix<T> y = read_checked("/train/Y", layout_.n, block);
         if (o_.zscore) static_cast<void>(analysis::zscore_within<T>(y, layout_.runs));
-        Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), y.cols());
-        Eigen::MatrixXd r2 = mse;
-        if (active) fold->accumulate(y, alphas_, mse, r2);
-        write_fold_scores(active ? k : 0, block, mse, r2);
-        const std::uint8_t one = 1;
         io::H5File& c = out_.checkpoint();
-        c.write<std::uint8_t>("/cv/done", {active ? k : 0, active ? todo_[round] : 0},
-                              {active ? 1u : 0u, active ? 1u : 0u}, &one);
+        for (std::size_t slot = 0; slot < slots; ++slot) {
+          const bool scored =
+              active && slot < batch.size() && !fold_done(batch[slot], todo_[round]);
+          const std::size_t k = scored ? batch[slot] : 0;
+          Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), y.cols());
+          Eigen::MatrixXd r2 = mse;
+          if (scored) fold[slot].accumulate(y, alphas_, mse, r2);
+          write_fold_scores(k, scored ? block : mpi::Range{}, mse, r2);
+          const std::uint8_t one = 1;
+          c.write<std::uint8_t>("/cv/done", {k, scored ? todo_[round] : 0},
+                                {scored ? 1u : 0u, scored ? 1u : 0u}, &one);
+        }
         c.flush();
       }
     }
@@ -409,6 +435,12 @@ class SubjectPasses {
  private:
   [[nodiscard]] std::size_t refit_key() const { return folds_.size(); }
   [[nodiscard]] std::size_t design_key() const { return folds_.size() + 1; }
+  // Memory of fold k's factors in the working precision.
+  [[nodiscard]] double factor_bytes(std::size_t k) const {
+    const auto n_train = static_cast<Eigen::Index>(layout_.n - folds_[k].size());
+    const Eigen::Index rank = solvers::ridge_is_primal(n_train, p_) ? p_ : n_train;
+    return double(rank) * double(layout_.n) * double(sizeof(T));
+  }
   [[nodiscard]] bool fold_done(std::size_t k, std::size_t block) const {
     return fold_done_[k * blocks_.count() + block] != 0;
   }
@@ -494,6 +526,7 @@ class SubjectPasses {
   io::OutputFile& out_;
   const io::H5File& responses_;
   const mpi::Comm& comm_;
+  const Eigen::Index p_;
   const mpi::Blocks blocks_;
   FactorSpill spill_;
   std::vector<std::size_t> my_folds_;
@@ -532,8 +565,8 @@ void encode_subject(const EncodeOptions& o, const Subject& subject, LoadedDesign
                                             layout.voxels, static_cast<std::size_t>(comm.size())));
 
   io::OutputFile out(subject.out, provenance, comm, /*with_checkpoint=*/true);
-  SubjectPasses<T> passes(o, subject, layout, folds, alphas, grid, out, *responses, comm);
-  if (!out.resumed()) passes.create_datasets(p);
+  SubjectPasses<T> passes(o, subject, layout, folds, alphas, grid, out, *responses, comm, p);
+  if (!out.resumed()) passes.create_datasets();
   if (passes.plan()) {
     {
       // The design, standardized like the responses; freed once factorized.

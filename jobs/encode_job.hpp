@@ -28,6 +28,8 @@ struct EncodeOptions {
   Precision precision = Precision::double_;
   std::size_t block_size = 2048;
   std::size_t fold_groups = 0;  // 0: chosen from the problem size
+  // Fold factors held at once in the passes over the responses (MB).
+  std::size_t factor_memory_mb = 256;
   bool zscore = true;
   bool save_weights = false;
   bool overwrite = false;

@@ -155,6 +155,9 @@ std::optional<b2m::jobs::EncodeOptions> parse_encode(int argc, char** argv,
       "fold-groups",
       "rank groups that split the folds (must divide the ranks; 0: chosen from the problem size)",
       cxxopts::value<std::size_t>()->default_value("0"))(
+      "factor-memory",
+      "MB of fold factors held at once: folds that fit are scored in one pass over the responses",
+      cxxopts::value<std::size_t>()->default_value("256"))(
       "no-zscore", "use the data as given (no per-run z-scoring)")("save-weights",
                                                                    "also write /weights [p, V]")(
       "overwrite", "replace a complete output made with other parameters")(
@@ -181,6 +184,7 @@ std::optional<b2m::jobs::EncodeOptions> parse_encode(int argc, char** argv,
       precision == "single" ? b2m::jobs::Precision::single : b2m::jobs::Precision::double_;
   o.block_size = r["block-size"].as<std::size_t>();
   o.fold_groups = r["fold-groups"].as<std::size_t>();
+  o.factor_memory_mb = r["factor-memory"].as<std::size_t>();
   o.zscore = r.count("no-zscore") == 0;
   o.save_weights = r.count("save-weights") > 0;
   o.overwrite = r.count("overwrite") > 0;

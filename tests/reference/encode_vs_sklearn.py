@@ -10,7 +10,10 @@ the mean validation MSE, refit on all training rows. Checks:
   (b) r_test / r2_test against the sklearn refit at the chosen alpha
   (c) cv_score against the brute force at the chosen alpha
   (d) /weights against the closed form solve(X'X + aI, X'y)
-  (e) --block-size / --fold-groups variants equal the default run
+  (e) --block-size / --fold-groups / --factor-memory variants equal the default run
+      (--factor-memory 0: one pass over the responses per fold instead of one
+      for all folds; single precision too, whose near-tie rescoring reads the
+      parked factors)
   (f) constant voxels: NaN everywhere, valid == 0
 plus p_test against the documented one-sided Fisher-z test with Bartlett's
 effective sample size (analysis/significance.hpp), and a two-subject run.
@@ -297,6 +300,9 @@ def body(opts, checks):
         "double": base + ["--out", "double.h5"],
         "single": base + ["--out", "single.h5", "--precision", "single"],
         "block7": base + ["--out", "block7.h5", "--block-size", 7],
+        "perfold": base + ["--out", "perfold.h5", "--factor-memory", 0],
+        "single_perfold": base + ["--out", "single_perfold.h5", "--precision", "single",
+                                  "--factor-memory", 0],
     }
     if opts.ranks % 2 == 0:
         runs["foldgroups2"] = base + ["--out", "foldgroups2.h5", "--fold-groups", 2]
@@ -314,9 +320,11 @@ def body(opts, checks):
                      results["double"]["valid"][pc] == 1 and np.isfinite(results["double"]["r_test"][pc]))
     if "single" in results:
         compare_to_reference(checks, "single", results["single"], ref, False, constant)
-    for tag in ("block7", "foldgroups2"):
+    for tag in ("block7", "foldgroups2", "perfold"):
         if tag in results and "double" in results:
             compare_outputs(checks, tag, results[tag], results["double"])
+    if "single_perfold" in results and "single" in results:
+        compare_outputs(checks, "single_perfold", results["single_perfold"], results["single"])
 
     # Two subjects in one call: per-subject runs (other run boundaries for the
     # second subject, so the design is z-scored differently), float32 / int16
