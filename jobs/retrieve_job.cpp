@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -123,12 +124,15 @@ struct Item {
   std::vector<std::int32_t> tags;
 };
 
-// This rank's rows of the corpus, read in chunks; `visit(first_row, columns,
-// ids, tags)` is called per chunk, with the chunk's embeddings as the columns
-// of a d x rows matrix (the row-major file layout, read without a copy).
-// Collective: every rank joins every round.
+// This rank's rows of the corpus, read in chunks; `visit(first_row, rows,
+// columns, ids, tags)` is called per chunk. A pass reads either the
+// embeddings (as the columns of a d x rows matrix: the row-major file layout,
+// read without a copy) or the metadata (ids and tags), never both: the scoring
+// pass needs no strings. Collective: every rank joins every round.
+enum class Part { embeddings, metadata };
+
 template <class Visit>
-void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, bool embeddings,
+void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, Part part,
                 const mpi::Comm& comm, Visit&& visit) {
   const mpi::Range mine = mpi::even_part(corpus.rows, static_cast<std::size_t>(comm.size()),
                                          static_cast<std::size_t>(comm.rank()));
@@ -139,25 +143,25 @@ void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, bo
     const std::size_t first = std::min(mine.end, mine.begin + r * chunk);
     const std::size_t n = std::min(mine.end, first + chunk) - first;
     std::vector<std::string> ids;
-    std::vector<std::vector<std::int32_t>> tags(corpus.tags.size(), std::vector<std::int32_t>(n));
+    std::vector<std::vector<std::int32_t>> tags;
     mpi::agree_on(comm, [&] {
-      if (embeddings) {
+      if (part == Part::embeddings) {
         columns.resize(static_cast<Eigen::Index>(corpus.dim), static_cast<Eigen::Index>(n));
         f.read<float>("/embeddings", {first, 0}, {n, n ? corpus.dim : 0}, columns.data());
+        return;
       }
-    });
-    mpi::agree_on(comm, [&] {
       if (corpus.has_ids) ids = f.read_strings("/ids", {first}, {n});
+      tags.assign(corpus.tags.size(), std::vector<std::int32_t>(n));
       for (std::size_t t = 0; t < corpus.tags.size(); ++t)
         f.read<std::int32_t>("/tags/" + corpus.tags[t], {first}, {n}, tags[t].data());
     });
     mpi::agree_on(comm, [&] {
-      if (embeddings)
+      if (part == Part::embeddings)
         for (Eigen::Index i = 0; i < columns.cols(); ++i)
           if (!columns.col(i).allFinite())
             throw InputError(f.path() + ":/embeddings: non-finite value in corpus row " +
                              std::to_string(first + static_cast<std::size_t>(i)));
-      if (!corpus.has_ids)
+      if (part == Part::metadata && !corpus.has_ids)
         for (std::size_t i = 0; i < n; ++i) ids.push_back(std::to_string(first + i));
       visit(first, n, columns, ids, tags);
     });
@@ -174,25 +178,31 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
                 const RetrieveOptions& o, const mpi::Comm& comm) {
   const std::size_t nq = q.clip.size();
   const std::size_t n_tags = corpus.tags.size();
-  // Pass 1 (ids and tags only): where the stimuli sit in the corpus.
+  // Pass 1 (ids and tags only): where the stimuli sit in the corpus. The
+  // shard's metadata is kept (about 40 bytes a row) for the rows that end up
+  // in a list.
   std::unordered_map<std::string, std::vector<std::size_t>> wanted;
   for (std::size_t i = 0; i < nq; ++i) wanted[q.clip[i]].push_back(i);
   std::vector<long long> true_row(nq, -1);
   std::vector<std::vector<double>> true_tags(n_tags, std::vector<double>(nq, 0.0));
-  scan_shard(
-      f, corpus, o.chunk, false, comm,
-      [&](std::size_t first, std::size_t, Matrix<float>&, const std::vector<std::string>& ids,
-          const std::vector<std::vector<std::int32_t>>& tags) {
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-          const auto found = wanted.find(ids[i]);
-          if (found == wanted.end()) continue;
-          for (std::size_t query : found->second)
-            if (true_row[query] < 0) {
-              true_row[query] = static_cast<long long>(first + i);
-              for (std::size_t g = 0; g < n_tags; ++g) true_tags[g][query] = tags[g][i];
-            }
-        }
-      });
+  std::vector<std::string> shard_ids;
+  std::vector<std::vector<std::int32_t>> shard_tags(n_tags);
+  scan_shard(f, corpus, o.chunk, Part::metadata, comm,
+             [&](std::size_t first, std::size_t, Matrix<float>&, std::vector<std::string>& ids,
+                 const std::vector<std::vector<std::int32_t>>& tags) {
+               for (std::size_t i = 0; i < ids.size(); ++i) {
+                 const auto found = wanted.find(ids[i]);
+                 if (found == wanted.end()) continue;
+                 for (std::size_t query : found->second)
+                   if (true_row[query] < 0) {
+                     true_row[query] = static_cast<long long>(first + i);
+                     for (std::size_t g = 0; g < n_tags; ++g) true_tags[g][query] = tags[g][i];
+                   }
+               }
+               std::move(ids.begin(), ids.end(), std::back_inserter(shard_ids));
+               for (std::size_t g = 0; g < n_tags; ++g)
+                 shard_tags[g].insert(shard_tags[g].end(), tags[g].begin(), tags[g].end());
+             });
   // Ids are unique in a well-formed corpus; with duplicates every rank takes the last.
   std::vector<long long> last = true_row;
   comm.allreduce_in_place(last.data(), nq, mpi::Op::max);
@@ -233,13 +243,12 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
   // Pass 2: scores, local top-k, and for identification the count of other
   // rows at least as similar as the stimulus.
   analysis::TopK top(nq, o.k);
-  std::unordered_map<std::int64_t, Item> seen;  // metadata of candidates that entered a list
   std::vector<double> at_least(nq, 0.0);
   Matrix<float> scores;
   scan_shard(
-      f, corpus, o.chunk, true, comm,
-      [&](std::size_t first, std::size_t n, Matrix<float>& columns,
-          const std::vector<std::string>& ids, const std::vector<std::vector<std::int32_t>>& tags) {
+      f, corpus, o.chunk, Part::embeddings, comm,
+      [&](std::size_t first, std::size_t n, Matrix<float>& columns, std::vector<std::string>&,
+          const std::vector<std::vector<std::int32_t>>&) {
         analysis::normalize_columns(columns);
         // rows x queries, one GEMM per chunk; each query's scores are contiguous.
         scores.noalias() = columns.transpose() * query_columns;
@@ -273,16 +282,6 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
             --count;
           at_least[query] += double(count);
         }
-        // Keep the metadata of every row now in a list.
-        for (std::size_t query = 0; query < nq; ++query)
-          for (const auto& c : top.sorted(query))
-            if (c.index >= begin && c.index < begin + static_cast<std::int64_t>(n) &&
-                !seen.count(c.index)) {
-              const auto i = static_cast<std::size_t>(c.index - begin);
-              Item item{c, ids[i], {}};
-              for (std::size_t g = 0; g < n_tags; ++g) item.tags.push_back(tags[g][i]);
-              seen.emplace(c.index, std::move(item));
-            }
       });
   comm.allreduce_in_place(at_least.data(), nq, mpi::Op::sum);
 
@@ -292,16 +291,17 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
   std::vector<char> packed;
   for (std::size_t query = 0; query < nq; ++query)
     for (const auto& c : top.sorted(query)) {
-      const Item& item = seen.at(c.index);
+      const auto row = static_cast<std::size_t>(c.index) - mine.begin;
+      const std::string& id = shard_ids[row];
       std::vector<char> r(record, '\0');
       char* p = r.data();
       const auto qi = static_cast<std::int64_t>(query);
       std::memcpy(p, &qi, 8);
       std::memcpy(p + 8, &c.index, 8);
       std::memcpy(p + 16, &c.score, 8);
-      std::memcpy(p + 24, item.id.data(), std::min(item.id.size(), kIdWidth));
+      std::memcpy(p + 24, id.data(), std::min(id.size(), kIdWidth));
       for (std::size_t g = 0; g < n_tags; ++g)
-        std::memcpy(p + 24 + kIdWidth + 4 * g, &item.tags[g], 4);
+        std::memcpy(p + 24 + kIdWidth + 4 * g, &shard_tags[g][row], 4);
       packed.insert(packed.end(), r.begin(), r.end());
     }
   const std::vector<char> all = comm.allgatherv(packed.data(), packed.size());
@@ -468,13 +468,16 @@ std::vector<RetrieveSummary> run_retrieve(const RetrieveOptions& o, const mpi::C
   auto corpus_file = mpi::agree_on(
       world, [&] { return std::make_unique<io::H5File>(o.corpus, io::Access::read, world); });
   const Corpus corpus = mpi::agree_on(world, [&] { return inspect_corpus(*corpus_file, o.k); });
+  // The corpus (the big input) is checksummed once for all prediction files.
+  const std::vector<io::InputFile> corpus_sum = io::checksum_inputs({o.corpus}, world);
   std::vector<RetrieveSummary> rows;
   for (std::size_t i = 0; i < o.predictions.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
     io::Provenance provenance;
     provenance.command_line = o.command_line;
     provenance.parameters = {{"stage", "retrieve"}, {"k", o.k}, {"per_window", o.per_window}};
-    provenance.inputs = io::checksum_inputs({o.predictions[i], o.corpus}, world);
+    provenance.inputs = io::checksum_inputs({o.predictions[i]}, world);
+    provenance.inputs.push_back(corpus_sum.front());
     const io::OutputState state = io::existing_output(outs[i], provenance, world);
     if (state == io::OutputState::complete_different && !o.overwrite)
       throw ConfigError(
