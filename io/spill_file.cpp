@@ -39,10 +39,6 @@ const SpillFile::Extent& SpillFile::extent(std::size_t key) const {
   return it->second;
 }
 
-std::size_t SpillFile::count(std::size_t key) const {
-  return extent(key).count;
-}
-
 void SpillFile::get(std::size_t key, double* out) const {
   const Extent& e = extent(key);
   if (std::fflush(file_.get()) != 0) fail(path_, "flush failed");

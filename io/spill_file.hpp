@@ -25,9 +25,7 @@ class SpillFile {
 
   // Stores `count` doubles under `key` (a key stored twice keeps the last).
   void put(std::size_t key, const double* data, std::size_t count);
-  // Number of doubles stored under `key`; throws if there is none.
-  [[nodiscard]] std::size_t count(std::size_t key) const;
-  // Reads the array stored under `key` into `out` (count(key) doubles).
+  // Reads the array stored under `key` (as many doubles as were put) into `out`.
   void get(std::size_t key, double* out) const;
 
  private:

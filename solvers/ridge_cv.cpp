@@ -1,7 +1,6 @@
 #include "solvers/ridge_cv.hpp"
 
 #include <cmath>
-#include <limits>
 
 #include "core/error.hpp"
 #include "solvers/ordered_sum.hpp"

@@ -84,10 +84,8 @@ def body(opts, checks):
 
 def run_job(opts, checks):
     w = opts.scratch
-    study = os.path.join(w, "study")
-    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 2, "--voxels", 600,
-                               "--seed", 5, "--out-dir", study])
-    if not checks.require_run("b2m simulate (2 subjects)", r):
+    study = harness.simulate_study(opts, checks, 2, 600, 5)
+    if study is None:
         return
     script = readme_job_script()
     checks.check("the README's job script launches b2m with srun --mpi=pmix",

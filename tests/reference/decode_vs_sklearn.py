@@ -181,10 +181,8 @@ def read(path):
 # ------------------------------------------------------------ the test
 def body(opts, checks):
     w = opts.scratch
-    study = os.path.join(w, "study")
-    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 240,
-                               "--seed", 5, "--out-dir", study])
-    if not checks.require_run("b2m simulate", r):
+    study = harness.simulate_study(opts, checks, 1, 240, 5)
+    if study is None:
         return
     responses = os.path.join(study, "sub-01_responses.h5")
     base = ["decode", responses, "--features", os.path.join(study, "features.h5"), "--space", SPACE,

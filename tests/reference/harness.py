@@ -116,6 +116,17 @@ def run_b2m(opts, args, cwd=None, timeout=None):
     return Result(cmd, proc.returncode, out, err, timed_out, time.monotonic() - start)
 
 
+def simulate_study(opts, checks, subjects, voxels, seed, *extra):
+    """`b2m simulate` on opts.events into <scratch>/study (extra: more
+    options, e.g. "--corpus", 3000). Returns the study directory, or None
+    (a failed check) if the run failed."""
+    study = os.path.join(opts.scratch, "study")
+    args = ["simulate", "--events", opts.events, "--subjects", subjects, "--voxels", voxels,
+            "--seed", seed, *extra, "--out-dir", study]
+    label = " ".join(str(a) for a in args[3:-2])
+    return study if checks.require_run(f"b2m {label}", run_b2m(opts, args)) else None
+
+
 class Checks:
     """Tally of named checks; each prints PASS/FAIL with detail."""
 

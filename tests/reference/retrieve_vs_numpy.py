@@ -98,10 +98,8 @@ def check(checks, tag, res_path, ref, n_corpus):
 
 def body(opts, checks):
     w = opts.scratch
-    study = os.path.join(w, "study")
-    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 300,
-                               "--seed", 9, "--corpus", 3000, "--out-dir", study])
-    if not checks.require_run("b2m simulate --corpus 3000", r):
+    study = harness.simulate_study(opts, checks, 1, 300, 9, "--corpus", 3000)
+    if study is None:
         return
     corpus = os.path.join(study, "corpus.h5")
     with h5py.File(corpus, "r") as f:

@@ -39,10 +39,8 @@ SPACES = ["mulan_music", "mulan_text", "soundstream", "random"]
 
 def body(opts, checks):
     w = opts.scratch
-    study = os.path.join(w, "study")
-    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 2, "--voxels", 1500,
-                               "--seed", 4, "--corpus", 5000, "--out-dir", study])
-    if not checks.require_run("b2m simulate (2 subjects, corpus)", r):
+    study = harness.simulate_study(opts, checks, 2, 1500, 4, "--corpus", 5000)
+    if study is None:
         return
     features = os.path.join(w, "features_with_control.h5")
     shutil.copy(os.path.join(study, "features.h5"), features)

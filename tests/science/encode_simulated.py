@@ -46,12 +46,10 @@ def encode_args(opts, study, features, space, out):
 
 def body(opts, checks):
     w = opts.scratch
-    study = os.path.join(w, "study")
     if not checks.check("events directory exists", os.path.isdir(opts.events), opts.events):
         return
-    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 1500,
-                               "--seed", 3, "--out-dir", study])
-    if not checks.require_run("b2m simulate", r):
+    study = harness.simulate_study(opts, checks, 1, 1500, 3)
+    if study is None:
         return
     with h5py.File(os.path.join(study, "sub-01_truth.h5"), "r") as f:
         drivers = f["drivers"][...].astype(np.int64)
