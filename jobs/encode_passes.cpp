@@ -1,6 +1,7 @@
 #include "jobs/encode_passes.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -35,6 +36,26 @@ constexpr std::size_t kMaxLag = 20;
 // Relative error of a float validation MSE on data of unit variance: up to
 // 2e-8 measured on noise voxels at p = 512; 1e-6 leaves a 50x margin.
 constexpr double kFloatMseError = 1e-6;
+
+// Sends the factor `f` from `root` to every rank of `peers`, whose `f` takes
+// its shape.
+void bcast_factor(const mpi::Comm& peers, solvers::RidgeFactor& f, int root) {
+  std::array<double, 5> shape = {double(f.lambda.size()), double(f.right_t.rows()),
+                                 double(f.left.rows()), double(f.weights_left.rows()),
+                                 double(f.weights_left.cols())};
+  peers.bcast(shape.data(), shape.size(), root);
+  const auto dim = [&](std::size_t i) { return static_cast<Eigen::Index>(shape[i]); };
+  if (peers.rank() != root) {
+    f.lambda.resize(dim(0));
+    f.right_t.resize(dim(1), dim(0));
+    f.left.resize(dim(2), dim(0));
+    f.weights_left.resize(dim(3), dim(4));
+  }
+  for (auto* part : {&f.right_t, &f.left, &f.weights_left})
+    peers.bcast(part->data(), static_cast<std::size_t>(part->size()), root);
+  peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
+}
+
 // One subject's passes (encode_passes.hpp).
 template <class T>
 class SubjectPasses {
@@ -57,6 +78,10 @@ class SubjectPasses {
         spill_(out.partial_path() + ".factors." + std::to_string(comm.rank())) {
     for (std::size_t k = grid.fold_group(); k < folds.size(); k += grid.fold_groups())
       my_folds_.push_back(k);
+    const std::size_t voxel_groups = grid.voxel_groups();
+    shares_ = solvers::plan_fold_shares(layout.n, layout.m, folds, p, alphas.size(),
+                                        (layout.voxels + voxel_groups - 1) / voxel_groups,
+                                        grid.fold_groups());
   }
 
   void create_datasets() {
@@ -105,7 +130,6 @@ class SubjectPasses {
     // group does more factorizations than the busiest one already does.
     const std::size_t groups = grid_.fold_groups();
     const std::size_t owner = groups == 1 ? 0 : solvers::refit_owner(folds_.size(), groups);
-    const Eigen::Index n = x_train.rows(), p = x_train.cols(), m = x_test.rows();
     solvers::RidgeFactor f;
     // One agreement for all of a rank's factorizations: the refit's owner must
     // go on to the refit without waiting for the other groups' folds (a
@@ -127,39 +151,39 @@ class SubjectPasses {
       solvers::SymmetricEigen eig = eigen_parked(solvers::ridge_gram(x_train, {}));
       f = solvers::ridge_factor(std::move(x_train), x_test, std::move(eig), o_.save_weights);
     });
-    if (groups > 1) {
-      const Eigen::Index k = solvers::ridge_is_primal(n, p) ? p : n;
-      if (grid_.fold_group() != owner) {
-        f.lambda.resize(k);
-        f.right_t.resize(n, k);
-        f.left.resize(m, k);
-        if (o_.save_weights) f.weights_left.resize(p, k);
-      }
-      const auto root = static_cast<int>(owner);  // fold peers are ranked by fold group
-      const mpi::Comm& peers = grid_.fold_peers();
-      for (auto* part : {&f.right_t, &f.left, &f.weights_left})
-        peers.bcast(part->data(), static_cast<std::size_t>(part->size()), root);
-      peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
-    }
+    // Fold peers are ranked by fold group.
+    const mpi::Comm& peers = grid_.fold_peers();
+    if (groups > 1) bcast_factor(peers, f, static_cast<int>(owner));
     spill_.put(refit_key(), f);
+    f = {};
+    // The folds whose scoring other groups share (plan_fold_shares).
+    const std::size_t me = grid_.fold_group();
+    for (std::size_t k = 0; k < folds_.size(); ++k) {
+      const std::vector<double>& share = shares_[k];
+      bool shared = false;
+      for (std::size_t g = 0; g < groups; ++g) shared = shared || (g != k % groups && share[g] > 0);
+      if (!shared || !needs_pass(k)) continue;
+      if (k % groups == me) f = spill_.get(k);
+      bcast_factor(peers, f, static_cast<int>(k % groups));
+      if (k % groups != me && share[me] > 0) spill_.put(k, f);
+      f = {};
+    }
   }
 
   // 2. Passes over this rank's blocks, each scoring a batch of its folds:
   // as many as --factor-memory holds (all of them at p = 512, one at a time
   // at p = 4,096), so that small problems read the responses once.
+  // A fold whose scoring is shared is marked done for a block by its owner,
+  // in the last pass that scores a piece of it, once every piece is on disk.
   void score_folds() {
-    std::vector<std::vector<std::size_t>> batches;
-    double held = 0;
-    for (std::size_t k : my_folds_) {
-      if (!needs_pass(k)) continue;
-      const double bytes = factor_bytes(k);
-      if (batches.empty() || held + bytes > double(o_.factor_memory_mb) * 1e6) {
-        batches.emplace_back();
-        held = 0;
-      }
-      batches.back().push_back(k);
-      held += bytes;
+    const std::size_t groups = grid_.fold_groups(), me = grid_.fold_group();
+    std::vector<std::size_t> last_pass(folds_.size(), 0);
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::vector<std::vector<std::size_t>> theirs = batches_of(g);
+      for (std::size_t pass = 0; pass < theirs.size(); ++pass)
+        for (std::size_t k : theirs[pass]) last_pass[k] = std::max(last_pass[k], pass);
     }
+    const std::vector<std::vector<std::size_t>> batches = batches_of(me);
     // Every rank joins every collective: the same number of passes, and in
     // each the same number of fold slots (empty ones write nothing).
     std::size_t slots = 0;
@@ -184,17 +208,28 @@ class SubjectPasses {
           const bool scored =
               active && slot < batch.size() && !fold_done(batch[slot], todo_[round]);
           const std::size_t k = scored ? batch[slot] : 0;
-          Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), y.cols());
+          const mpi::Range cols =
+              scored ? solvers::share_of_block(shares_[k], me, block) : mpi::Range{};
+          const auto width = static_cast<Eigen::Index>(cols.size());
+          Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas_.size()), width);
           Eigen::MatrixXd r2 = mse;
-          if (scored) fold[slot].accumulate(y, alphas_, mse, r2);
-          write_fold_scores(k, scored ? block : mpi::Range{}, mse, r2);
-          const std::uint8_t one = 1;
-          c.write<std::uint8_t>("/cv/done", {k, scored ? todo_[round] : 0},
-                                {scored ? 1u : 0u, scored ? 1u : 0u}, &one);
+          if (width > 0)
+            fold[slot].accumulate(
+                y.middleCols(static_cast<Eigen::Index>(cols.begin - block.begin), width), alphas_,
+                mse, r2);
+          write_fold_scores(k, cols, mse, r2);
         }
         c.flush();
+        for (std::size_t k = 0; k < folds_.size(); ++k) {
+          const bool mark = round < todo_.size() && k % groups == me && pass == last_pass[k] &&
+                            !fold_done(k, todo_[round]);
+          const std::uint8_t one = 1;
+          c.write<std::uint8_t>("/cv/done", {mark ? k : 0, mark ? todo_[round] : 0},
+                                {mark ? 1u : 0u, mark ? 1u : 0u}, &one);
+        }
       }
     }
+    out_.checkpoint().flush();
   }
 
   // 3. Single precision: rescores in double the voxels whose best alphas are
@@ -329,6 +364,23 @@ class SubjectPasses {
     const Eigen::Index rank = solvers::ridge_is_primal(n_train, p_) ? p_ : n_train;
     return double(rank) * double(layout_.n) * double(sizeof(T));
   }
+  // The passes of fold group g: the folds it scores a piece of, in batches
+  // of what --factor-memory holds.
+  [[nodiscard]] std::vector<std::vector<std::size_t>> batches_of(std::size_t g) const {
+    std::vector<std::vector<std::size_t>> batches;
+    double held = 0;
+    for (std::size_t k = 0; k < folds_.size(); ++k) {
+      if (shares_[k][g] <= 0 || !needs_pass(k)) continue;
+      const double bytes = factor_bytes(k);
+      if (batches.empty() || held + bytes > double(o_.factor_memory_mb) * 1e6) {
+        batches.emplace_back();
+        held = 0;
+      }
+      batches.back().push_back(k);
+      held += bytes;
+    }
+    return batches;
+  }
   [[nodiscard]] bool fold_done(std::size_t k, std::size_t block) const {
     return fold_done_[k * blocks_.count() + block] != 0;
   }
@@ -417,7 +469,8 @@ class SubjectPasses {
   const Eigen::Index p_;
   const mpi::Blocks blocks_;
   FactorSpill spill_;
-  std::vector<std::size_t> my_folds_;
+  std::vector<std::size_t> my_folds_;            // the folds this rank factorizes
+  std::vector<std::vector<double>> shares_;       // folds x groups: who scores what
   std::vector<std::size_t> todo_;
   std::size_t rounds_ = 0;
   std::vector<std::uint8_t> fold_done_;  // folds x blocks, from the checkpoint

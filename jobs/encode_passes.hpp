@@ -7,7 +7,10 @@
 //      file as soon as it is made (the design is freed after this);
 //   2. passes over the responses, each scoring as many folds as
 //      --factor-memory holds: validation scores per fold and voxel, written
-//      to the output's checkpoint (a killed run resumes per fold and block);
+//      to the output's checkpoint (a killed run resumes per fold and block).
+//      With several fold groups a group scores its own folds and may hand
+//      pieces to groups with fewer factorizations (plan_fold_shares), whose
+//      ranks receive those folds' factors;
 //   3. single precision only: voxels whose best alphas are within float
 //      rounding are rescored in double, fold by fold;
 //   4. one final pass: fold scores summed in fold order, alpha chosen, refit,

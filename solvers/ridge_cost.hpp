@@ -39,38 +39,35 @@ namespace b2m::solvers {
 }
 
 // The number of fold groups (a divisor of `ranks`, at most the number of
-// folds) with the smallest modelled run time for n training rows (split into
-// `folds`), m test rows and `voxels` targets. Every rank factorizes its own
-// folds and one group the refit, so more fold groups divide the
-// factorizations while the per-voxel work stays divided by the rank count:
-// small p with many voxels gives 1 group (least communication), large p more.
-[[nodiscard]] inline std::size_t plan_fold_groups(std::size_t n, std::size_t m,
-                                                  const std::vector<mpi::Range>& folds,
-                                                  std::size_t p, std::size_t n_alphas,
-                                                  std::size_t voxels, std::size_t ranks) {
-  std::size_t best = 1;
-  double best_cost = 0;
-  for (std::size_t g = 1; g <= std::min(ranks, folds.size()); ++g) {
-    if (ranks % g != 0) continue;
-    const std::size_t voxel_groups = ranks / g;
-    const double voxels_per_group = double((voxels + voxel_groups - 1) / voxel_groups);
-    // The slowest group: each group's folds, plus the refit on its owner.
-    double cost = 0;
-    for (std::size_t group = 0; group < g; ++group) {
-      double group_cost = group == refit_owner(folds.size(), g) ? factor_flops(n, p, m) : 0.0;
-      for (std::size_t k = group; k < folds.size(); k += g) {
-        const std::size_t n_val = folds[k].size();
-        group_cost += factor_flops(n - n_val, p, n_val) +
-                      voxels_per_group * fold_flops_per_target(n - n_val, n_val, p, n_alphas);
-      }
-      cost = std::max(cost, group_cost);
-    }
-    if (g == 1 || cost < best_cost) {
-      best = g;
-      best_cost = cost;
-    }
-  }
-  return best;
-}
+// folds) for n training rows (split into `folds`), m test rows and `voxels`
+// targets (ridge_cost.cpp). Every rank factorizes its own group's folds and
+// one group the refit, and the scoring is shared so that the groups end
+// together (plan_fold_shares), so more groups divide the factorizations;
+// but each group reads all of its voxels' responses. The fewest groups
+// within 2% of the best modelled time win: small p with many voxels gives 1
+// group, large p more.
+[[nodiscard]] std::size_t plan_fold_groups(std::size_t n, std::size_t m,
+                                           const std::vector<mpi::Range>& folds, std::size_t p,
+                                           std::size_t n_alphas, std::size_t voxels,
+                                           std::size_t ranks);
+
+// How the scoring of each fold is shared among `groups` fold groups that
+// each score `voxels` targets: shares[k][g] is the fraction of fold k's
+// targets that group g scores (ridge_cost.cpp). Group g factorizes folds
+// g, g + groups, ... and the refit's owner the refit too, so the groups'
+// factorization loads differ (3 folds against 2 folds and the refit with 5
+// folds on 2 groups); the scoring evens them out. A group scores its own
+// folds first and hands what would make it the slowest to the groups with
+// spare time. Pieces under 1% of a fold stay with its owner: each handed
+// piece costs sending the fold's factors.
+[[nodiscard]] std::vector<std::vector<double>> plan_fold_shares(
+    std::size_t n, std::size_t m, const std::vector<mpi::Range>& folds, std::size_t p,
+    std::size_t n_alphas, std::size_t voxels, std::size_t groups);
+
+// The columns of `block` that group g scores of a fold shared as `shares`
+// (one fraction per group, summing to 1): consecutive ranges in group order
+// that cover the block.
+[[nodiscard]] mpi::Range share_of_block(const std::vector<double>& shares, std::size_t g,
+                                        mpi::Range block);
 
 }  // namespace b2m::solvers

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "core/error.hpp"
@@ -169,6 +170,13 @@ TEST(NearTies, FlagsColumnsWhoseBestAlphasAreWithinTheTolerance) {
   EXPECT_EQ(near_ties(mse, per_column), (std::vector<Eigen::Index>{0, 3}));
 }
 
+// The real design's folds: 4,920 training rows in 12 runs, k folds.
+std::vector<mpi::Range> real_folds(std::size_t k) {
+  std::vector<mpi::Range> runs;
+  for (std::size_t r = 0; r < 12; ++r) runs.push_back({r * 410, r * 410 + 410});
+  return contiguous_folds(runs, k);
+}
+
 TEST(RefitOwner, IsTheFirstGroupWithFewerFolds) {
   EXPECT_EQ(refit_owner(5, 1), 0u);
   EXPECT_EQ(refit_owner(5, 2), 1u);  // groups hold 3 and 2 folds
@@ -178,10 +186,7 @@ TEST(RefitOwner, IsTheFirstGroupWithFewerFolds) {
 }
 
 TEST(PlanFoldGroups, SplitsFoldsWhenFactorizationsDominate) {
-  // The real design: 4,920 training rows in 12 runs, 600 test rows, 5 folds.
-  std::vector<mpi::Range> runs;
-  for (std::size_t r = 0; r < 12; ++r) runs.push_back({r * 410, r * 410 + 410});
-  const auto folds = contiguous_folds(runs, 5);
+  const auto folds = real_folds(5);
   // p = 512 with 20,000 voxels: the per-voxel work dominates.
   EXPECT_EQ(plan_fold_groups(4920, 600, folds, 512, 20, 20000, 2), 1u);
   // p = 4,096 with 500 voxels: the 4k eigendecompositions dominate.
@@ -192,6 +197,71 @@ TEST(PlanFoldGroups, SplitsFoldsWhenFactorizationsDominate) {
   EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 500, 3), 3u);
   EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 10, 10), 5u);
   EXPECT_EQ(plan_fold_groups(4920, 600, folds, 4096, 20, 10, 7), 1u);  // 7 has no divisor in 2..5
+}
+
+// Each group's modelled time: its factorizations plus its pieces of scoring.
+std::vector<double> group_times(const std::vector<mpi::Range>& folds,
+                                const std::vector<std::vector<double>>& shares, std::size_t p,
+                                std::size_t voxels, std::size_t groups) {
+  std::vector<double> time(groups, 0.0);
+  time[refit_owner(folds.size(), groups)] += factor_flops(4920, p, 600);
+  for (std::size_t k = 0; k < folds.size(); ++k) {
+    const std::size_t n_val = folds[k].size();
+    time[k % groups] += factor_flops(4920 - n_val, p, n_val);
+    for (std::size_t g = 0; g < groups; ++g)
+      time[g] += shares[k][g] * double(voxels) * fold_flops_per_target(4920 - n_val, n_val, p, 20);
+  }
+  return time;
+}
+
+TEST(PlanFoldShares, EvensOutTheGroupsFactorizations) {
+  const auto folds = real_folds(5);
+  for (std::size_t groups : {1u, 2u, 3u, 5u}) {
+    const auto shares = plan_fold_shares(4920, 600, folds, 4096, 20, 5000, groups);
+    ASSERT_EQ(shares.size(), 5u);
+    for (const auto& s : shares) {
+      double sum = 0;
+      for (double f : s) {
+        EXPECT_GE(f, 0.0);
+        sum += f;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-12);
+    }
+    const std::vector<double> t = group_times(folds, shares, 4096, 5000, groups);
+    const auto [lo, hi] = std::minmax_element(t.begin(), t.end());
+    EXPECT_LT(*hi / *lo, 1.01) << groups << " groups";
+  }
+  // 2 groups: group 0 factorizes 3 folds, group 1 two and the refit; only
+  // the last fold of group 0 is shared, and group 1 takes part of it.
+  const auto two = plan_fold_shares(4920, 600, folds, 4096, 20, 5000, 2);
+  for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(two[k][k % 2], 1.0) << "fold " << k;
+  EXPECT_GT(two[4][1], 0.1);
+  EXPECT_GT(two[4][0], 0.1);
+  // 4 folds on 2 groups: the refit's owner hands part of its last fold over.
+  const auto even = plan_fold_shares(4920, 600, real_folds(4), 4096, 20, 5000, 2);
+  EXPECT_GT(even[3][0], 0.0);
+  EXPECT_EQ(even[2][0], 1.0);
+}
+
+TEST(PlanFoldShares, KeepsFoldsWithTheirOwnersWithoutVoxels) {
+  const auto shares = plan_fold_shares(4920, 600, real_folds(5), 4096, 20, 0, 2);
+  for (std::size_t k = 0; k < 5; ++k) {
+    EXPECT_EQ(shares[k][k % 2], 1.0);
+    EXPECT_EQ(shares[k][1 - k % 2], 0.0);
+  }
+}
+
+TEST(ShareOfBlock, CoversTheBlockInGroupOrder) {
+  const std::vector<double> shares = {0.25, 0.0, 0.75};
+  const mpi::Range block{100, 301};  // 201 columns
+  const mpi::Range a = share_of_block(shares, 0, block), b = share_of_block(shares, 1, block),
+                   c = share_of_block(shares, 2, block);
+  EXPECT_EQ(a.begin, 100u);
+  EXPECT_EQ(a.end, 150u);  // round(0.25 * 201) = 50
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(c.begin, 150u);
+  EXPECT_EQ(c.end, 301u);
+  EXPECT_TRUE(share_of_block({1.0}, 0, {0, 0}).empty());
 }
 
 }  // namespace
