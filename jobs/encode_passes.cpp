@@ -112,16 +112,21 @@ class SubjectPasses {
     return rounds_ > 0;
   }
 
-  // 1. Factorizations, in double (ridge_factor.hpp). The design is parked in
-  // the scratch file while the eigensolver holds a Gram matrix and its
-  // vectors, so that the three (each about 130-160 MB at p = 4,096) are never
-  // in memory together; the refit consumes it.
+  // 1. Factorizations, in double (ridge_factor.hpp). At large p the design is
+  // parked in the scratch file while the eigensolver holds a Gram matrix and
+  // its vectors, so that the three (each about 130-160 MB at p = 4,096) are
+  // never in memory together; the refit consumes it.
   void factorize(Matrix<double> x_train, const Matrix<double>& x_test) {
     const auto eigen_parked = [&](Matrix<double> gram) {
-      spill_.park(design_key(), x_train);
+      // Parking costs writing and reading X: worth it only when X, the Gram
+      // matrix and its vectors would exceed --factor-memory together (at
+      // p = 4,096, not at p = 512).
+      const double bytes = double(sizeof(double)) * double(2 * gram.size() + x_train.size());
+      const bool park = bytes > double(o_.factor_memory_mb) * 1e6;
+      if (park) spill_.park(design_key(), x_train);
       solvers::SymmetricEigen eig = solvers::symmetric_eigen(gram);
       gram.resize(0, 0);
-      spill_.restore(design_key(), x_train);
+      if (park) spill_.restore(design_key(), x_train);
       return eig;
     };
     // The refit's factors. With several fold groups one group factorizes
