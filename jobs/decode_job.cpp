@@ -181,36 +181,43 @@ Selection select_voxels(const DecodeOptions& o, const io::H5File& responses, std
   return s;
 }
 
-// This rank's selected voxels, sample-averaged: training and test inputs
-// (samples x voxels) and, with ROI models, each column's model.
-struct Inputs {
-  Matrix<double> train, test;
-  std::vector<std::size_t> model_of;
-  std::size_t first = 0;  // index of this rank's first column among all selected voxels
+// This rank's share of the selected voxels: those in its even part of all
+// voxels, and where they start among the selected ones.
+struct Share {
+  std::vector<std::size_t>::const_iterator begin, end;
+  mpi::Range voxels;
+  std::size_t first = 0;
 };
 
-Inputs read_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
-                   const analysis::DecodeSamples& samples, const mpi::Comm& comm) {
-  const mpi::Range mine = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
-                                         static_cast<std::size_t>(comm.rank()));
-  const auto begin = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), mine.begin);
-  const auto end = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), mine.end);
-  Inputs in;
-  in.first = static_cast<std::size_t>(begin - sel.voxels.begin());
-  const auto count = static_cast<Eigen::Index>(end - begin);
-  in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
-  in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
-  if (!sel.model_of.empty())
-    in.model_of.assign(sel.model_of.begin() + (begin - sel.voxels.begin()),
-                       sel.model_of.begin() + (end - sel.voxels.begin()));
-  const std::size_t chunks = (mine.size() + kReadColumns - 1) / kReadColumns;
+Share share_of(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
+  Share s;
+  s.voxels = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
+                            static_cast<std::size_t>(comm.rank()));
+  s.begin = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.voxels.begin);
+  s.end = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.voxels.end);
+  s.first = static_cast<std::size_t>(s.begin - sel.voxels.begin());
+  return s;
+}
+
+// Reads this rank's selected voxels in chunks of kReadColumns voxels and
+// hands each to `use(train, test, first)`: the chunk sample-averaged and
+// standardized (training samples within each run, test samples together),
+// `first` being its first column among all selected voxels. Every rank calls
+// `use` equally often, with empty chunks too, so `use` may run collectives.
+// Collective.
+template <class Use>
+void for_each_chunk(const io::H5File& responses, const Layout& layout, const Selection& sel,
+                    const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
+                    const mpi::Comm& comm, Use&& use) {
+  const Share mine = share_of(sel, layout, comm);
+  const std::size_t chunks = (mine.voxels.size() + kReadColumns - 1) / kReadColumns;
   const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
-  auto next = begin;
-  Eigen::Index filled = 0;
+  auto next = mine.begin;
+  std::size_t first = mine.first;
   for (std::size_t c = 0; c < rounds; ++c) {
     const mpi::Range cols =
-        c < chunks ? mpi::Range{mine.begin + c * kReadColumns,
-                                std::min(mine.end, mine.begin + (c + 1) * kReadColumns)}
+        c < chunks ? mpi::Range{mine.voxels.begin + c * kReadColumns,
+                                std::min(mine.voxels.end, mine.voxels.begin + (c + 1) * kReadColumns)}
                    : mpi::Range{};
     Matrix<float> y_train, y_test;
     mpi::agree_on(comm,
@@ -221,16 +228,45 @@ Inputs read_inputs(const io::H5File& responses, const Layout& layout, const Sele
       check_finite(y_test, responses.path() + ":/test/Y", cols);
     });
     std::vector<Eigen::Index> keep;
-    for (; next != end && *next < cols.end; ++next)
+    for (; next != mine.end && *next < cols.end; ++next)
       keep.push_back(static_cast<Eigen::Index>(*next - cols.begin));
-    if (keep.empty()) continue;
-    const Matrix<float> kept_train = y_train(Eigen::all, keep);
-    const Matrix<float> kept_test = y_test(Eigen::all, keep);
-    const auto width = static_cast<Eigen::Index>(keep.size());
-    in.train.middleCols(filled, width) = analysis::average_rows<float>(kept_train, samples.train);
-    in.test.middleCols(filled, width) = analysis::average_rows<float>(kept_test, samples.test);
-    filled += width;
+    Matrix<double> train = analysis::average_rows<float>(y_train(Eigen::all, keep), samples.train);
+    Matrix<double> test = analysis::average_rows<float>(y_test(Eigen::all, keep), samples.test);
+    y_train.resize(0, 0);
+    y_test.resize(0, 0);
+    static_cast<void>(analysis::zscore_within<double>(train, runs));
+    static_cast<void>(analysis::zscore_within<double>(test, {{0, samples.test.size()}}));
+    use(static_cast<const Matrix<double>&>(train), static_cast<const Matrix<double>&>(test),
+        first);
+    first += keep.size();
   }
+}
+
+// This rank's selected voxels, as for_each_chunk gives them, held whole:
+// training and test inputs (samples x voxels) and each column's ROI model.
+// Only ROI models need them; a whole model streams its kernels.
+struct Inputs {
+  Matrix<double> train, test;
+  std::vector<std::size_t> model_of;
+};
+
+Inputs read_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
+                   const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
+                   const mpi::Comm& comm) {
+  const Share mine = share_of(sel, layout, comm);
+  Inputs in;
+  const auto count = static_cast<Eigen::Index>(mine.end - mine.begin);
+  in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
+  in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
+  if (!sel.model_of.empty())
+    in.model_of.assign(sel.model_of.begin() + (mine.begin - sel.voxels.begin()),
+                       sel.model_of.begin() + (mine.end - sel.voxels.begin()));
+  for_each_chunk(responses, layout, sel, samples, runs, comm,
+                 [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t first) {
+                   const auto at = static_cast<Eigen::Index>(first - mine.first);
+                   in.train.middleCols(at, train.cols()) = train;
+                   in.test.middleCols(at, test.cols()) = test;
+                 });
   return in;
 }
 
@@ -244,16 +280,24 @@ std::vector<mpi::Range> sample_runs(const std::vector<analysis::DecodeSample>& s
   return runs;
 }
 
-// K = X X^T over all ranks' columns (lower triangle by a rank update, then
-// mirrored), and the cross kernel of the test samples. Collective.
-void kernels(const Matrix<double>& train, const Matrix<double>& test, const mpi::Comm& comm,
-             Matrix<double>& k, Matrix<double>& k_test) {
-  const Eigen::Index n = train.rows();
+// K = X X^T over all ranks' selected voxels, and the cross kernel of the
+// test samples, accumulated chunk by chunk (lower triangle by rank updates,
+// then mirrored), so that no rank holds its voxels whole: memory does not
+// grow with V. Collective.
+void stream_kernels(const io::H5File& responses, const Layout& layout, const Selection& sel,
+                    const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
+                    const mpi::Comm& comm, Matrix<double>& k, Matrix<double>& k_test) {
+  const auto n = static_cast<Eigen::Index>(samples.train.size());
   k.setZero(n, n);
-  if (train.cols() > 0) k.selfadjointView<Eigen::Lower>().rankUpdate(train);
+  k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), n);
+  for_each_chunk(responses, layout, sel, samples, runs, comm,
+                 [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
+                   if (train.cols() == 0) return;
+                   k.selfadjointView<Eigen::Lower>().rankUpdate(train);
+                   k_test.noalias() += test * train.transpose();
+                 });
   Matrix<double> full = k.selfadjointView<Eigen::Lower>();
   k = std::move(full);
-  k_test.noalias() = test * train.transpose();
   comm.allreduce_in_place(k.data(), static_cast<std::size_t>(k.size()), mpi::Op::sum);
   comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
 }
@@ -299,11 +343,10 @@ double mean_cv_r(const Matrix<double>& cv, const Matrix<double>& y) {
   return count ? sum / double(count) : kNaN;
 }
 
-Fit fit_whole(const Inputs& in, const Targets& y, const std::vector<mpi::Range>& folds,
-              const std::vector<double>& alphas, const DecodeOptions& o, const mpi::Comm& comm,
-              Matrix<double>* dual) {
-  Matrix<double> k, k_test;
-  kernels(in.train, in.test, comm, k, k_test);
+// One model on all selected voxels, from their kernels (stream_kernels).
+Fit fit_whole(const Matrix<double>& k, const Matrix<double>& k_test, const Targets& y,
+              const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
+              const DecodeOptions& o, const mpi::Comm& comm, Matrix<double>* dual) {
   const solvers::KernelRidgeCv cv = solvers::kernel_ridge_cv(k, y.z, folds, alphas, comm, o.eigen);
   Fit f;
   f.test_z = k_test * cv.dual;
@@ -424,19 +467,20 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   });
   const Selection sel =
       mpi::agree_on(comm, [&] { return select_voxels(o, *responses, layout.voxels, comm); });
-  Inputs in = read_inputs(*responses, layout, sel, samples, comm);
-  responses.reset();
-  analysis::zscore_within<double>(in.train, runs);
-  analysis::zscore_within<double>(in.test, {{0, samples.test.size()}});
-
   const Matrix<double> y_train = analysis::sample_targets(clips, samples.train, samples.per_clip);
   const Matrix<double> y_test = analysis::sample_targets(clips, samples.test, samples.per_clip);
   const Targets targets = standardize(y_train);
 
   Matrix<double> dual;
-  const Fit fit = o.roi_models_top > 0 ? fit_roi_models(in, sel, targets, folds, alphas, o, comm)
-                                       : fit_whole(in, targets, folds, alphas, o, comm,
-                                                   o.save_weights ? &dual : nullptr);
+  Fit fit;
+  if (o.roi_models_top > 0) {
+    const Inputs in = read_inputs(*responses, layout, sel, samples, runs, comm);
+    fit = fit_roi_models(in, sel, targets, folds, alphas, o, comm);
+  } else {
+    Matrix<double> k, k_test;
+    stream_kernels(*responses, layout, sel, samples, runs, comm, k, k_test);
+    fit = fit_whole(k, k_test, targets, folds, alphas, o, comm, o.save_weights ? &dual : nullptr);
+  }
   const Matrix<double> pred = targets.original(fit.test_z);
   const Matrix<double> cv_pred = targets.original(fit.cv_z);
 
@@ -519,13 +563,18 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     f.write_attribute("/rois/cv_r", "names", sel.models);
   }
   if (o.save_weights && o.roi_models_top == 0) {
-    // Voxel-space weights W = X^T C, each rank its own voxels' rows.
-    const Matrix<double> w = in.train.transpose() * dual;
+    // Voxel-space weights W = X^T C, each rank its own voxels' rows, from a
+    // second pass over the responses.
     const auto d = static_cast<std::size_t>(dual.cols());
     f.create<double>("/weights", {sel.voxels.size(), d});
-    const std::vector<double> rows = row_major(w);
-    f.write<double>("/weights", {in.first, 0},
-                    {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0}, rows.data());
+    for_each_chunk(*responses, layout, sel, samples, runs, comm,
+                   [&](const Matrix<double>& train, const Matrix<double>&, std::size_t first) {
+                     const Matrix<double> w = train.transpose() * dual;
+                     const std::vector<double> rows = row_major(w);
+                     f.write<double>("/weights", {first, 0},
+                                     {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0},
+                                     rows.data());
+                   });
     f.write_attribute("/weights", "unit",
                       std::string("standardized targets per standardized voxel: embedding = "
                                   "mean + sd * (x_z W)"));
