@@ -181,43 +181,56 @@ Selection select_voxels(const DecodeOptions& o, const io::H5File& responses, std
   return s;
 }
 
-// This rank's share of the selected voxels: those in its even part of all
-// voxels, and where they start among the selected ones.
+// The selected voxels one rank reads (sorted file columns), the columns of
+// the file scanned for them, and where the first sits among all selected
+// voxels (meaningful for even shares, whose voxels are consecutive there).
 struct Share {
-  std::vector<std::size_t>::const_iterator begin, end;
-  mpi::Range voxels;
+  std::vector<std::size_t> voxels;
+  mpi::Range span;
   std::size_t first = 0;
 };
 
-Share share_of(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
+// For a whole model: the selected voxels in the rank's even part of the file.
+Share even_share(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
   Share s;
-  s.voxels = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
-                            static_cast<std::size_t>(comm.rank()));
-  s.begin = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.voxels.begin);
-  s.end = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.voxels.end);
-  s.first = static_cast<std::size_t>(s.begin - sel.voxels.begin());
+  s.span = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
+                          static_cast<std::size_t>(comm.rank()));
+  const auto begin = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.span.begin);
+  const auto end = std::lower_bound(sel.voxels.begin(), sel.voxels.end(), s.span.end);
+  s.voxels.assign(begin, end);
+  s.first = static_cast<std::size_t>(begin - sel.voxels.begin());
   return s;
 }
 
-// Reads this rank's selected voxels in chunks of kReadColumns voxels and
+// For ROI models: the voxels of the models this rank fits (model % ranks).
+Share roi_share(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
+  Share s;
+  s.span = {0, layout.voxels};
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  for (std::size_t i = 0; i < sel.voxels.size(); ++i)
+    if (sel.model_of[i] % ranks == static_cast<std::size_t>(comm.rank()))
+      s.voxels.push_back(sel.voxels[i]);
+  return s;
+}
+
+// Reads a rank's share of the voxels in chunks of kReadColumns columns and
 // hands each to `use(train, test, first)`: the chunk sample-averaged and
 // standardized (training samples within each run, test samples together),
 // `first` being its first column among all selected voxels. Every rank calls
 // `use` equally often, with empty chunks too, so `use` may run collectives.
 // Collective.
 template <class Use>
-void for_each_chunk(const io::H5File& responses, const Layout& layout, const Selection& sel,
+void for_each_chunk(const io::H5File& responses, const Layout& layout, const Share& mine,
                     const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
                     const mpi::Comm& comm, Use&& use) {
-  const Share mine = share_of(sel, layout, comm);
-  const std::size_t chunks = (mine.voxels.size() + kReadColumns - 1) / kReadColumns;
+  const std::size_t chunks = (mine.span.size() + kReadColumns - 1) / kReadColumns;
   const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
-  auto next = mine.begin;
+  auto next = mine.voxels.begin();
   std::size_t first = mine.first;
   for (std::size_t c = 0; c < rounds; ++c) {
     const mpi::Range cols =
-        c < chunks ? mpi::Range{mine.voxels.begin + c * kReadColumns,
-                                std::min(mine.voxels.end, mine.voxels.begin + (c + 1) * kReadColumns)}
+        c < chunks ? mpi::Range{mine.span.begin + c * kReadColumns,
+                                std::min(mine.span.end, mine.span.begin + (c + 1) * kReadColumns)}
                    : mpi::Range{};
     Matrix<float> y_train, y_test;
     mpi::agree_on(comm,
@@ -228,7 +241,7 @@ void for_each_chunk(const io::H5File& responses, const Layout& layout, const Sel
       check_finite(y_test, responses.path() + ":/test/Y", cols);
     });
     std::vector<Eigen::Index> keep;
-    for (; next != mine.end && *next < cols.end; ++next)
+    for (; next != mine.voxels.end() && *next < cols.end; ++next)
       keep.push_back(static_cast<Eigen::Index>(*next - cols.begin));
     Matrix<double> train = analysis::average_rows<float>(y_train(Eigen::all, keep), samples.train);
     Matrix<double> test = analysis::average_rows<float>(y_test(Eigen::all, keep), samples.test);
@@ -242,30 +255,31 @@ void for_each_chunk(const io::H5File& responses, const Layout& layout, const Sel
   }
 }
 
-// This rank's selected voxels, as for_each_chunk gives them, held whole:
-// training and test inputs (samples x voxels) and each column's ROI model.
-// Only ROI models need them; a whole model streams its kernels.
+// The voxels of this rank's ROI models (roi_share), as for_each_chunk gives
+// them, held whole: training and test inputs (samples x voxels) and each
+// column's model. A whole model streams its kernels instead.
 struct Inputs {
   Matrix<double> train, test;
   std::vector<std::size_t> model_of;
 };
 
-Inputs read_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
-                   const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
-                   const mpi::Comm& comm) {
-  const Share mine = share_of(sel, layout, comm);
+Inputs read_roi_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
+                       const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
+                       const mpi::Comm& comm) {
+  const Share mine = roi_share(sel, layout, comm);
   Inputs in;
-  const auto count = static_cast<Eigen::Index>(mine.end - mine.begin);
+  const auto count = static_cast<Eigen::Index>(mine.voxels.size());
   in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
   in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
-  if (!sel.model_of.empty())
-    in.model_of.assign(sel.model_of.begin() + (mine.begin - sel.voxels.begin()),
-                       sel.model_of.begin() + (mine.end - sel.voxels.begin()));
-  for_each_chunk(responses, layout, sel, samples, runs, comm,
-                 [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t first) {
-                   const auto at = static_cast<Eigen::Index>(first - mine.first);
-                   in.train.middleCols(at, train.cols()) = train;
-                   in.test.middleCols(at, test.cols()) = test;
+  for (std::size_t i = 0; i < sel.voxels.size(); ++i)
+    if (std::binary_search(mine.voxels.begin(), mine.voxels.end(), sel.voxels[i]))
+      in.model_of.push_back(sel.model_of[i]);
+  Eigen::Index filled = 0;
+  for_each_chunk(responses, layout, mine, samples, runs, comm,
+                 [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
+                   in.train.middleCols(filled, train.cols()) = train;
+                   in.test.middleCols(filled, test.cols()) = test;
+                   filled += train.cols();
                  });
   return in;
 }
@@ -290,7 +304,7 @@ void stream_kernels(const io::H5File& responses, const Layout& layout, const Sel
   const auto n = static_cast<Eigen::Index>(samples.train.size());
   k.setZero(n, n);
   k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), n);
-  for_each_chunk(responses, layout, sel, samples, runs, comm,
+  for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
                    if (train.cols() == 0) return;
                    k.selfadjointView<Eigen::Lower>().rankUpdate(train);
@@ -356,9 +370,12 @@ Fit fit_whole(const Matrix<double>& k, const Matrix<double>& k_test, const Targe
   return f;
 }
 
-// One model per ROI, farmed over ranks: in each round every rank owns one
-// ROI; the partial kernels of the round's ROIs are reduced onto their owners,
-// which fit them alone (LAPACK). The top-k ROIs by mean CV r are averaged.
+// One model per ROI, farmed over ranks: rank r fits ROIs r, r + ranks, ...
+// from their voxels, which it alone read (read_roi_inputs), so no kernel
+// travels between ranks. ridge_cv_fit solves the smaller of the primal and
+// dual problems: an ROI of a few hundred voxels factorizes a Gram matrix of
+// that order per fold, not the n x n kernel. The top-k ROIs by mean CV r are
+// averaged.
 Fit fit_roi_models(const Inputs& in, const Selection& sel, const Targets& y,
                    const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
                    const DecodeOptions& o, const mpi::Comm& comm) {
@@ -367,41 +384,20 @@ Fit fit_roi_models(const Inputs& in, const Selection& sel, const Targets& y,
   const Eigen::Index n = in.train.rows(), m = in.test.rows(), d = y.z.cols();
   std::vector<Matrix<double>> test_z(models), cv_z(models);
   std::vector<double> cv_r(models, 0.0);
-  solvers::EigenPlan local = o.eigen;
-  local.backend = solvers::EigenBackend::lapack;
-  const mpi::Comm self = mpi::Comm::self();
-  for (std::size_t round = 0; round * ranks < models; ++round) {
-    Matrix<double> k_mine, k_test_mine;
-    for (std::size_t owner = 0; owner < ranks && round * ranks + owner < models; ++owner) {
-      const std::size_t model = round * ranks + owner;
+  mpi::agree_on(comm, [&] {
+    for (std::size_t model = static_cast<std::size_t>(comm.rank()); model < models;
+         model += ranks) {
       std::vector<Eigen::Index> cols;
       for (std::size_t j = 0; j < in.model_of.size(); ++j)
         if (in.model_of[j] == model) cols.push_back(static_cast<Eigen::Index>(j));
-      Matrix<double> k = Matrix<double>::Zero(n, n);
       const Matrix<double> x = in.train(Eigen::all, cols);
-      if (!cols.empty()) k.selfadjointView<Eigen::Lower>().rankUpdate(x);
-      Matrix<double> k_test = in.test(Eigen::all, cols) * x.transpose();
-      comm.reduce_in_place(k.data(), static_cast<std::size_t>(k.size()), mpi::Op::sum,
-                           static_cast<int>(owner));
-      comm.reduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum,
-                           static_cast<int>(owner));
-      if (owner == static_cast<std::size_t>(comm.rank())) {
-        k_mine = std::move(k);
-        k_test_mine = std::move(k_test);
-      }
+      const Matrix<double> x_test = in.test(Eigen::all, cols);
+      solvers::RidgeCvFit fit = solvers::ridge_cv_fit(x, x_test, y.z, folds, alphas);
+      test_z[model] = std::move(fit.test_prediction);
+      cv_z[model] = std::move(fit.cv_prediction);
+      cv_r[model] = mean_cv_r(cv_z[model], y.z);
     }
-    const std::size_t model = round * ranks + static_cast<std::size_t>(comm.rank());
-    mpi::agree_on(comm, [&] {
-      if (model >= models) return;
-      Matrix<double> full = k_mine.selfadjointView<Eigen::Lower>();
-      k_mine = std::move(full);
-      const solvers::KernelRidgeCv cv =
-          solvers::kernel_ridge_cv(k_mine, y.z, folds, alphas, self, local);
-      test_z[model] = k_test_mine * cv.dual;
-      cv_z[model] = cv.cv_prediction;
-      cv_r[model] = mean_cv_r(cv.cv_prediction, y.z);
-    });
-  }
+  });
   comm.allreduce_in_place(cv_r.data(), cv_r.size(), mpi::Op::sum);  // each model set by one rank
   std::vector<std::size_t> order(models);
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -474,7 +470,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   Matrix<double> dual;
   Fit fit;
   if (o.roi_models_top > 0) {
-    const Inputs in = read_inputs(*responses, layout, sel, samples, runs, comm);
+    const Inputs in = read_roi_inputs(*responses, layout, sel, samples, runs, comm);
     fit = fit_roi_models(in, sel, targets, folds, alphas, o, comm);
   } else {
     Matrix<double> k, k_test;
@@ -567,7 +563,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     // second pass over the responses.
     const auto d = static_cast<std::size_t>(dual.cols());
     f.create<double>("/weights", {sel.voxels.size(), d});
-    for_each_chunk(*responses, layout, sel, samples, runs, comm,
+    for_each_chunk(*responses, layout, even_share(sel, layout, comm), samples, runs, comm,
                    [&](const Matrix<double>& train, const Matrix<double>&, std::size_t first) {
                      const Matrix<double> w = train.transpose() * dual;
                      const std::vector<double> rows = row_major(w);

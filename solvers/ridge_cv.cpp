@@ -93,6 +93,48 @@ void RidgeRefit<T>::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen
   if (weights != nullptr) weights->noalias() = factor_.weights_left * by;
 }
 
+RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x, const ConstMatrixRef<double>& x_test,
+                        const ConstMatrixRef<double>& y, const std::vector<mpi::Range>& folds,
+                        const std::vector<double>& alphas) {
+  const Eigen::Index n = x.rows(), d = y.cols();
+  if (y.rows() != n || x_test.cols() != x.cols())
+    throw ConfigError("ridge cv fit: " + std::to_string(n) + " x " + std::to_string(x.cols()) +
+                      " features for " + std::to_string(y.rows()) + " target rows and " +
+                      std::to_string(x_test.cols()) + " test features");
+  Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas.size()), d), r2 = mse;
+  std::vector<RidgeFactor> factors;
+  for (const mpi::Range& val : folds) {
+    const auto x_val = x.middleRows(static_cast<Eigen::Index>(val.begin),
+                                    static_cast<Eigen::Index>(val.size()));
+    factors.push_back(ridge_factor(x, val, x_val, false));
+    // (RidgeFold takes its factor by value; the copy is one fold's.)
+    RidgeFold<double>(factors.back(), val).accumulate(y, alphas, mse, r2);
+  }
+  RidgeCvFit fit;
+  fit.alpha.resize(d);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    Eigen::Index best = 0;
+    mse.col(j).minCoeff(&best);
+    fit.alpha(j) = alphas[static_cast<std::size_t>(best)];
+  }
+  // A fold's validation predictions are a refit on its training rows (its
+  // factors' right_t holds only those rows).
+  fit.cv_prediction.resize(n, d);
+  Matrix<double> prediction, y_train;
+  for (std::size_t k = 0; k < folds.size(); ++k) {
+    const auto a = static_cast<Eigen::Index>(folds[k].begin);
+    const auto m = static_cast<Eigen::Index>(folds[k].size());
+    y_train.resize(n - m, d);
+    y_train.topRows(a) = y.topRows(a);
+    y_train.bottomRows(n - a - m) = y.bottomRows(n - a - m);
+    RidgeRefit<double>(std::move(factors[k])).fit(y_train, fit.alpha, prediction, nullptr);
+    fit.cv_prediction.middleRows(a, m) = prediction;
+  }
+  RidgeRefit<double>(ridge_factor(x, {}, x_test, false))
+      .fit(y, fit.alpha, fit.test_prediction, nullptr);
+  return fit;
+}
+
 template class RidgeFold<double>;
 template class RidgeFold<float>;
 template class RidgeRefit<double>;

@@ -71,4 +71,21 @@ class RidgeRefit {
   SpectralFactor<T> factor_;
 };
 
+// A whole cross-validated ridge fit of few targets in double: per target the
+// alpha of least summed validation error over `folds` (first on ties), the
+// cross-validated predictions of every training row at that alpha (each from
+// the fold that held it out) and the test predictions of the refit on all
+// rows. ridge_factor picks the smaller eigenproblem, so a model of a few
+// hundred features (an ROI's voxels) never factorizes an n x n kernel.
+struct RidgeCvFit {
+  Eigen::VectorXd alpha;
+  Matrix<double> cv_prediction;    // n x targets
+  Matrix<double> test_prediction;  // n_test x targets
+};
+[[nodiscard]] RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x,
+                                      const ConstMatrixRef<double>& x_test,
+                                      const ConstMatrixRef<double>& y,
+                                      const std::vector<mpi::Range>& folds,
+                                      const std::vector<double>& alphas);
+
 }  // namespace b2m::solvers

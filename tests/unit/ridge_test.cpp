@@ -143,6 +143,46 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
   EXPECT_THROW(lean.fit(y, alpha, prediction, &weights), ConfigError);
 }
 
+TEST(RidgeCvFit, MatchesABruteForceSearchOverTheNormalEquations) {
+  // Primal (n > p) and dual (p > n) forms.
+  for (const auto [n, p] : {std::pair<std::size_t, std::size_t>{90, 8}, {90, 150}}) {
+    const Matrix<double> x = random_matrix(n, p, 21), x_test = random_matrix(11, p, 22);
+    const Matrix<double> y = x * random_matrix(p, 4, 23) * 0.3 + 2.0 * random_matrix(n, 4, 24);
+    const std::vector<mpi::Range> folds = {{0, 30}, {30, 55}, {55, 90}};
+    const std::vector<double> alphas = {0.1, 3.0, 100.0, 3000.0, 1e5};
+    const RidgeCvFit fit = ridge_cv_fit(x, x_test, y, folds, alphas);
+    // Brute force: per fold and alpha, weights from the training rows.
+    const auto training = [&](const Matrix<double>& m, mpi::Range val) {
+      Matrix<double> t(m.rows() - long(val.size()), m.cols());
+      t << m.topRows(long(val.begin)), m.bottomRows(m.rows() - long(val.end));
+      return t;
+    };
+    for (Eigen::Index j = 0; j < 4; ++j) {
+      std::vector<double> error(alphas.size(), 0.0);
+      for (std::size_t i = 0; i < alphas.size(); ++i)
+        for (const mpi::Range& val : folds) {
+          const Matrix<double> w =
+              normal_equations(training(x, val), training(y.col(j), val), alphas[i]);
+          const Eigen::VectorXd r = y.col(j).segment(long(val.begin), long(val.size())) -
+                                    x.middleRows(long(val.begin), long(val.size())) * w;
+          error[i] += r.squaredNorm() / double(val.size());
+        }
+      const auto best = std::min_element(error.begin(), error.end()) - error.begin();
+      ASSERT_EQ(fit.alpha(j), alphas[std::size_t(best)]) << "n " << n << " p " << p;
+      for (const mpi::Range& val : folds) {
+        const Matrix<double> w = normal_equations(training(x, val), training(y.col(j), val),
+                                                  fit.alpha(j));
+        const Eigen::VectorXd cv = x.middleRows(long(val.begin), long(val.size())) * w;
+        EXPECT_LE((fit.cv_prediction.col(j).segment(long(val.begin), long(val.size())) - cv)
+                      .norm(),
+                  1e-9 * cv.norm());
+      }
+      const Eigen::VectorXd test = x_test * normal_equations(x, y.col(j), fit.alpha(j));
+      EXPECT_LE((fit.test_prediction.col(j) - test).norm(), 1e-9 * test.norm());
+    }
+  }
+}
+
 TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
   const Matrix<double> x = random_matrix(120, 10, 8);
   const Matrix<double> y = x * random_matrix(10, 3, 9) + random_matrix(120, 3, 10);
