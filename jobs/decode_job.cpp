@@ -54,30 +54,17 @@ struct Layout {
 };
 
 Layout inspect(const io::H5File& f, const analysis::TestLayout& test) {
+  const ResponsesLayout shape = read_responses_layout(f);
   Layout out;
-  const io::Shape train = f.shape("/train/Y");
-  const io::Shape tst = f.shape("/test/Y");
-  const io::Shape run = f.shape("/train/run");
-  if (train.size() != 2 || tst.size() != 2 || run.size() != 1)
-    throw InputError(f.path() + ": expected /train/Y [n, V], /test/Y [m, V] and /train/run [n]");
-  out.n = train[0];
-  out.voxels = train[1];
-  out.m = tst[0];
-  if (tst[1] != out.voxels)
-    throw InputError(f.path() + ": /train/Y has " + std::to_string(out.voxels) +
-                     " voxels but /test/Y has " + std::to_string(tst[1]));
-  if (run[0] != out.n)
-    throw InputError(f.path() + ": /train/run has " + std::to_string(run[0]) + " rows, /train/Y " +
-                     std::to_string(out.n));
+  out.n = shape.n;
+  out.m = shape.m;
+  out.voxels = shape.voxels;
   if (out.m != test.rows())
     throw InputError(f.path() + ": /test/Y has " + std::to_string(out.m) +
                      " rows, but the test events give " + std::to_string(test.clip_ids.size()) +
                      " clips x " + std::to_string(test.trs_per_clip) +
                      " TRs = " + std::to_string(test.rows()));
-  if (out.voxels == 0) throw InputError(f.path() + ": no voxels");
-  for (const mpi::Range& r :
-       run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run"))
-    out.run_lengths.push_back(r.size());
+  for (const mpi::Range& r : shape.runs) out.run_lengths.push_back(r.size());
   return out;
 }
 

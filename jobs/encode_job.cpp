@@ -79,27 +79,7 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
 
 ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d,
                         const std::string& design_source) {
-  ResponsesLayout out;
-  const io::Shape train = f.shape("/train/Y");
-  const io::Shape test = f.shape("/test/Y");
-  const io::Shape run = f.shape("/train/run");
-  const auto shape_text = [](const io::Shape& s) {
-    std::string t = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-    return t + "]";
-  };
-  if (train.size() != 2 || test.size() != 2 || run.size() != 1)
-    throw InputError(f.path() + ": expected /train/Y [n, V], /test/Y [m, V], /train/run [n]; got " +
-                     shape_text(train) + ", " + shape_text(test) + ", " + shape_text(run));
-  out.n = train[0];
-  out.voxels = train[1];
-  out.m = test[0];
-  if (test[1] != out.voxels)
-    throw InputError(f.path() + ": /train/Y has " + std::to_string(out.voxels) +
-                     " voxels but /test/Y has " + std::to_string(test[1]));
-  if (run[0] != out.n)
-    throw InputError(f.path() + ": /train/run has " + std::to_string(run[0]) + " rows, /train/Y " +
-                     std::to_string(out.n));
+  ResponsesLayout out = read_responses_layout(f);
   if (static_cast<std::size_t>(d.train_x.rows()) != out.n)
     throw InputError("training rows differ: " + f.path() + ":/train/Y has " +
                      std::to_string(out.n) + ", design " + design_source + " has " +
@@ -107,9 +87,7 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d,
   if (static_cast<std::size_t>(d.test_x.rows()) != out.m)
     throw InputError("test rows differ: " + f.path() + ":/test/Y has " + std::to_string(out.m) +
                      ", design " + design_source + " has " + std::to_string(d.test_x.rows()));
-  if (out.voxels == 0 || out.m < 2)
-    throw InputError(f.path() + ": no voxels or fewer than 2 test rows");
-  out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
+  if (out.m < 2) throw InputError(f.path() + ": fewer than 2 test rows");
   return out;
 }
 

@@ -24,17 +24,12 @@
 #include "io/h5_file.hpp"
 #include "io/output_file.hpp"
 #include "jobs/encode_job.hpp"
+#include "jobs/study_files.hpp"
 #include "jobs/subjects.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/rank_grid.hpp"
 
 namespace b2m::jobs {
-
-// The shape of a checked responses file.
-struct ResponsesLayout {
-  std::size_t n = 0, m = 0, voxels = 0;
-  std::vector<mpi::Range> runs;
-};
 
 // Runs (or resumes) one subject's encode into `out`, from the unstandardized
 // design, which it frees once factorized. Collective over `comm`; T is the

@@ -29,6 +29,33 @@ std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas, std::
 
 // Run row ranges from the per-row run labels: each run must be one
 // contiguous block of at least two rows.
+ResponsesLayout read_responses_layout(const io::H5File& f) {
+  const io::Shape train = f.shape("/train/Y");
+  const io::Shape test = f.shape("/test/Y");
+  const io::Shape run = f.shape("/train/run");
+  const auto shape_text = [](const io::Shape& s) {
+    std::string t = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+    return t + "]";
+  };
+  if (train.size() != 2 || test.size() != 2 || run.size() != 1)
+    throw InputError(f.path() + ": expected /train/Y [n, V], /test/Y [m, V], /train/run [n]; got " +
+                     shape_text(train) + ", " + shape_text(test) + ", " + shape_text(run));
+  ResponsesLayout out;
+  out.n = train[0];
+  out.voxels = train[1];
+  out.m = test[0];
+  if (test[1] != out.voxels)
+    throw InputError(f.path() + ": /train/Y has " + std::to_string(out.voxels) +
+                     " voxels but /test/Y has " + std::to_string(test[1]));
+  if (run[0] != out.n)
+    throw InputError(f.path() + ": /train/run has " + std::to_string(run[0]) + " rows, /train/Y " +
+                     std::to_string(out.n));
+  if (out.voxels == 0) throw InputError(f.path() + ": no voxels");
+  out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
+  return out;
+}
+
 std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
                                    const std::string& where) {
   std::vector<mpi::Range> runs;

@@ -45,6 +45,15 @@ template <class T>
 [[nodiscard]] std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
                                                  const std::string& where);
 
+// The shape of a responses file (docs/formats.md).
+struct ResponsesLayout {
+  std::size_t n = 0, m = 0, voxels = 0;
+  std::vector<mpi::Range> runs;
+};
+// Checks that /train/Y [n, V], /test/Y [m, V] and /train/run [n] agree, that
+// there is a voxel and that the runs are contiguous; errors name the file.
+[[nodiscard]] ResponsesLayout read_responses_layout(const io::H5File& f);
+
 // Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
 // Collective: every rank reads, even with an empty selection.
 template <class T>
