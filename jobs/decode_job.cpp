@@ -236,8 +236,7 @@ void for_each_chunk(const io::H5File& responses, const Layout& layout, const Sha
     y_test.resize(0, 0);
     static_cast<void>(analysis::zscore_within<double>(train, runs));
     static_cast<void>(analysis::zscore_within<double>(test, {{0, samples.test.size()}}));
-    use(static_cast<const Matrix<double>&>(train), static_cast<const Matrix<double>&>(test),
-        first);
+    use(static_cast<const Matrix<double>&>(train), static_cast<const Matrix<double>&>(test), first);
     first += keep.size();
   }
 }

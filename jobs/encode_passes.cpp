@@ -474,8 +474,8 @@ class SubjectPasses {
   const Eigen::Index p_;
   const mpi::Blocks blocks_;
   FactorSpill spill_;
-  std::vector<std::size_t> my_folds_;            // the folds this rank factorizes
-  std::vector<std::vector<double>> shares_;       // folds x groups: who scores what
+  std::vector<std::size_t> my_folds_;        // the folds this rank factorizes
+  std::vector<std::vector<double>> shares_;  // folds x groups: who scores what
   std::vector<std::size_t> todo_;
   std::size_t rounds_ = 0;
   std::vector<std::uint8_t> fold_done_;  // folds x blocks, from the checkpoint

@@ -16,8 +16,8 @@ struct Balance {
   double time = 0;                          // of the slowest group, in flops
 };
 
-Balance balance(std::size_t n, std::size_t m, const std::vector<mpi::Range>& folds,
-                std::size_t p, std::size_t n_alphas, std::size_t voxels, std::size_t groups) {
+Balance balance(std::size_t n, std::size_t m, const std::vector<mpi::Range>& folds, std::size_t p,
+                std::size_t n_alphas, std::size_t voxels, std::size_t groups) {
   const std::size_t n_folds = folds.size();
   Balance out;
   out.shares.assign(n_folds, std::vector<double>(groups, 0.0));

@@ -104,8 +104,8 @@ RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x, const ConstMatrixRef<do
   Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas.size()), d), r2 = mse;
   std::vector<RidgeFactor> factors;
   for (const mpi::Range& val : folds) {
-    const auto x_val = x.middleRows(static_cast<Eigen::Index>(val.begin),
-                                    static_cast<Eigen::Index>(val.size()));
+    const auto x_val =
+        x.middleRows(static_cast<Eigen::Index>(val.begin), static_cast<Eigen::Index>(val.size()));
     factors.push_back(ridge_factor(x, val, x_val, false));
     // (RidgeFold takes its factor by value; the copy is one fold's.)
     RidgeFold<double>(factors.back(), val).accumulate(y, alphas, mse, r2);

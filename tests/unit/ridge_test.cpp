@@ -170,11 +170,10 @@ TEST(RidgeCvFit, MatchesABruteForceSearchOverTheNormalEquations) {
       const auto best = std::min_element(error.begin(), error.end()) - error.begin();
       ASSERT_EQ(fit.alpha(j), alphas[std::size_t(best)]) << "n " << n << " p " << p;
       for (const mpi::Range& val : folds) {
-        const Matrix<double> w = normal_equations(training(x, val), training(y.col(j), val),
-                                                  fit.alpha(j));
+        const Matrix<double> w =
+            normal_equations(training(x, val), training(y.col(j), val), fit.alpha(j));
         const Eigen::VectorXd cv = x.middleRows(long(val.begin), long(val.size())) * w;
-        EXPECT_LE((fit.cv_prediction.col(j).segment(long(val.begin), long(val.size())) - cv)
-                      .norm(),
+        EXPECT_LE((fit.cv_prediction.col(j).segment(long(val.begin), long(val.size())) - cv).norm(),
                   1e-9 * cv.norm());
       }
       const Eigen::VectorXd test = x_test * normal_equations(x, y.col(j), fit.alpha(j));
