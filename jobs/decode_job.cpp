@@ -48,23 +48,14 @@ struct Study {
   std::vector<std::string> event_files;
 };
 
-struct Layout {
-  std::size_t n = 0, m = 0, voxels = 0;
-  std::vector<std::size_t> run_lengths;
-};
-
-Layout inspect(const io::H5File& f, const analysis::TestLayout& test) {
-  const ResponsesLayout shape = read_responses_layout(f);
-  Layout out;
-  out.n = shape.n;
-  out.m = shape.m;
-  out.voxels = shape.voxels;
+// The responses' shape, checked against the test events.
+ResponsesLayout inspect(const io::H5File& f, const analysis::TestLayout& test) {
+  ResponsesLayout out = read_responses_layout(f);
   if (out.m != test.rows())
     throw InputError(f.path() + ": /test/Y has " + std::to_string(out.m) +
                      " rows, but the test events give " + std::to_string(test.clip_ids.size()) +
                      " clips x " + std::to_string(test.trs_per_clip) +
                      " TRs = " + std::to_string(test.rows()));
-  for (const mpi::Range& r : shape.runs) out.run_lengths.push_back(r.size());
   return out;
 }
 
@@ -173,12 +164,13 @@ Selection select_voxels(const DecodeOptions& o, const io::H5File& responses, std
 // voxels (meaningful for even shares, whose voxels are consecutive there).
 struct Share {
   std::vector<std::size_t> voxels;
+  std::vector<std::size_t> model_of;  // ROI shares: each voxel's model
   mpi::Range span;
   std::size_t first = 0;
 };
 
 // For a whole model: the selected voxels in the rank's even part of the file.
-Share even_share(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
+Share even_share(const Selection& sel, const ResponsesLayout& layout, const mpi::Comm& comm) {
   Share s;
   s.span = mpi::even_part(layout.voxels, static_cast<std::size_t>(comm.size()),
                           static_cast<std::size_t>(comm.rank()));
@@ -190,13 +182,15 @@ Share even_share(const Selection& sel, const Layout& layout, const mpi::Comm& co
 }
 
 // For ROI models: the voxels of the models this rank fits (model % ranks).
-Share roi_share(const Selection& sel, const Layout& layout, const mpi::Comm& comm) {
+Share roi_share(const Selection& sel, const ResponsesLayout& layout, const mpi::Comm& comm) {
   Share s;
   s.span = {0, layout.voxels};
   const auto ranks = static_cast<std::size_t>(comm.size());
   for (std::size_t i = 0; i < sel.voxels.size(); ++i)
-    if (sel.model_of[i] % ranks == static_cast<std::size_t>(comm.rank()))
+    if (sel.model_of[i] % ranks == static_cast<std::size_t>(comm.rank())) {
       s.voxels.push_back(sel.voxels[i]);
+      s.model_of.push_back(sel.model_of[i]);
+    }
   return s;
 }
 
@@ -207,7 +201,7 @@ Share roi_share(const Selection& sel, const Layout& layout, const mpi::Comm& com
 // `use` equally often, with empty chunks too, so `use` may run collectives.
 // Collective.
 template <class Use>
-void for_each_chunk(const io::H5File& responses, const Layout& layout, const Share& mine,
+void for_each_chunk(const io::H5File& responses, const ResponsesLayout& layout, const Share& mine,
                     const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
                     const mpi::Comm& comm, Use&& use) {
   const std::size_t chunks = (mine.span.size() + kReadColumns - 1) / kReadColumns;
@@ -249,17 +243,15 @@ struct Inputs {
   std::vector<std::size_t> model_of;
 };
 
-Inputs read_roi_inputs(const io::H5File& responses, const Layout& layout, const Selection& sel,
-                       const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
-                       const mpi::Comm& comm) {
+Inputs read_roi_inputs(const io::H5File& responses, const ResponsesLayout& layout,
+                       const Selection& sel, const analysis::DecodeSamples& samples,
+                       const std::vector<mpi::Range>& runs, const mpi::Comm& comm) {
   const Share mine = roi_share(sel, layout, comm);
   Inputs in;
   const auto count = static_cast<Eigen::Index>(mine.voxels.size());
   in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
   in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
-  for (std::size_t i = 0; i < sel.voxels.size(); ++i)
-    if (std::binary_search(mine.voxels.begin(), mine.voxels.end(), sel.voxels[i]))
-      in.model_of.push_back(sel.model_of[i]);
+  in.model_of = mine.model_of;
   Eigen::Index filled = 0;
   for_each_chunk(responses, layout, mine, samples, runs, comm,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
@@ -284,9 +276,10 @@ std::vector<mpi::Range> sample_runs(const std::vector<analysis::DecodeSample>& s
 // test samples, accumulated chunk by chunk (lower triangle by rank updates,
 // then mirrored), so that no rank holds its voxels whole: memory does not
 // grow with V. Collective.
-void stream_kernels(const io::H5File& responses, const Layout& layout, const Selection& sel,
-                    const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
-                    const mpi::Comm& comm, Matrix<double>& k, Matrix<double>& k_test) {
+void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
+                    const Selection& sel, const analysis::DecodeSamples& samples,
+                    const std::vector<mpi::Range>& runs, const mpi::Comm& comm, Matrix<double>& k,
+                    Matrix<double>& k_test) {
   const auto n = static_cast<Eigen::Index>(samples.train.size());
   k.setZero(n, n);
   k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), n);
@@ -430,13 +423,16 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   auto responses = mpi::agree_on(comm, [&] {
     return std::make_unique<io::H5File>(unit.subject.responses, io::Access::read, comm);
   });
-  const Layout layout = mpi::agree_on(comm, [&] { return inspect(*responses, study.test); });
+  const ResponsesLayout layout =
+      mpi::agree_on(comm, [&] { return inspect(*responses, study.test); });
+  std::vector<std::size_t> run_lengths;
+  for (const mpi::Range& r : layout.runs) run_lengths.push_back(r.size());
   analysis::SampleOptions so;
   so.tr = o.tr;
   so.delay_s = o.delay_s;
   so.per_clip = o.per_clip;
   const analysis::DecodeSamples samples = mpi::agree_on(comm, [&] {
-    return analysis::decode_samples(clips, study.train_runs, study.test, layout.run_lengths, so,
+    return analysis::decode_samples(clips, study.train_runs, study.test, run_lengths, so,
                                     unit.subject.responses);
   });
   const std::vector<mpi::Range> runs = sample_runs(samples.train);

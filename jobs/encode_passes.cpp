@@ -1,7 +1,6 @@
 #include "jobs/encode_passes.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -40,17 +39,9 @@ constexpr double kFloatMseError = 1e-6;
 // Sends the factor `f` from `root` to every rank of `peers`, whose `f` takes
 // its shape.
 void bcast_factor(const mpi::Comm& peers, solvers::RidgeFactor& f, int root) {
-  std::array<double, 5> shape = {double(f.lambda.size()), double(f.right_t.rows()),
-                                 double(f.left.rows()), double(f.weights_left.rows()),
-                                 double(f.weights_left.cols())};
+  FactorShape shape = factor_shape(f);
   peers.bcast(shape.data(), shape.size(), root);
-  const auto dim = [&](std::size_t i) { return static_cast<Eigen::Index>(shape[i]); };
-  if (peers.rank() != root) {
-    f.lambda.resize(dim(0));
-    f.right_t.resize(dim(1), dim(0));
-    f.left.resize(dim(2), dim(0));
-    f.weights_left.resize(dim(3), dim(4));
-  }
+  if (peers.rank() != root) resize_factor(f, shape);
   for (auto* part : {&f.right_t, &f.left, &f.weights_left})
     peers.bcast(part->data(), static_cast<std::size_t>(part->size()), root);
   peers.bcast(f.lambda.data(), static_cast<std::size_t>(f.lambda.size()), root);
@@ -183,12 +174,13 @@ class SubjectPasses {
   void score_folds() {
     const std::size_t groups = grid_.fold_groups(), me = grid_.fold_group();
     std::vector<std::size_t> last_pass(folds_.size(), 0);
+    std::vector<std::vector<std::size_t>> batches;
     for (std::size_t g = 0; g < groups; ++g) {
-      const std::vector<std::vector<std::size_t>> theirs = batches_of(g);
+      std::vector<std::vector<std::size_t>> theirs = batches_of(g);
       for (std::size_t pass = 0; pass < theirs.size(); ++pass)
         for (std::size_t k : theirs[pass]) last_pass[k] = std::max(last_pass[k], pass);
+      if (g == me) batches = std::move(theirs);
     }
-    const std::vector<std::vector<std::size_t>> batches = batches_of(me);
     // Every rank joins every collective: the same number of passes, and in
     // each the same number of fold slots (empty ones write nothing).
     std::size_t slots = 0;

@@ -10,10 +10,21 @@ constexpr std::size_t kParts = 5;
 
 }  // namespace
 
+FactorShape factor_shape(const solvers::RidgeFactor& f) {
+  return {double(f.lambda.size()), double(f.right_t.rows()), double(f.left.rows()),
+          double(f.weights_left.rows()), double(f.weights_left.cols())};
+}
+
+void resize_factor(solvers::RidgeFactor& f, const FactorShape& shape) {
+  const auto dim = [&](std::size_t i) { return static_cast<Eigen::Index>(shape[i]); };
+  f.lambda.resize(dim(0));
+  f.right_t.resize(dim(1), dim(0));
+  f.left.resize(dim(2), dim(0));
+  f.weights_left.resize(dim(3), dim(4));
+}
+
 void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
-  const std::array<double, 5> shape = {double(f.lambda.size()), double(f.right_t.rows()),
-                                       double(f.left.rows()), double(f.weights_left.rows()),
-                                       double(f.weights_left.cols())};
+  const FactorShape shape = factor_shape(f);
   const std::size_t at = key * kParts;
   file_.put(at, shape.data(), shape.size());
   file_.put(at + 1, f.lambda.data(), static_cast<std::size_t>(f.lambda.size()));
@@ -24,14 +35,10 @@ void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
 
 solvers::RidgeFactor FactorSpill::get(std::size_t key) const {
   const std::size_t at = key * kParts;
-  std::array<double, 5> shape{};
+  FactorShape shape{};
   file_.get(at, shape.data());
-  const auto k = static_cast<Eigen::Index>(shape[0]);
   solvers::RidgeFactor f;
-  f.lambda.resize(k);
-  f.right_t.resize(static_cast<Eigen::Index>(shape[1]), k);
-  f.left.resize(static_cast<Eigen::Index>(shape[2]), k);
-  f.weights_left.resize(static_cast<Eigen::Index>(shape[3]), static_cast<Eigen::Index>(shape[4]));
+  resize_factor(f, shape);
   file_.get(at + 1, f.lambda.data());
   file_.get(at + 2, f.right_t.data());
   file_.get(at + 3, f.left.data());

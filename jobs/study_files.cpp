@@ -27,8 +27,6 @@ std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas, std::
   return alphas;
 }
 
-// Run row ranges from the per-row run labels: each run must be one
-// contiguous block of at least two rows.
 ResponsesLayout read_responses_layout(const io::H5File& f) {
   const io::Shape train = f.shape("/train/Y");
   const io::Shape test = f.shape("/test/Y");
@@ -56,6 +54,8 @@ ResponsesLayout read_responses_layout(const io::H5File& f) {
   return out;
 }
 
+// Run row ranges from the per-row run labels: each run must be one
+// contiguous block of at least two rows.
 std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
                                    const std::string& where) {
   std::vector<mpi::Range> runs;

@@ -145,7 +145,7 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
 
 TEST(RidgeCvFit, MatchesABruteForceSearchOverTheNormalEquations) {
   // Primal (n > p) and dual (p > n) forms.
-  for (const auto [n, p] : {std::pair<std::size_t, std::size_t>{90, 8}, {90, 150}}) {
+  for (const auto& [n, p] : {std::pair<std::size_t, std::size_t>{90, 8}, {90, 150}}) {
     const Matrix<double> x = random_matrix(n, p, 21), x_test = random_matrix(11, p, 22);
     const Matrix<double> y = x * random_matrix(p, 4, 23) * 0.3 + 2.0 * random_matrix(n, 4, 24);
     const std::vector<mpi::Range> folds = {{0, 30}, {30, 55}, {55, 90}};
