@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <thread>
 
@@ -13,6 +14,14 @@
 namespace b2m::mpi {
 
 Environment::Environment(int& argc, char**& argv) {
+  // Open MPI 4.1.0-4.1.4 (Debian 12 ships 4.1.4) return wrong data from
+  // collective reads in its native MPI-IO (ompio) when read data sieving
+  // meets ranks whose hyperslabs differ in width: seen here as decode ROI
+  // models reading corrupt voxel columns at 4 ranks (open-mpi/ompi#10546,
+  // fixed in 4.1.5). Turning data sieving off is the upstream workaround;
+  // it only takes effect if set before MPI_Init, and a user's own setting
+  // wins. Other MPI libraries ignore the variable.
+  setenv("OMPI_MCA_fbtl_posix_read_datasieving", "0", /*overwrite=*/0);
   int provided = 0;
   B2M_MPI_CALL(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
   B2M_MPI_CALL(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));
