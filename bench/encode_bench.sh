@@ -125,6 +125,9 @@ set_b2m_cmd() {  # data out precision -> b2m_cmd array
 data_dirs=()
 
 mpi=(mpirun --oversubscribe --allow-run-as-root -x OPENBLAS_NUM_THREADS=1 -x OMP_NUM_THREADS=1)
+# mpirun's PMIx server tries munge authentication first; where munge's socket
+# exists but munged is not running, it retries for 2.3 s before falling back.
+export PMIX_MCA_psec=native
 
 # GEMM peak of this machine at the benchmark's thread count
 gemm_out="$res_dir/gemm_peak.jsonl"

@@ -23,8 +23,9 @@ function(b2m_add_mpi_test)
     add_test(NAME ${ARG_NAME}_np${ranks}
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${B2M_MPIEXEC_FLAGS}
                      ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${ARG_NAME}> ${MPIEXEC_POSTFLAGS})
+    # PMIX_MCA_psec=native: see tests/reference/harness.py.
     set_tests_properties(${ARG_NAME}_np${ranks} PROPERTIES LABELS mpi TIMEOUT 600
-                         ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+                         ENVIRONMENT "OPENBLAS_NUM_THREADS=1;PMIX_MCA_psec=native")
   endforeach()
 endfunction()
 

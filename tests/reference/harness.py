@@ -46,7 +46,12 @@ def b2m_env():
 
 
 def mpirun_command(b2m, ranks, args):
-    cmd = ["mpirun", "--oversubscribe"]
+    # mpirun's PMIx server tries munge authentication first; where munge's
+    # socket exists but munged is not running, it retries for 2.3 s per launch
+    # before falling back. Local launches need no munge, so native (socket
+    # peer credentials) is asked for, on mpirun alone: srun-launched ranks
+    # keep Slurm's own PMIx security.
+    cmd = ["env", "PMIX_MCA_psec=native", "mpirun", "--oversubscribe"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     return cmd + ["-n", str(ranks), b2m] + [str(a) for a in args]
