@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -181,17 +182,40 @@ Share even_share(const Selection& sel, const ResponsesLayout& layout, const mpi:
   return s;
 }
 
-// For ROI models: the voxels of the models this rank fits (model % ranks).
-Share roi_share(const Selection& sel, const ResponsesLayout& layout, const mpi::Comm& comm) {
+// For ROI models: the voxels of `models` (ascending), scanned over the file
+// columns from the first to the last of them.
+Share roi_share(const Selection& sel, const std::vector<std::size_t>& models) {
   Share s;
-  s.span = {0, layout.voxels};
-  const auto ranks = static_cast<std::size_t>(comm.size());
   for (std::size_t i = 0; i < sel.voxels.size(); ++i)
-    if (sel.model_of[i] % ranks == static_cast<std::size_t>(comm.rank())) {
+    if (std::binary_search(models.begin(), models.end(), sel.model_of[i])) {
       s.voxels.push_back(sel.voxels[i]);
       s.model_of.push_back(sel.model_of[i]);
     }
+  if (!s.voxels.empty()) s.span = {s.voxels.front(), s.voxels.back() + 1};
   return s;
+}
+
+// The ROI models this rank fits (model % ranks), in batches whose inputs
+// (every sample of their voxels, in double) stay within `budget` bytes; a
+// model larger than that is a batch of its own. Holding all of a rank's ROI
+// voxels at once took 3.5 GB at V = 60,000 on one rank.
+std::vector<std::vector<std::size_t>> roi_batches(const Selection& sel, std::size_t samples,
+                                                  std::size_t budget, const mpi::Comm& comm) {
+  std::vector<std::size_t> voxels(sel.models.size(), 0);
+  for (std::size_t m : sel.model_of) ++voxels[m];
+  std::vector<std::vector<std::size_t>> batches;
+  std::size_t bytes = 0;
+  for (std::size_t model = static_cast<std::size_t>(comm.rank()); model < sel.models.size();
+       model += static_cast<std::size_t>(comm.size())) {
+    const std::size_t need = voxels[model] * samples * sizeof(double);
+    if (batches.empty() || bytes + need > budget) {
+      batches.emplace_back();
+      bytes = 0;
+    }
+    batches.back().push_back(model);
+    bytes += need;
+  }
+  return batches;
 }
 
 // Reads a rank's share of the voxels in chunks of kReadColumns columns and
@@ -235,7 +259,7 @@ void for_each_chunk(const io::H5File& responses, const ResponsesLayout& layout, 
   }
 }
 
-// The voxels of this rank's ROI models (roi_share), as for_each_chunk gives
+// The voxels of a batch of ROI models (roi_share), as for_each_chunk gives
 // them, held whole: training and test inputs (samples x voxels) and each
 // column's model. A whole model streams its kernels instead.
 struct Inputs {
@@ -244,9 +268,8 @@ struct Inputs {
 };
 
 Inputs read_roi_inputs(const io::H5File& responses, const ResponsesLayout& layout,
-                       const Selection& sel, const analysis::DecodeSamples& samples,
+                       const Share& mine, const analysis::DecodeSamples& samples,
                        const std::vector<mpi::Range>& runs, const mpi::Comm& comm) {
-  const Share mine = roi_share(sel, layout, comm);
   Inputs in;
   const auto count = static_cast<Eigen::Index>(mine.voxels.size());
   in.train.resize(static_cast<Eigen::Index>(samples.train.size()), count);
@@ -349,59 +372,88 @@ Fit fit_whole(const Matrix<double>& k, const Matrix<double>& k_test, const Targe
   return f;
 }
 
+// Ranking of ROI models: higher mean CV r first (NaN last), then the lower
+// index, so that every rank orders them alike.
+double rank_key(double r) {
+  return std::isfinite(r) ? r : -2.0;
+}
+bool ranks_before(const std::vector<double>& cv_r, std::size_t a, std::size_t b) {
+  const double ra = rank_key(cv_r[a]), rb = rank_key(cv_r[b]);
+  return ra > rb || (ra == rb && a < b);
+}
+
 // One model per ROI, farmed over ranks: rank r fits ROIs r, r + ranks, ...
-// from their voxels, which it alone read (read_roi_inputs), so no kernel
-// travels between ranks. ridge_cv_fit solves the smaller of the primal and
-// dual problems: an ROI of a few hundred voxels factorizes a Gram matrix of
-// that order per fold, not the n x n kernel. The top-k ROIs by mean CV r are
-// averaged.
-Fit fit_roi_models(const Inputs& in, const Selection& sel, const Targets& y,
-                   const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
-                   const DecodeOptions& o, const mpi::Comm& comm) {
-  const std::size_t models = sel.models.size();
+// batch by batch (roi_batches) from their voxels, which it alone read, so no
+// kernel travels between ranks. ridge_cv_fit solves the smaller of the
+// primal and dual problems: an ROI of a few hundred voxels factorizes a Gram
+// matrix of that order per fold, not the n x n kernel. The top-k ROIs by mean
+// CV r are averaged; a rank keeps the predictions of its own best k only,
+// which include its share of the overall best k.
+Fit fit_roi_models(const io::H5File& responses, const ResponsesLayout& layout, const Selection& sel,
+                   const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
+                   const Targets& y, const std::vector<mpi::Range>& folds,
+                   const std::vector<double>& alphas, const DecodeOptions& o,
+                   const mpi::Comm& comm) {
+  const std::size_t models = sel.models.size(), top = o.roi_models_top;
   const auto ranks = static_cast<std::size_t>(comm.size());
-  const Eigen::Index n = in.train.rows(), m = in.test.rows(), d = y.z.cols();
-  std::vector<Matrix<double>> test_z(models), cv_z(models);
+  const auto n = static_cast<Eigen::Index>(samples.train.size());
+  const auto m = static_cast<Eigen::Index>(samples.test.size());
+  const Eigen::Index d = y.z.cols();
+  const auto batches =
+      roi_batches(sel, samples.train.size() + samples.test.size(), o.roi_memory_mb << 20, comm);
+  const std::size_t rounds = comm.allreduce(batches.size(), mpi::Op::max);
   std::vector<double> cv_r(models, 0.0);
-  mpi::agree_on(comm, [&] {
-    for (std::size_t model = static_cast<std::size_t>(comm.rank()); model < models;
-         model += ranks) {
-      std::vector<Eigen::Index> cols;
-      for (std::size_t j = 0; j < in.model_of.size(); ++j)
-        if (in.model_of[j] == model) cols.push_back(static_cast<Eigen::Index>(j));
-      const Matrix<double> x = in.train(Eigen::all, cols);
-      const Matrix<double> x_test = in.test(Eigen::all, cols);
-      solvers::RidgeCvFit fit = solvers::ridge_cv_fit(x, x_test, y.z, folds, alphas);
-      test_z[model] = std::move(fit.test_prediction);
-      cv_z[model] = std::move(fit.cv_prediction);
-      cv_r[model] = mean_cv_r(cv_z[model], y.z);
-    }
-  });
+  struct Kept {
+    Matrix<double> test_z, cv_z;
+  };
+  std::map<std::size_t, Kept> kept;  // this rank's best `top` models so far
+  for (std::size_t b = 0; b < rounds; ++b) {
+    const std::vector<std::size_t> batch =
+        b < batches.size() ? batches[b] : std::vector<std::size_t>{};
+    const Inputs in =
+        read_roi_inputs(responses, layout, roi_share(sel, batch), samples, runs, comm);
+    mpi::agree_on(comm, [&] {
+      for (std::size_t model : batch) {
+        std::vector<Eigen::Index> cols;
+        for (std::size_t j = 0; j < in.model_of.size(); ++j)
+          if (in.model_of[j] == model) cols.push_back(static_cast<Eigen::Index>(j));
+        const Matrix<double> x = in.train(Eigen::all, cols);
+        const Matrix<double> x_test = in.test(Eigen::all, cols);
+        solvers::RidgeCvFit fit = solvers::ridge_cv_fit(x, x_test, y.z, folds, alphas);
+        cv_r[model] = mean_cv_r(fit.cv_prediction, y.z);
+        kept[model] = {std::move(fit.test_prediction), std::move(fit.cv_prediction)};
+        if (kept.size() > top) {
+          auto worst = kept.begin();
+          for (auto it = kept.begin(); it != kept.end(); ++it)
+            if (ranks_before(cv_r, worst->first, it->first)) worst = it;
+          kept.erase(worst);
+        }
+      }
+    });
+  }
   comm.allreduce_in_place(cv_r.data(), cv_r.size(), mpi::Op::sum);  // each model set by one rank
   std::vector<std::size_t> order(models);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    const double ra = std::isfinite(cv_r[a]) ? cv_r[a] : -2.0,
-                 rb = std::isfinite(cv_r[b]) ? cv_r[b] : -2.0;
-    return ra > rb;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return ranks_before(cv_r, a, b); });
   Fit f;
   f.roi_cv_r = cv_r;
   f.roi_top.assign(models, 0);
   f.test_z.setZero(m, d);
   f.cv_z.setZero(n, d);
-  for (std::size_t i = 0; i < o.roi_models_top; ++i) {
+  for (std::size_t i = 0; i < top; ++i) {
     const std::size_t model = order[i];
     f.roi_top[model] = 1;
     if (model % ranks == static_cast<std::size_t>(comm.rank())) {
-      f.test_z += test_z[model];
-      f.cv_z += cv_z[model];
+      const Kept& k = kept.at(model);
+      f.test_z += k.test_z;
+      f.cv_z += k.cv_z;
     }
   }
   comm.allreduce_in_place(f.test_z.data(), static_cast<std::size_t>(f.test_z.size()), mpi::Op::sum);
   comm.allreduce_in_place(f.cv_z.data(), static_cast<std::size_t>(f.cv_z.size()), mpi::Op::sum);
-  f.test_z /= double(o.roi_models_top);
-  f.cv_z /= double(o.roi_models_top);
+  f.test_z /= double(top);
+  f.cv_z /= double(top);
   f.alpha = Eigen::VectorXd::Constant(d, kNaN);
   return f;
 }
@@ -452,8 +504,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   Matrix<double> dual;
   Fit fit;
   if (o.roi_models_top > 0) {
-    const Inputs in = read_roi_inputs(*responses, layout, sel, samples, runs, comm);
-    fit = fit_roi_models(in, sel, targets, folds, alphas, o, comm);
+    fit = fit_roi_models(*responses, layout, sel, samples, runs, targets, folds, alphas, o, comm);
   } else {
     Matrix<double> k, k_test;
     stream_kernels(*responses, layout, sel, samples, runs, comm, k, k_test);

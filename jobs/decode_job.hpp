@@ -30,7 +30,10 @@ struct DecodeOptions {
   // Voxel selection (at most one of the last two):
   std::vector<std::string> rois;   // only voxels of these ROIs (all voxels if empty)
   std::size_t roi_models_top = 0;  // > 0: one model per ROI, average the top k by CV r
-  std::size_t top_voxels = 0;      // > 0: the top voxels by cv_score of `encode_result`
+  // ROI models are fitted in batches whose voxels (all samples, double) fit
+  // in this many MB per rank; a larger ROI is a batch of its own.
+  std::size_t roi_memory_mb = 256;
+  std::size_t top_voxels = 0;  // > 0: the top voxels by cv_score of `encode_result`
   std::string encode_result;
   bool save_weights = false;
   solvers::EigenPlan eigen;

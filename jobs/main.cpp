@@ -218,6 +218,8 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
       cxxopts::value<std::vector<std::string>>())(
       "roi-models", "one model per ROI; average the top K by CV correlation",
       cxxopts::value<std::size_t>()->default_value("0"))(
+      "roi-memory", "MB of voxels a rank holds at once for its ROI models",
+      cxxopts::value<std::size_t>()->default_value("256"))(
       "top-voxels", "use the N voxels with the best encoding cv_score",
       cxxopts::value<std::size_t>()->default_value("0"))(
       "encode-result", "encode output whose /voxels/cv_score ranks the voxels",
@@ -250,6 +252,7 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
   o.alpha_max = r["alpha-max"].as<double>();
   if (r.count("roi")) o.rois = r["roi"].as<std::vector<std::string>>();
   o.roi_models_top = r["roi-models"].as<std::size_t>();
+  o.roi_memory_mb = r["roi-memory"].as<std::size_t>();
   o.top_voxels = r["top-voxels"].as<std::size_t>();
   if (r.count("encode-result")) o.encode_result = r["encode-result"].as<std::string>();
   o.save_weights = r.count("save-weights") > 0;
@@ -294,7 +297,7 @@ std::optional<b2m::jobs::RetrieveOptions> parse_retrieve(int argc, char** argv,
       "k", "clips retrieved per query", cxxopts::value<std::size_t>()->default_value("10"))(
       "per-window", "one query per test window (default: per test clip, the mean of its windows)")(
       "chunk", "corpus rows per read and GEMM",
-      cxxopts::value<std::size_t>()->default_value("65536"))(
+      cxxopts::value<std::size_t>()->default_value("4096"))(
       "overwrite", "replace a complete output made with other parameters")(
       "summary", "write the summary table here (TSV)", cxxopts::value<std::string>());
   spec.parse_positional({"predictions"});

@@ -249,6 +249,16 @@ def body(opts, checks):
                      list(np.flatnonzero(res["rois/top"])) == sorted(order.tolist()), f"{res['rois/top']} vs {order}")
         d = rel(res["test/prediction"], ref_r.original(test_z))
         checks.check("roi-models: averaged test predictions equal the reference (rel <= 1e-8)", d <= 1e-8, f"{d:.3g}")
+        # One model per batch (--roi-memory 0): ranks run different numbers
+        # of batches, and the kept best models span batches.
+        r = harness.run_b2m(opts, base + ["--per-clip", "--roi-models", 2, "--roi-memory", 0,
+                                          "--out", "rois_batched.h5"])
+        if checks.require_run("decode --roi-models 2 --roi-memory 0", r):
+            batched = read(os.path.join(w, "rois_batched.h5"))
+            checks.check("roi-models in one-model batches: same ROI scores and predictions",
+                         np.array_equal(batched["rois/cv_r"], res["rois/cv_r"]) and
+                         np.array_equal(batched["test/prediction"], res["test/prediction"]),
+                         f"{batched['rois/cv_r']} vs {res['rois/cv_r']}")
 
     # Bad inputs: unknown ROI, k larger than the ROI count, NaN in the embeddings.
     r = harness.run_b2m(opts, base + ["--roi", "no_such_roi", "--out", "bad.h5"])
