@@ -17,8 +17,12 @@ struct RetrieveOptions {
   // (required with several prediction files).
   std::string out;
   std::size_t k = 10;
-  bool per_window = false;    // one query per test window instead of per test clip
-  std::size_t chunk = 65536;  // corpus rows per read and GEMM
+  bool per_window = false;  // one query per test window instead of per test clip
+  // Corpus rows per read and GEMM. The chunk's scores (rows x queries) are
+  // written by the GEMM and scanned right after: at 4,096 rows and 600
+  // queries they are 10 MB and the scan finds them in cache (65,536 rows took
+  // 10% longer, and 4x the memory).
+  std::size_t chunk = 4096;
   bool overwrite = false;
   std::string summary_path;
   std::string command_line;
