@@ -7,6 +7,11 @@
 
 namespace b2m::solvers {
 
+int fitting_block(int n, int block, int rows, int cols) {
+  const int procs = std::max(rows, cols);
+  return std::max(1, std::min(block, (n + procs - 1) / procs));
+}
+
 DistributedMatrix::DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block)
     : grid_(grid), rows_(rows), cols_(cols), block_(block) {
   if (block < 1)

@@ -39,4 +39,10 @@ class DistributedMatrix {
   scalapack::Descriptor descriptor_{};
 };
 
+// The largest block size up to `block` that gives every process of a
+// rows x cols grid a block of an n x n matrix: pdsyevd hangs when a process
+// holds no block of a matrix that others hold several of (seen with n = 7,
+// block 16 on 1 x 2).
+[[nodiscard]] int fitting_block(int n, int block, int rows, int cols);
+
 }  // namespace b2m::solvers

@@ -20,6 +20,37 @@ std::vector<Eigen::Index> outside(Eigen::Index n, mpi::Range val) {
 
 }  // namespace
 
+void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
+                  std::size_t folds,
+                  Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse) {
+  const auto a = static_cast<Eigen::Index>(val.begin);
+  const auto m = static_cast<Eigen::Index>(val.size());
+  const auto square = [](double v) { return v * v; };
+  for (Eigen::Index j = 0; j < y.cols(); ++j) {
+    const Eigen::VectorXd residual = y.col(j).segment(a, m) - prediction.col(j);
+    cv_mse(j) += ordered_sum(residual.data(), static_cast<std::size_t>(m), square) / double(m) /
+                 double(folds);
+  }
+}
+
+void choose_alphas(const std::vector<double>& alphas, const mpi::Comm& comm, KernelRidgeCv& out) {
+  const Eigen::Index d = out.cv_mse.cols();
+  std::vector<long long> best(static_cast<std::size_t>(d), 0);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    Eigen::Index k = 0;
+    out.cv_mse.col(j).minCoeff(&k);
+    best[static_cast<std::size_t>(j)] = k;
+  }
+  comm.bcast(best.data(), best.size(), 0);
+  out.alpha.resize(d);
+  out.alpha_index.clear();
+  for (Eigen::Index j = 0; j < d; ++j) {
+    const auto k = static_cast<std::size_t>(best[static_cast<std::size_t>(j)]);
+    out.alpha_index.push_back(k);
+    out.alpha(j) = alphas[k];
+  }
+}
+
 KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>& y,
                               const std::vector<mpi::Range>& folds,
                               const std::vector<double>& alphas, const mpi::Comm& comm,
@@ -54,7 +85,6 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   // Validation predictions of this rank's folds for every alpha, to keep the
   // chosen one per target once all folds are scored.
   std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>::Zero(n, d));
-  const auto square = [](double v) { return v * v; };
   const std::size_t refit_task = folds.size();
   SymmetricEigen refit;
   // A failure in one rank's task must reach the others before the reduce.
@@ -74,11 +104,7 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
         const Eigen::VectorXd shrink =
             (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
         Matrix<double> pred = left * (shrink.asDiagonal() * b);
-        for (Eigen::Index j = 0; j < d; ++j) {
-          const Eigen::VectorXd residual = y.col(j).segment(a, m) - pred.col(j);
-          out.cv_mse(i, j) += ordered_sum(residual.data(), static_cast<std::size_t>(m), square) /
-                              double(m) / double(folds.size());
-        }
+        add_fold_mse(pred, y, val, folds.size(), out.cv_mse.row(i));
         predictions[static_cast<std::size_t>(i)].middleRows(a, m) = pred;
       }
     }
@@ -92,22 +118,10 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
     comm.allreduce_in_place(out.cv_mse.data(), static_cast<std::size_t>(out.cv_mse.size()),
                             mpi::Op::sum);
 
-  // The root's choice (first minimum on ties), so every rank agrees.
-  std::vector<long long> best(static_cast<std::size_t>(d), 0);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    Eigen::Index k = 0;
-    out.cv_mse.col(j).minCoeff(&k);
-    best[static_cast<std::size_t>(j)] = k;
-  }
-  comm.bcast(best.data(), best.size(), 0);
-  out.alpha.resize(d);
+  choose_alphas(alphas, comm, out);
   out.cv_prediction.setZero(n, d);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    const auto k = static_cast<std::size_t>(best[static_cast<std::size_t>(j)]);
-    out.alpha_index.push_back(k);
-    out.alpha(j) = alphas[k];
-    out.cv_prediction.col(j) = predictions[k].col(j);  // zero outside this rank's folds
-  }
+  for (Eigen::Index j = 0; j < d; ++j)  // zero outside this rank's folds
+    out.cv_prediction.col(j) = predictions[out.alpha_index[static_cast<std::size_t>(j)]].col(j);
   predictions.clear();
   if (farm)
     comm.allreduce_in_place(out.cv_prediction.data(),

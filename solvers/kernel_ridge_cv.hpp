@@ -40,4 +40,13 @@ struct KernelRidgeCv {
                                             const std::vector<double>& alphas,
                                             const mpi::Comm& comm, const EigenPlan& plan);
 
+// The steps both kernel layouts share (here and distributed_kernel_ridge_cv):
+// adds one fold's validation MSE per target (in a fixed summation order) to
+// a row of cv_mse, and takes the root's choice of alpha per target (first
+// minimum of the mean MSE) into out.alpha and out.alpha_index.
+void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
+                  std::size_t folds,
+                  Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse);
+void choose_alphas(const std::vector<double>& alphas, const mpi::Comm& comm, KernelRidgeCv& out);
+
 }  // namespace b2m::solvers

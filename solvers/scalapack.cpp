@@ -14,6 +14,13 @@ void pdsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const
               const int* ja, const int* desca, double* w, double* z, const int* iz, const int* jz,
               const int* descz, double* work, const int* lwork, int* iwork, const int* liwork,
               int* info);
+void pdgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+             const double* alpha, const double* a, const int* ia, const int* ja, const int* desca,
+             const double* b, const int* ib, const int* jb, const int* descb, const double* beta,
+             double* c, const int* ic, const int* jc, const int* descc);
+void pdgemr2d_(const int* m, const int* n, const double* a, const int* ia, const int* ja,
+               const int* desca, double* b, const int* ib, const int* jb, const int* descb,
+               const int* ictxt);
 }
 
 namespace b2m::solvers::scalapack {
@@ -64,6 +71,21 @@ void pdsyevd(const mpi::BlacsGrid& grid, int n, double* a, const Descriptor& des
   pdsyevd_(&jobz, &uplo, &n, a, &one, &one, desca.data(), w, z, &one, &one, descz.data(),
            work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info != 0) throw NumericError("pdsyevd", info);
+}
+
+void pdgemm(char ta, char tb, int m, int n, int k, double alpha, const Sub& a, const Sub& b,
+            double beta, const Sub& c) {
+  if (m == 0 || n == 0 || k == 0) return;
+  const int ia = a.row + 1, ja = a.col + 1, ib = b.row + 1, jb = b.col + 1, ic = c.row + 1,
+            jc = c.col + 1;
+  pdgemm_(&ta, &tb, &m, &n, &k, &alpha, a.data, &ia, &ja, a.desc.data(), b.data, &ib, &jb,
+          b.desc.data(), &beta, c.data, &ic, &jc, c.desc.data());
+}
+
+void pdgemr2d(int m, int n, const Sub& a, const Sub& b, int context) {
+  if (m == 0 || n == 0) return;
+  const int ia = a.row + 1, ja = a.col + 1, ib = b.row + 1, jb = b.col + 1;
+  pdgemr2d_(&m, &n, a.data, &ia, &ja, a.desc.data(), b.data, &ib, &jb, b.desc.data(), &context);
 }
 
 }  // namespace b2m::solvers::scalapack

@@ -23,4 +23,23 @@ using Descriptor = std::array<int, 9>;
 void pdsyevd(const mpi::BlacsGrid& grid, int n, double* a, const Descriptor& desca, double* w,
              double* z, const Descriptor& descz);
 
+// A submatrix of a distributed matrix: rows row, row + 1, ... and columns
+// col, col + 1, ... (0-based here; ScaLAPACK's are 1-based).
+struct Sub {
+  double* data;
+  const Descriptor& desc;
+  int row = 0, col = 0;
+};
+
+// C = alpha op(A) op(B) + beta C on m x n (op(A) m x k) submatrices of
+// distributed matrices of one grid; op is a transpose when `ta` / `tb` is
+// 'T'. Nothing is computed, and C is left as it is, when m, n or k is 0:
+// callers accumulate into a zeroed C with beta = 1.
+void pdgemm(char ta, char tb, int m, int n, int k, double alpha, const Sub& a, const Sub& b,
+            double beta, const Sub& c);
+
+// Copies the m x n submatrix at `a` into the one at `b` (any layouts on
+// grids within `context`). Collective over the context; skipped when empty.
+void pdgemr2d(int m, int n, const Sub& a, const Sub& b, int context);
+
 }  // namespace b2m::solvers::scalapack

@@ -40,15 +40,10 @@ void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, con
 
 SymmetricEigen scalapack_eigen(const Matrix<double>& a, const mpi::Comm& comm,
                                const EigenPlan& plan) {
-  int rows = plan.grid_rows, cols = plan.grid_cols;
-  if (rows == 0 || cols == 0) std::tie(rows, cols) = mpi::BlacsGrid::square_shape(comm.size());
+  const auto [rows, cols] = plan.grid_shape(comm.size());
   const mpi::BlacsGrid grid(comm, rows, cols);
   const auto n = static_cast<int>(a.rows());
-  // pdsyevd hangs when a process of the grid holds no block of a matrix
-  // that others hold several of (seen with n = 7, block 16 on 1 x 2), so the
-  // block never exceeds an even share of the larger grid dimension.
-  const int procs = std::max(rows, cols);
-  const int block = std::max(1, std::min(plan.block, (n + procs - 1) / procs));
+  const int block = fitting_block(n, plan.block, rows, cols);
   DistributedMatrix work = DistributedMatrix::from_replicated(grid, a, block);
   DistributedMatrix vectors(grid, n, n, block);
   SymmetricEigen out{Eigen::VectorXd(n), Matrix<double>()};
@@ -63,6 +58,11 @@ SymmetricEigen scalapack_eigen(const Matrix<double>& a, const mpi::Comm& comm,
 }
 
 }  // namespace
+
+std::pair<int, int> EigenPlan::grid_shape(int ranks) const {
+  if (grid_rows > 0 && grid_cols > 0) return {grid_rows, grid_cols};
+  return mpi::BlacsGrid::square_shape(ranks);
+}
 
 SymmetricEigen symmetric_eigen(Matrix<double>& a) {
   require_square(a);

@@ -5,6 +5,8 @@
 // give the same decomposition to round-off (eigenvectors up to sign).
 #pragma once
 
+#include <utility>
+
 #include "mpi/comm.hpp"
 #include "solvers/matrix.hpp"
 
@@ -28,6 +30,9 @@ struct EigenPlan {
   // automatic: ScaLAPACK from this order up, when there is more than one rank
   // (kernel_ridge_cv farms its independent solves over the ranks instead)
   Eigen::Index scalapack_from = 2000;
+
+  // grid_rows x grid_cols, or the most nearly square grid over `ranks`.
+  [[nodiscard]] std::pair<int, int> grid_shape(int ranks) const;
 };
 
 // `a` is the same on every rank of `comm` (lower triangle read); so is the

@@ -1,0 +1,144 @@
+#include "solvers/distributed_kernel_ridge_cv.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+#include "mpi/agree.hpp"
+
+namespace b2m::solvers {
+namespace {
+
+using scalapack::Sub;
+
+Sub at(DistributedMatrix& m, int row = 0, int col = 0) {
+  return {m.local().data(), m.descriptor(), row, col};
+}
+// PBLAS takes its inputs through non-const pointers and only reads them.
+Sub at(const DistributedMatrix& m, int row = 0, int col = 0) {
+  return {const_cast<double*>(m.local().data()), m.descriptor(), row, col};
+}
+
+// Eigenvalues (clamped at 0) and eigenvectors of a distributed symmetric
+// matrix, whose storage is consumed.
+struct DistributedEigen {
+  Eigen::VectorXd lambda;
+  DistributedMatrix vectors;
+};
+
+DistributedEigen eigen(DistributedMatrix&& a) {
+  const mpi::BlacsGrid& grid = a.grid();
+  DistributedEigen out{Eigen::VectorXd(a.rows()),
+                       DistributedMatrix(grid, a.rows(), a.rows(), a.block())};
+  mpi::agree_on(grid.comm(), [&] {
+    scalapack::pdsyevd(grid, a.rows(), a.local().data(), a.descriptor(), out.lambda.data(),
+                       out.vectors.local().data(), out.vectors.descriptor());
+  });
+  a.local().resize(0, 0);
+  out.lambda = out.lambda.cwiseMax(0.0);
+  return out;
+}
+
+// Multiplies each local entry of `m` by scale(global row, global column).
+template <class Scale>
+void scale_local(DistributedMatrix& m, Scale&& scale) {
+  const mpi::BlacsGrid& grid = m.grid();
+  for (Eigen::Index j = 0; j < m.local().cols(); ++j) {
+    const int gj =
+        DistributedMatrix::global_index(static_cast<int>(j), m.block(), grid.col(), grid.cols());
+    for (Eigen::Index i = 0; i < m.local().rows(); ++i) {
+      const int gi =
+          DistributedMatrix::global_index(static_cast<int>(i), m.block(), grid.row(), grid.rows());
+      m.local()(i, j) *= scale(gi, gj);
+    }
+  }
+}
+
+}  // namespace
+
+KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
+                              const std::vector<mpi::Range>& folds,
+                              const std::vector<double>& alphas) {
+  const mpi::BlacsGrid& grid = kernel.grid();
+  const mpi::Comm& comm = grid.comm();
+  const int n = kernel.rows(), nb = kernel.block();
+  const auto d = static_cast<int>(y.cols());
+  if (kernel.cols() != n || y.rows() != n)
+    throw ConfigError("kernel ridge: kernel is " + std::to_string(kernel.rows()) + " x " +
+                      std::to_string(kernel.cols()) + ", targets have " + std::to_string(y.rows()) +
+                      " rows");
+  if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
+  for (const mpi::Range& val : folds) {
+    const int nt = n - static_cast<int>(val.size());
+    if (nb > fitting_block(nt, nb, grid.rows(), grid.cols()))
+      throw ConfigError("kernel ridge: block size " + std::to_string(nb) +
+                        " leaves a process of the " + std::to_string(grid.rows()) + " x " +
+                        std::to_string(grid.cols()) + " grid without a block of a fold's " +
+                        std::to_string(nt) + "-row training kernel");
+  }
+  const DistributedMatrix yd = DistributedMatrix::from_replicated(grid, y, nb);
+
+  KernelRidgeCv out;
+  out.cv_mse.setZero(static_cast<Eigen::Index>(alphas.size()), d);
+  // Each rank keeps the validation predictions of the alphas it owns
+  // (i % ranks), to pick the chosen one per target once all folds are scored.
+  const auto owns = [&](std::size_t i) {
+    return static_cast<int>(i % static_cast<std::size_t>(comm.size())) == comm.rank();
+  };
+  std::vector<Matrix<double>> predictions(alphas.size());
+  for (std::size_t i = 0; i < alphas.size(); ++i)
+    if (owns(i)) predictions[i].setZero(n, d);
+
+  for (const mpi::Range& val : folds) {
+    const auto a = static_cast<int>(val.begin), b = static_cast<int>(val.end);
+    const int m = b - a, nt = n - m;
+    // The lower triangle of K[tr, tr]: the blocks above, left of and below
+    // the validation rows.
+    DistributedMatrix train(grid, nt, nt, nb);
+    scalapack::pdgemr2d(a, a, at(kernel), at(train), grid.context());
+    scalapack::pdgemr2d(n - b, a, at(kernel, b, 0), at(train, a, 0), grid.context());
+    scalapack::pdgemr2d(n - b, n - b, at(kernel, b, b), at(train, a, a), grid.context());
+    DistributedEigen eig = eigen(std::move(train));
+    // L = K[val, tr] U: K[val, :a] U[:a] + K[b:, val]^T U[a:].
+    DistributedMatrix left(grid, m, nt, nb);
+    scalapack::pdgemm('N', 'N', m, nt, a, 1.0, at(kernel, a, 0), at(eig.vectors), 1.0, at(left));
+    scalapack::pdgemm('T', 'N', m, nt, n - b, 1.0, at(kernel, b, a), at(eig.vectors, a, 0), 1.0,
+                      at(left));
+    // B = U^T Y[tr].
+    DistributedMatrix by(grid, nt, d, nb);
+    scalapack::pdgemm('T', 'N', nt, d, a, 1.0, at(eig.vectors), at(yd), 1.0, at(by));
+    scalapack::pdgemm('T', 'N', nt, d, n - b, 1.0, at(eig.vectors, a, 0), at(yd, b, 0), 1.0,
+                      at(by));
+    eig.vectors.local().resize(0, 0);
+    DistributedMatrix scaled(grid, nt, d, nb), prediction(grid, m, d, nb);
+    for (std::size_t i = 0; i < alphas.size(); ++i) {
+      scaled.local() = by.local();
+      scale_local(scaled, [&](int row, int) { return 1.0 / (eig.lambda(row) + alphas[i]); });
+      scalapack::pdgemm('N', 'N', m, d, nt, 1.0, at(left), at(scaled), 0.0, at(prediction));
+      const Matrix<double> p = prediction.gather();
+      add_fold_mse(p, y, val, folds.size(), out.cv_mse.row(static_cast<Eigen::Index>(i)));
+      if (owns(i)) predictions[i].middleRows(a, m) = p;
+    }
+  }
+
+  choose_alphas(alphas, comm, out);
+  out.cv_prediction.setZero(n, d);
+  for (Eigen::Index j = 0; j < d; ++j) {
+    const std::size_t k = out.alpha_index[static_cast<std::size_t>(j)];
+    if (owns(k)) out.cv_prediction.col(j) = predictions[k].col(j);
+  }
+  predictions.clear();
+  comm.allreduce_in_place(out.cv_prediction.data(),
+                          static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
+
+  // Refit on all rows, each target with its own alpha: U diag U^T y_j.
+  DistributedEigen eig = eigen(std::move(kernel));
+  DistributedMatrix by(grid, n, d, nb), dual(grid, n, d, nb);
+  scalapack::pdgemm('T', 'N', n, d, n, 1.0, at(eig.vectors), at(yd), 0.0, at(by));
+  scale_local(by, [&](int row, int col) { return 1.0 / (eig.lambda(row) + out.alpha(col)); });
+  scalapack::pdgemm('N', 'N', n, d, n, 1.0, at(eig.vectors), at(by), 0.0, at(dual));
+  out.dual = dual.gather();
+  return out;
+}
+
+}  // namespace b2m::solvers
