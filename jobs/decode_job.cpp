@@ -25,8 +25,11 @@
 #include "jobs/subjects.hpp"
 #include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
+#include "mpi/blacs_grid.hpp"
 #include "mpi/rank_grid.hpp"
+#include "solvers/distributed_kernel_ridge_cv.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
+#include "solvers/lapack.hpp"
 #include "solvers/ridge_cv.hpp"
 
 namespace b2m::jobs {
@@ -318,6 +321,56 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
   comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
 }
 
+// This rank's contribution, from its chunk `x` (samples x voxels), to the
+// tiles of K = X X^T that process (prow, pcol) of k's grid holds, in that
+// process's local layout. Tiles wholly above the diagonal are left zero: the
+// distributed solver reads the lower triangle only.
+Matrix<double> kernel_tiles(const Matrix<double>& x, int prow, int pcol,
+                            const solvers::DistributedMatrix& k) {
+  const mpi::BlacsGrid& grid = k.grid();
+  const int n = k.rows(), nb = k.block();
+  const int rows = solvers::scalapack::numroc(n, nb, prow, grid.rows());
+  const int cols = solvers::scalapack::numroc(n, nb, pcol, grid.cols());
+  Matrix<double> part = Matrix<double>::Zero(rows, cols);
+  if (x.cols() == 0) return part;
+  const auto ld = static_cast<int>(x.outerStride());
+  for (int lj = 0; lj < cols; lj += nb) {
+    const int gj = solvers::DistributedMatrix::global_index(lj, nb, pcol, grid.cols());
+    const int w = std::min(nb, cols - lj);
+    for (int li = 0; li < rows; li += nb) {
+      const int gi = solvers::DistributedMatrix::global_index(li, nb, prow, grid.rows());
+      const int h = std::min(nb, rows - li);
+      if (gi + h <= gj) continue;
+      solvers::lapack::gemm_nt(h, w, static_cast<int>(x.cols()), x.data() + gi, ld, x.data() + gj,
+                               ld, 0.0, part.data() + li + std::ptrdiff_t{lj} * rows, rows);
+    }
+  }
+  return part;
+}
+
+// The same kernels with K block-cyclic on k's grid: each chunk's
+// contribution to a process's tiles is reduced onto that process, so no
+// rank holds an n x n matrix. Collective.
+void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
+                    const Selection& sel, const analysis::DecodeSamples& samples,
+                    const std::vector<mpi::Range>& runs, const mpi::Comm& comm,
+                    solvers::DistributedMatrix& k, Matrix<double>& k_test) {
+  const mpi::BlacsGrid& grid = k.grid();
+  k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), k.rows());
+  for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm,
+                 [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
+                   if (train.cols() > 0) k_test.noalias() += test * train.transpose();
+                   for (int owner = 0; owner < comm.size(); ++owner) {
+                     const int prow = owner / grid.cols(), pcol = owner % grid.cols();
+                     Matrix<double> part = kernel_tiles(train, prow, pcol, k);
+                     comm.reduce_in_place(part.data(), static_cast<std::size_t>(part.size()),
+                                          mpi::Op::sum, owner);
+                     if (owner == comm.rank()) k.local() += part;
+                   }
+                 });
+  comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
+}
+
 // Standardized targets and the statistics to undo it.
 struct Targets {
   Matrix<double> z;
@@ -359,17 +412,34 @@ double mean_cv_r(const Matrix<double>& cv, const Matrix<double>& y) {
   return count ? sum / double(count) : kNaN;
 }
 
-// One model on all selected voxels, from their kernels (stream_kernels).
-Fit fit_whole(const Matrix<double>& k, const Matrix<double>& k_test, const Targets& y,
-              const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
-              const DecodeOptions& o, const mpi::Comm& comm, Matrix<double>* dual) {
-  const solvers::KernelRidgeCv cv = solvers::kernel_ridge_cv(k, y.z, folds, alphas, comm, o.eigen);
+// One model on all selected voxels, from the solution on their kernels
+// (stream_kernels) and the test kernel.
+Fit fit_whole(const solvers::KernelRidgeCv& cv, const Matrix<double>& k_test,
+              Matrix<double>* dual) {
   Fit f;
   f.test_z = k_test * cv.dual;
   f.cv_z = cv.cv_prediction;
   f.alpha = cv.alpha;
   if (dual != nullptr) *dual = cv.dual;
   return f;
+}
+
+// Whether the whole-brain kernel is kept block-cyclic (--kernel-layout):
+// automatically when there are several ranks and the replicated solver's
+// O(n^2) working set (the kernel, a fold's training kernel, its
+// eigenvectors and dsyevr's workspace: about 4 n^2 doubles) exceeds
+// --kernel-memory on every rank.
+bool distributed_kernel(const DecodeOptions& o, std::size_t n, const mpi::Comm& comm) {
+  switch (o.kernel_layout) {
+    case KernelLayout::replicated:
+      return false;
+    case KernelLayout::distributed:
+      return true;
+    case KernelLayout::automatic:
+      break;
+  }
+  const double replicated_mb = 4.0 * double(n) * double(n) * sizeof(double) / double(1 << 20);
+  return comm.size() > 1 && replicated_mb > double(o.kernel_memory_mb);
 }
 
 // Ranking of ROI models: higher mean CV r first (NaN last), then the lower
@@ -506,9 +576,25 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   if (o.roi_models_top > 0) {
     fit = fit_roi_models(*responses, layout, sel, samples, runs, targets, folds, alphas, o, comm);
   } else {
-    Matrix<double> k, k_test;
-    stream_kernels(*responses, layout, sel, samples, runs, comm, k, k_test);
-    fit = fit_whole(k, k_test, targets, folds, alphas, o, comm, o.save_weights ? &dual : nullptr);
+    Matrix<double> k_test;
+    if (distributed_kernel(o, samples.train.size(), comm)) {
+      const auto [rows, cols] = o.eigen.grid_shape(comm.size());
+      const mpi::BlacsGrid grid(comm, rows, cols);
+      const auto n = static_cast<int>(samples.train.size());
+      std::size_t largest_fold = 0;
+      for (const mpi::Range& f : folds) largest_fold = std::max(largest_fold, f.size());
+      solvers::DistributedMatrix k(
+          grid, n, n,
+          solvers::fitting_block(n - static_cast<int>(largest_fold), o.eigen.block, rows, cols));
+      stream_kernels(*responses, layout, sel, samples, runs, comm, k, k_test);
+      fit = fit_whole(solvers::kernel_ridge_cv(std::move(k), targets.z, folds, alphas), k_test,
+                      o.save_weights ? &dual : nullptr);
+    } else {
+      Matrix<double> k;
+      stream_kernels(*responses, layout, sel, samples, runs, comm, k, k_test);
+      fit = fit_whole(solvers::kernel_ridge_cv(k, targets.z, folds, alphas, comm, o.eigen), k_test,
+                      o.save_weights ? &dual : nullptr);
+    }
   }
   const Matrix<double> pred = targets.original(fit.test_z);
   const Matrix<double> cv_pred = targets.original(fit.cv_z);

@@ -11,6 +11,11 @@
 
 namespace b2m::jobs {
 
+// How a whole-brain model holds its n x n kernel: every rank a copy (the
+// eigendecompositions farmed out, one LAPACK solve per rank), or
+// block-cyclic on a ScaLAPACK grid (memory per rank falls as 1/ranks).
+enum class KernelLayout { automatic, replicated, distributed };
+
 struct DecodeOptions {
   std::vector<std::string> responses;  // one file per subject
   std::string features;                // clip embeddings (feature file)
@@ -37,6 +42,8 @@ struct DecodeOptions {
   std::string encode_result;
   bool save_weights = false;
   solvers::EigenPlan eigen;
+  KernelLayout kernel_layout = KernelLayout::automatic;
+  std::size_t kernel_memory_mb = 1024;  // automatic: distributed above this, with ranks > 1
   bool overwrite = false;
   std::string summary_path;  // optional TSV of the summary
   std::string command_line;

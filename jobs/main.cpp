@@ -225,6 +225,10 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
       "encode-result", "encode output whose /voxels/cv_score ranks the voxels",
       cxxopts::value<std::string>())("save-weights",
                                      "also write voxel-space weights /weights [voxels, dim]")(
+      "kernel-layout", "auto, replicated or distributed (block-cyclic on the ScaLAPACK grid)",
+      cxxopts::value<std::string>()->default_value("auto"))(
+      "kernel-memory", "MB per rank above which auto distributes the kernel",
+      cxxopts::value<std::size_t>()->default_value("1024"))(
       "eigensolver", "auto, lapack or scalapack",
       cxxopts::value<std::string>()->default_value("auto"))(
       "grid", "ScaLAPACK process grid RxC (default: most nearly square)",
@@ -279,6 +283,17 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
   }
   o.eigen.block = r["block"].as<int>();
   if (o.eigen.block < 1) throw ConfigError("decode: --block must be positive");
+  const std::string layout = r["kernel-layout"].as<std::string>();
+  if (layout == "auto")
+    o.kernel_layout = b2m::jobs::KernelLayout::automatic;
+  else if (layout == "replicated")
+    o.kernel_layout = b2m::jobs::KernelLayout::replicated;
+  else if (layout == "distributed")
+    o.kernel_layout = b2m::jobs::KernelLayout::distributed;
+  else
+    throw ConfigError("decode: --kernel-layout must be auto, replicated or distributed, got '" +
+                      layout + "'");
+  o.kernel_memory_mb = r["kernel-memory"].as<std::size_t>();
   o.overwrite = r.count("overwrite") > 0;
   if (r.count("summary")) o.summary_path = r["summary"].as<std::string>();
   o.command_line = command_line;

@@ -15,7 +15,8 @@ as plainly as possible:
 Checks (double precision: relative error <= 1e-8): chosen alphas (up to near
 ties), cross-validated and test predictions, voxel-space weights against
 Ridge's coefficients, the metrics; the ScaLAPACK eigensolver on every grid of
-the job equals the LAPACK run; top-N voxel selection from an encode result;
+the job equals the LAPACK run, and so does the kernel kept block-cyclic on
+that grid (--kernel-layout distributed); top-N voxel selection from an encode result;
 and one model per ROI with the top-k averaged. Bad inputs (unknown or empty
 ROI, k larger than the ROI count, NaN in the embeddings, responses whose rows
 do not match the events) fail with a clear message and leave nothing behind.
@@ -213,6 +214,17 @@ def body(opts, checks):
                 d = rel(s["test/prediction"], clip_res["test/prediction"])
                 checks.check(f"scalapack {grid}: predictions equal the LAPACK run (rel <= 1e-9)",
                              d <= 1e-9 and np.array_equal(s["dims/alpha"], clip_res["dims/alpha"]), f"rel {d:.3g}")
+            # The kernel itself block-cyclic on that grid, weights included.
+            out = f"clip-distributed-{grid}.h5"
+            r = harness.run_b2m(opts, base + ["--per-clip", "--kernel-layout", "distributed", "--grid", grid,
+                                              "--block", 16, "--save-weights", "--out", out])
+            if checks.require_run(f"decode --kernel-layout distributed --grid {grid}", r):
+                s = read(os.path.join(w, out))
+                worst = max(rel(s[k], clip_res[k]) for k in ("test/prediction", "train/cv_prediction", "weights"))
+                checks.check(f"distributed kernel {grid}: predictions, CV predictions and weights equal the "
+                             "replicated run (rel <= 1e-9)",
+                             worst <= 1e-9 and np.array_equal(s["dims/alpha"], clip_res["dims/alpha"]),
+                             f"rel {worst:.3g}")
 
     # Window samples (the default), a top-N voxel selection from an encode result.
     scores = np.random.default_rng(1).standard_normal(240)
