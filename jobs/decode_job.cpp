@@ -337,6 +337,12 @@ Matrix<double> kernel_tiles(const Matrix<double>& x, int prow, int pcol,
   for (int lj = 0; lj < cols; lj += nb) {
     const int gj = solvers::DistributedMatrix::global_index(lj, nb, pcol, grid.cols());
     const int w = std::min(nb, cols - lj);
+    if (grid.rows() == 1) {  // every row is local: rows gj.. in one product
+      solvers::lapack::gemm_nt(n - gj, w, static_cast<int>(x.cols()), x.data() + gj, ld,
+                               x.data() + gj, ld, 0.0, part.data() + gj + std::ptrdiff_t{lj} * rows,
+                               rows);
+      continue;
+    }
     for (int li = 0; li < rows; li += nb) {
       const int gi = solvers::DistributedMatrix::global_index(li, nb, prow, grid.rows());
       const int h = std::min(nb, rows - li);
