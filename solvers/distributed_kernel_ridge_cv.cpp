@@ -63,11 +63,7 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
   const mpi::Comm& comm = grid.comm();
   const int n = kernel.rows(), nb = kernel.block();
   const auto d = static_cast<int>(y.cols());
-  if (kernel.cols() != n || y.rows() != n)
-    throw ConfigError("kernel ridge: kernel is " + std::to_string(kernel.rows()) + " x " +
-                      std::to_string(kernel.cols()) + ", targets have " + std::to_string(y.rows()) +
-                      " rows");
-  if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
+  check_kernel_ridge_inputs(n, kernel.cols(), y.rows(), alphas);
   for (const mpi::Range& val : folds) {
     const int nt = n - static_cast<int>(val.size());
     if (nb > fitting_block(nt, nb, grid.rows(), grid.cols()))

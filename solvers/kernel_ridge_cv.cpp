@@ -20,6 +20,14 @@ std::vector<Eigen::Index> outside(Eigen::Index n, mpi::Range val) {
 
 }  // namespace
 
+void check_kernel_ridge_inputs(Eigen::Index rows, Eigen::Index cols, Eigen::Index y_rows,
+                               const std::vector<double>& alphas) {
+  if (cols != rows || y_rows != rows)
+    throw ConfigError("kernel ridge: kernel is " + std::to_string(rows) + " x " +
+                      std::to_string(cols) + ", targets have " + std::to_string(y_rows) + " rows");
+  if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
+}
+
 void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
                   std::size_t folds,
                   Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse) {
@@ -58,11 +66,7 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   const Eigen::Index n = kernel.rows();
   const Eigen::Index d = y.cols();
   const auto n_alphas = static_cast<Eigen::Index>(alphas.size());
-  if (kernel.cols() != n || y.rows() != n)
-    throw ConfigError("kernel ridge: kernel is " + std::to_string(kernel.rows()) + " x " +
-                      std::to_string(kernel.cols()) + ", targets have " + std::to_string(y.rows()) +
-                      " rows");
-  if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
+  check_kernel_ridge_inputs(kernel.rows(), kernel.cols(), y.rows(), alphas);
 
   // The K + 1 eigendecompositions (folds, then the refit) are tasks. With
   // the automatic back end and several ranks they are farmed out, one

@@ -41,9 +41,12 @@ struct KernelRidgeCv {
                                             const mpi::Comm& comm, const EigenPlan& plan);
 
 // The steps both kernel layouts share (here and distributed_kernel_ridge_cv):
-// adds one fold's validation MSE per target (in a fixed summation order) to
+// checks the shapes (a square kernel, one target row per kernel row) and a
+// non-empty alpha grid; adds one fold's validation MSE per target (in a fixed summation order) to
 // a row of cv_mse, and takes the root's choice of alpha per target (first
 // minimum of the mean MSE) into out.alpha and out.alpha_index.
+void check_kernel_ridge_inputs(Eigen::Index rows, Eigen::Index cols, Eigen::Index y_rows,
+                               const std::vector<double>& alphas);
 void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
                   std::size_t folds,
                   Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse);
