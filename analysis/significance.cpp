@@ -16,30 +16,47 @@ double fisher_p_value(double r, double n) {
 
 namespace {
 
-// Autocorrelation of a centred series at lags 1..max_lag.
-std::vector<double> autocorrelation(const double* x, std::size_t n, std::size_t max_lag) {
+// Lag products summed over the pairs (t, t + k) inside one segment, for
+// lags 1..max_lag, of a series centred on its mean, divided by its variance
+// (sum of squares / n).
+std::vector<double> lag_products(const double* x, std::size_t n, std::size_t max_lag,
+                                 std::size_t segment) {
   double mean = 0;
   for (std::size_t i = 0; i < n; ++i) mean += x[i];
   mean /= double(n);
-  double c0 = 0;
-  for (std::size_t i = 0; i < n; ++i) c0 += (x[i] - mean) * (x[i] - mean);
-  std::vector<double> rho(max_lag + 1, 0.0);
-  if (c0 <= 0) return rho;
-  for (std::size_t k = 1; k <= max_lag && k < n; ++k) {
-    double c = 0;
-    for (std::size_t i = k; i < n; ++i) c += (x[i] - mean) * (x[i - k] - mean);
-    rho[k] = c / c0;
+  std::vector<double> c(n);
+  double variance = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    c[i] = x[i] - mean;
+    variance += c[i] * c[i];
   }
-  return rho;
+  variance /= double(n);
+  std::vector<double> sums(max_lag + 1, 0.0);
+  if (variance <= 0) return sums;
+  for (std::size_t k = 1; k <= max_lag; ++k) {
+    for (std::size_t t = 0; t + k < n; ++t)
+      if (t / segment == (t + k) / segment) sums[k] += c[t] * c[t + k];
+    sums[k] /= variance;
+  }
+  return sums;
 }
 
 }  // namespace
 
-double effective_samples(const double* x, const double* y, std::size_t n, std::size_t max_lag) {
-  const auto rx = autocorrelation(x, n, max_lag);
-  const auto ry = autocorrelation(y, n, max_lag);
+double effective_samples(const double* x, const double* y, std::size_t n, std::size_t max_lag,
+                         std::size_t segment) {
+  segment = std::clamp<std::size_t>(segment, 1, n);
+  max_lag = std::min(max_lag, segment - 1);
+  const auto sx = lag_products(x, n, max_lag, segment);
+  const auto sy = lag_products(y, n, max_lag, segment);
   double inflation = 1.0;
-  for (std::size_t k = 1; k <= max_lag; ++k) inflation += 2.0 * rx[k] * ry[k];
+  for (std::size_t k = 1; k <= max_lag; ++k) {
+    // Pairs at lag k inside segments: full segments give segment - k each.
+    const std::size_t full = n / segment, rest = n % segment;
+    const double pairs = double(full * (segment - k)) + double(rest > k ? rest - k : 0);
+    // (N_k / n) rho_x(k) rho_y(k), with rho(k) = lag products / N_k.
+    if (pairs > 0) inflation += 2.0 * sx[k] * sy[k] / (double(n) * pairs);
+  }
   return double(n) / std::max(1.0, inflation);
 }
 

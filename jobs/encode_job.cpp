@@ -63,6 +63,11 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
       if (out.design.train_x.cols() != out.design.test_x.cols())
         throw InputError(o.design + ": /train/X has " + std::to_string(out.design.train_x.cols()) +
                          " features but /test/X has " + std::to_string(out.design.test_x.cols()));
+      if (f.has_attribute("/test", "ids")) {
+        out.design.test_clips = f.read_strings_attribute("/test", "ids");
+        static_cast<void>(rows_per_clip(static_cast<std::size_t>(out.design.test_x.rows()),
+                                        out.design.test_clips.size(), o.design));
+      }
     });
     out.source = o.design;
     out.inputs = {o.design};
@@ -88,6 +93,9 @@ ResponsesLayout inspect(const io::H5File& f, const analysis::Design& d,
     throw InputError("test rows differ: " + f.path() + ":/test/Y has " + std::to_string(out.m) +
                      ", design " + design_source + " has " + std::to_string(d.test_x.rows()));
   if (out.m < 2) throw InputError(f.path() + ": fewer than 2 test rows");
+  // Test clips (for p_test): the responses' own ids, else the design's.
+  if (out.test_clip_rows == 0 && !d.test_clips.empty())
+    out.test_clip_rows = rows_per_clip(out.m, d.test_clips.size(), design_source);
   return out;
 }
 

@@ -325,8 +325,9 @@ class SubjectPasses {
         res.r2_test.push_back(valid ? r2_test(j) : kNaN);
         const Eigen::VectorXd pred = prediction.col(j).template cast<double>();
         const Eigen::VectorXd truth = y_test.col(j).template cast<double>();
-        const double n_eff =
-            analysis::effective_samples(pred.data(), truth.data(), layout_.m, kMaxLag);
+        const double n_eff = analysis::effective_samples(
+            pred.data(), truth.data(), layout_.m, kMaxLag,
+            layout_.test_clip_rows != 0 ? layout_.test_clip_rows : layout_.m);
         res.p_test.push_back(valid ? analysis::fisher_p_value(r(j), n_eff) : kNaN);
       }
 

@@ -27,6 +27,13 @@ std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas, std::
   return alphas;
 }
 
+std::size_t rows_per_clip(std::size_t rows, std::size_t clips, const std::string& file) {
+  if (clips == 0 || rows % clips != 0)
+    throw InputError(file + ": the attribute ids of /test names " + std::to_string(clips) +
+                     " clips, which do not divide the " + std::to_string(rows) + " test rows");
+  return rows / clips;
+}
+
 ResponsesLayout read_responses_layout(const io::H5File& f) {
   const io::Shape train = f.shape("/train/Y");
   const io::Shape test = f.shape("/test/Y");
@@ -51,6 +58,9 @@ ResponsesLayout read_responses_layout(const io::H5File& f) {
                      std::to_string(out.n));
   if (out.voxels == 0) throw InputError(f.path() + ": no voxels");
   out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
+  if (f.has_attribute("/test", "ids"))
+    out.test_clip_rows =
+        rows_per_clip(out.m, f.read_strings_attribute("/test", "ids").size(), f.path());
   return out;
 }
 

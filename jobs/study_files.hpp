@@ -49,10 +49,18 @@ template <class T>
 struct ResponsesLayout {
   std::size_t n = 0, m = 0, voxels = 0;
   std::vector<mpi::Range> runs;
+  // Test rows per test clip, from the optional `ids` attribute of /test
+  // (one id per clip); 0 where the file does not say.
+  std::size_t test_clip_rows = 0;
 };
 // Checks that /train/Y [n, V], /test/Y [m, V] and /train/run [n] agree, that
-// there is a voxel and that the runs are contiguous; errors name the file.
+// there is a voxel, that the runs are contiguous and that the test clip ids,
+// if given, divide the test rows evenly; errors name the file.
 [[nodiscard]] ResponsesLayout read_responses_layout(const io::H5File& f);
+// Test rows per clip given `clips` test clip ids for `rows` test rows of
+// `file`; an error unless they divide evenly.
+[[nodiscard]] std::size_t rows_per_clip(std::size_t rows, std::size_t clips,
+                                        const std::string& file);
 
 // Reads rows x [cols] of a [rows, V] dataset into a column-major matrix.
 // Collective: every rank reads, even with an empty selection.

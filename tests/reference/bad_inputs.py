@@ -62,6 +62,9 @@ def body(opts, checks):
     run_1 = data.run.copy()
     run_1[data.lengths[0] - 1] = 5000  # last row of the first run becomes a one-row run
     one_row = copy_with(good_y, os.path.join(w, "onerow_responses.h5"), lambda f: replace(f, "train/run", run_1))
+    n_test = data.y_test.shape[0]
+    odd_ids = copy_with(good_y, os.path.join(w, "oddids_responses.h5"),
+                        lambda f: f["test"].attrs.__setitem__("ids", [b"clip"] * (n_test + 1)))
     truncated = os.path.join(w, "truncated_responses.h5")
     shutil.copy(good_y, truncated)
     os.truncate(truncated, os.path.getsize(good_y) // 2)
@@ -90,6 +93,8 @@ def body(opts, checks):
          r"run.*(1 row|one row|single row|too short|at least 2|empty)"),
         ("fewer runs than folds", encode(good_y, good_x, "c7.h5", "--folds", 20), "c7.h5", "good_responses.h5",
          r"fold.*run|run.*fold"),
+        ("test clip ids that do not divide the test rows", encode(odd_ids, good_x, "c12.h5"), "c12.h5",
+         "oddids_responses.h5", r"ids.*clips.*divide|divide.*test rows"),
         ("truncated HDF5 responses", encode(truncated, good_x, "c8.h5"), "c8.h5", "truncated_responses.h5",
          r"truncat|corrupt|cannot open|can't open|unable to open|not an hdf5|invalid|eof"),
         ("responses file does not exist", encode(missing, good_x, "c9.h5"), "c9.h5", "missing_responses.h5",

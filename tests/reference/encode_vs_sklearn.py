@@ -16,7 +16,8 @@ the mean validation MSE, refit on all training rows. Checks:
       parked factors)
   (f) constant voxels: NaN everywhere, valid == 0
 plus p_test against the documented one-sided Fisher-z test with Bartlett's
-effective sample size (analysis/significance.hpp), and a two-subject run.
+effective sample size within test clips (analysis/significance.hpp), and a
+two-subject run.
 """
 import os
 import sys
@@ -34,6 +35,7 @@ import testdata  # noqa: E402
 
 FOLDS = 5
 ALPHAS = np.logspace(0.0, 7.0, 20)  # b2m's documented default grid: 20 values, 1 .. 1e7
+CLIP_ROWS = 5
 RESULT_SETS = ["alpha", "cv_score", "r_test", "r2_test", "p_test"]
 
 
@@ -132,19 +134,27 @@ def r_squared(pred, truth):
     return 1.0 - ((truth - pred) ** 2).sum(axis=0) / ((truth - truth.mean(axis=0)) ** 2).sum(axis=0)
 
 
-def bartlett_p(pred, truth, r, max_lag=20):
-    """One-sided Fisher-z p of r over n / (1 + 2 sum_k rho_x(k) rho_y(k)) samples."""
+def bartlett_p(pred, truth, r, segment, max_lag=20):
+    """One-sided Fisher-z p of r over n / (1 + 2 sum_k (N_k / n) rho_x(k) rho_y(k))
+    samples, the test rows being independent segments of `segment` rows: N_k
+    pairs (t, t + k) lie inside a segment, and rho(k) is their mean lag
+    product over the variance."""
     n = pred.shape[0]
+    seg = np.arange(n) // segment
 
-    def acf(x):
+    def lag_products(x):
         xc = x - x.mean(axis=0)
-        c0 = (xc ** 2).sum(axis=0)
-        rho = np.zeros((max_lag + 1, x.shape[1]))
-        for k in range(1, min(max_lag, n - 1) + 1):
-            rho[k] = (xc[k:] * xc[:-k]).sum(axis=0) / c0
-        return rho
+        var = (xc ** 2).sum(axis=0) / n
+        out, pairs = [], []
+        for k in range(1, min(max_lag, segment - 1) + 1):
+            inside = seg[k:] == seg[:-k]
+            out.append((xc[k:][inside] * xc[:-k][inside]).sum(axis=0) / var)
+            pairs.append(inside.sum())
+        return np.array(out).reshape(-1, x.shape[1]), np.array(pairs, dtype=np.float64)
 
-    inflation = 1.0 + 2.0 * (acf(pred)[1:] * acf(truth)[1:]).sum(axis=0)
+    sx, pairs = lag_products(pred)
+    sy, _ = lag_products(truth)
+    inflation = 1.0 + 2.0 * (sx * sy / (n * pairs[:, None])).sum(axis=0)
     n_eff = n / np.maximum(1.0, inflation)
     z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15)) * np.sqrt(n_eff - 3.0)
     return norm.sf(z)
@@ -180,8 +190,9 @@ def alpha_indices(alpha):
     return idx
 
 
-def compare_to_reference(checks, tag, res, ref, double, constant):
-    """Checks (a), (b), (c), (d), (f) and p_test of one output."""
+def compare_to_reference(checks, tag, res, ref, double, constant, segment):
+    """Checks (a), (b), (c), (d), (f) and p_test of one output (test clips of
+    `segment` rows)."""
     v = res["r_test"].shape[0]
     valid = np.ones(v, dtype=bool)
     valid[list(constant)] = False
@@ -227,7 +238,7 @@ def compare_to_reference(checks, tag, res, ref, double, constant):
     checks.check(f"{tag}: (c) cv_score vs brute force, max |delta| <= {ctol:g}", d_cv <= ctol, f"max |delta| = {d_cv:.3g}")
 
     # p_test: documented one-sided Fisher z with Bartlett's effective n
-    p_ref = bartlett_p(pred[:, cols], ref.yt[:, cols], r_ref)
+    p_ref = bartlett_p(pred[:, cols], ref.yt[:, cols], r_ref, segment)
     ptol = 1e-7 if double else 1e-3
     d_p = max_abs(res["p_test"][cols], p_ref)
     checks.check(f"{tag}: p_test vs Fisher-z/Bartlett reference, max |delta| <= {ptol:g}", d_p <= ptol,
@@ -288,6 +299,8 @@ def body(opts, checks):
     responses = os.path.join(w, "sub-01_responses.h5")
     design = os.path.join(w, "design.h5")
     testdata.write_responses(responses, data)
+    with h5py.File(responses, "r+") as f:  # 12 test clips of 5 rows (p_test's segments)
+        f["test"].attrs["ids"] = [b"clip%02d" % c for c in range(data.y_test.shape[0] // CLIP_ROWS)]
     testdata.write_design(design, data)
     x_train, x_test = testdata.read_design(design)
     y_train, run, y_test = testdata.read_responses(responses)
@@ -314,12 +327,12 @@ def body(opts, checks):
             checks.check(f"{tag}: no .partial left", not os.path.exists(os.path.join(w, tag + ".h5.partial")))
 
     if "double" in results:
-        compare_to_reference(checks, "double", results["double"], ref, True, constant)
+        compare_to_reference(checks, "double", results["double"], ref, True, constant, CLIP_ROWS)
         pc = data.partly_constant_voxel
         checks.check("double: voxel constant in one run only is still valid",
                      results["double"]["valid"][pc] == 1 and np.isfinite(results["double"]["r_test"][pc]))
     if "single" in results:
-        compare_to_reference(checks, "single", results["single"], ref, False, constant)
+        compare_to_reference(checks, "single", results["single"], ref, False, constant, CLIP_ROWS)
     for tag in ("block7", "foldgroups2", "perfold"):
         if tag in results and "double" in results:
             compare_outputs(checks, tag, results[tag], results["double"])
@@ -351,7 +364,8 @@ def body(opts, checks):
                          res["r_test"].shape == (yt.shape[1],), f"{res['r_test'].shape} vs V={yt.shape[1]}")
             if res["r_test"].shape == (yt.shape[1],):
                 const = tuple(np.flatnonzero(~sub_ref.varies))
-                compare_to_reference(checks, f"multi-subject {name}", res, sub_ref, True, const)
+                compare_to_reference(checks, f"multi-subject {name}", res, sub_ref, True, const,
+                                     ys.shape[0])  # no ids: one segment
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ A one-clip misalignment of the features keeps the genre part and drops
 text-only voxels from r = 0.585 to 0.345 (observed, and re-checked here as a
 negative control with the mulan_text embeddings rolled by one clip), so the
 text-only bar is 0.45. Undriven voxels are noise: mean |r| ~ 0.043 for 60 s
-test clips (observed), and ~5-7% of them reach p < 0.05 (observed; the
-p-value corrects for autocorrelation).
+test clips (observed), and ~5-6% of them reach p < 0.05 (observed; the
+p-value corrects for autocorrelation within test clips).
 """
 import os
 import shutil
