@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "mpi/agree.hpp"
+#include "solvers/symmetric_eigen.hpp"
 
 namespace b2m::solvers {
 namespace {
@@ -17,26 +17,6 @@ Sub at(DistributedMatrix& m, int row = 0, int col = 0) {
 // PBLAS takes its inputs through non-const pointers and only reads them.
 Sub at(const DistributedMatrix& m, int row = 0, int col = 0) {
   return {const_cast<double*>(m.local().data()), m.descriptor(), row, col};
-}
-
-// Eigenvalues (clamped at 0) and eigenvectors of a distributed symmetric
-// matrix, whose storage is consumed.
-struct DistributedEigen {
-  Eigen::VectorXd lambda;
-  DistributedMatrix vectors;
-};
-
-DistributedEigen eigen(DistributedMatrix&& a) {
-  const mpi::BlacsGrid& grid = a.grid();
-  DistributedEigen out{Eigen::VectorXd(a.rows()),
-                       DistributedMatrix(grid, a.rows(), a.rows(), a.block())};
-  mpi::agree_on(grid.comm(), [&] {
-    scalapack::pdsyevd(grid, a.rows(), a.local().data(), a.descriptor(), out.lambda.data(),
-                       out.vectors.local().data(), out.vectors.descriptor());
-  });
-  a.local().resize(0, 0);
-  out.lambda = out.lambda.cwiseMax(0.0);
-  return out;
 }
 
 // Multiplies each local entry of `m` by scale(global row, global column).
@@ -94,7 +74,8 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
     scalapack::pdgemr2d(a, a, at(kernel), at(train), grid.context());
     scalapack::pdgemr2d(n - b, a, at(kernel, b, 0), at(train, a, 0), grid.context());
     scalapack::pdgemr2d(n - b, n - b, at(kernel, b, b), at(train, a, a), grid.context());
-    DistributedEigen eig = eigen(std::move(train));
+    DistributedEigen eig = symmetric_eigen(std::move(train));
+    const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
     // L = K[val, tr] U: K[val, :a] U[:a] + K[b:, val]^T U[a:].
     DistributedMatrix left(grid, m, nt, nb);
     scalapack::pdgemm('N', 'N', m, nt, a, 1.0, at(kernel, a, 0), at(eig.vectors), 1.0, at(left));
@@ -109,7 +90,7 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
     DistributedMatrix scaled(grid, nt, d, nb), prediction(grid, m, d, nb);
     for (std::size_t i = 0; i < alphas.size(); ++i) {
       scaled.local() = by.local();
-      scale_local(scaled, [&](int row, int) { return 1.0 / (eig.lambda(row) + alphas[i]); });
+      scale_local(scaled, [&](int row, int) { return 1.0 / (lambda(row) + alphas[i]); });
       scalapack::pdgemm('N', 'N', m, d, nt, 1.0, at(left), at(scaled), 0.0, at(prediction));
       const Matrix<double> p = prediction.gather();
       add_fold_mse(p, y, val, folds.size(), out.cv_mse.row(static_cast<Eigen::Index>(i)));
@@ -128,10 +109,11 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
                           static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
 
   // Refit on all rows, each target with its own alpha: U diag U^T y_j.
-  DistributedEigen eig = eigen(std::move(kernel));
+  DistributedEigen eig = symmetric_eigen(std::move(kernel));
+  const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
   DistributedMatrix by(grid, n, d, nb), dual(grid, n, d, nb);
   scalapack::pdgemm('T', 'N', n, d, n, 1.0, at(eig.vectors), at(yd), 0.0, at(by));
-  scale_local(by, [&](int row, int col) { return 1.0 / (eig.lambda(row) + out.alpha(col)); });
+  scale_local(by, [&](int row, int col) { return 1.0 / (lambda(row) + out.alpha(col)); });
   scalapack::pdgemm('N', 'N', n, d, n, 1.0, at(eig.vectors), at(by), 0.0, at(dual));
   out.dual = dual.gather();
   return out;

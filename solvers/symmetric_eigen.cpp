@@ -1,5 +1,6 @@
 #include "solvers/symmetric_eigen.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -13,10 +14,10 @@
 namespace b2m::solvers {
 namespace {
 
-void require_square(const Matrix<double>& a) {
-  if (a.rows() != a.cols())
-    throw ConfigError("symmetric_eigen: matrix is " + std::to_string(a.rows()) + " x " +
-                      std::to_string(a.cols()) + ", not square");
+void require_square(Eigen::Index rows, Eigen::Index cols) {
+  if (rows != cols)
+    throw ConfigError("symmetric_eigen: matrix is " + std::to_string(rows) + " x " +
+                      std::to_string(cols) + ", not square");
 }
 
 // ScaLAPACK can report success on a failed back transformation (see
@@ -38,21 +39,29 @@ void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, con
                        0);
 }
 
+// The trace and Frobenius norm of a distributed square matrix, on every rank
+// of its grid (collective).
+std::pair<double, double> trace_and_norm(const DistributedMatrix& a) {
+  const mpi::BlacsGrid& grid = a.grid();
+  const int nb = a.block();
+  double sums[2] = {0.0, a.local().squaredNorm()};
+  for (Eigen::Index j = 0; j < a.local().cols(); ++j) {
+    const int g = DistributedMatrix::global_index(static_cast<int>(j), nb, grid.col(), grid.cols());
+    if ((g / nb) % grid.rows() != grid.row()) continue;  // row g lives on another process row
+    sums[0] += a.local()((g / nb / grid.rows()) * nb + g % nb, j);
+  }
+  grid.comm().allreduce_in_place(sums, 2, mpi::Op::sum);
+  return {sums[0], std::sqrt(sums[1])};
+}
+
 SymmetricEigen scalapack_eigen(const Matrix<double>& a, const mpi::Comm& comm,
                                const EigenPlan& plan) {
   const auto [rows, cols] = plan.grid_shape(comm.size());
   const mpi::BlacsGrid grid(comm, rows, cols);
   const auto n = static_cast<int>(a.rows());
-  const int block = fitting_block(n, plan.block, rows, cols);
-  DistributedMatrix work = DistributedMatrix::from_replicated(grid, a, block);
-  DistributedMatrix vectors(grid, n, n, block);
-  SymmetricEigen out{Eigen::VectorXd(n), Matrix<double>()};
-  mpi::agree_on(comm, [&] {
-    scalapack::pdsyevd(grid, n, work.local().data(), work.descriptor(), out.values.data(),
-                       vectors.local().data(), vectors.descriptor());
-  });
-  work.local().resize(0, 0);
-  out.vectors = vectors.gather();
+  DistributedEigen eig = symmetric_eigen(
+      DistributedMatrix::from_replicated(grid, a, fitting_block(n, plan.block, rows, cols)));
+  SymmetricEigen out{std::move(eig.values), eig.vectors.gather()};
   check_decomposition(a, out, "pdsyevd");
   return out;
 }
@@ -65,7 +74,7 @@ std::pair<int, int> EigenPlan::grid_shape(int ranks) const {
 }
 
 SymmetricEigen symmetric_eigen(Matrix<double>& a) {
-  require_square(a);
+  require_square(a.rows(), a.cols());
   const auto n = static_cast<int>(a.rows());
   SymmetricEigen out{Eigen::VectorXd(n), Matrix<double>(n, n)};
   if (n > 0) lapack::syevr(n, a.data(), n, out.values.data(), out.vectors.data(), n);
@@ -74,11 +83,9 @@ SymmetricEigen symmetric_eigen(Matrix<double>& a) {
 
 SymmetricEigen symmetric_eigen(const Matrix<double>& a, const mpi::Comm& comm,
                                const EigenPlan& plan) {
-  require_square(a);
-  const bool distributed = plan.backend == EigenBackend::scalapack ||
-                           (plan.backend == EigenBackend::automatic && comm.size() > 1 &&
-                            a.rows() >= plan.scalapack_from);
-  if (distributed && a.rows() > 0) return scalapack_eigen(a, comm, plan);
+  require_square(a.rows(), a.cols());
+  if (plan.backend == EigenBackend::scalapack && a.rows() > 0)
+    return scalapack_eigen(a, comm, plan);
   const auto n = a.rows();
   SymmetricEigen out{Eigen::VectorXd(n), Matrix<double>(n, n)};
   // A failure on the root must reach the others before they wait in bcast.
@@ -92,6 +99,36 @@ SymmetricEigen symmetric_eigen(const Matrix<double>& a, const mpi::Comm& comm,
     comm.bcast(out.values.data(), static_cast<std::size_t>(n), 0);
     comm.bcast(out.vectors.data(), static_cast<std::size_t>(out.vectors.size()), 0);
   }
+  return out;
+}
+
+DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
+  require_square(a.rows(), a.cols());
+  const mpi::BlacsGrid& grid = a.grid();
+  const int n = a.rows();
+  DistributedEigen out{Eigen::VectorXd(n), DistributedMatrix(grid, n, n, a.block())};
+  if (n == 0) return out;
+  const auto [trace, norm] = trace_and_norm(a);
+  mpi::agree_on(grid.comm(), [&] {
+    scalapack::pdsyevd(grid, n, a.local().data(), a.descriptor(), out.values.data(),
+                       out.vectors.local().data(), out.vectors.descriptor());
+  });
+  a.local().resize(0, 0);
+  // A is gone, so of check_decomposition's invariants only the trace is left;
+  // garbage vectors (see scalapack.cpp) also fail the unit norm of the last.
+  double last = 0;
+  const int owner_col = ((n - 1) / a.block()) % grid.cols();
+  if (grid.col() == owner_col)
+    last = out.vectors.local().col(out.vectors.local().cols() - 1).squaredNorm();
+  grid.comm().allreduce_in_place(&last, 1, mpi::Op::sum);
+  const double tol = 1e3 * double(n) * std::numeric_limits<double>::epsilon() *
+                     std::max(norm, std::numeric_limits<double>::min());
+  const double trace_error = std::abs(trace - out.values.sum());
+  if (!(trace_error <= tol) || !(std::abs(std::sqrt(last) - 1.0) <= 1e-8))
+    throw NumericError("pdsyevd returned an inconsistent decomposition (trace error " +
+                           std::to_string(trace_error) + ", norm of the last eigenvector " +
+                           std::to_string(std::sqrt(last)) + ")",
+                       0);
   return out;
 }
 
