@@ -400,10 +400,11 @@ Targets standardize(const Matrix<double>& y) {
 // What a fitted decoder produced, in standardized target units.
 struct Fit {
   Matrix<double> test_z, cv_z;  // test predictions, cross-validated train predictions
-  Eigen::VectorXd alpha;        // per dimension (NaN with ROI models: per ROI instead)
+  Eigen::VectorXd alpha;        // per dimension (NaN with ROI models: see roi_alpha)
   // ROI models only:
   std::vector<double> roi_cv_r;
   std::vector<std::uint8_t> roi_top;
+  Matrix<double> roi_alpha;  // ROI models x dimensions
 };
 
 double mean_cv_r(const Matrix<double>& cv, const Matrix<double>& y) {
@@ -479,6 +480,7 @@ Fit fit_roi_models(const io::H5File& responses, const ResponsesLayout& layout, c
       roi_batches(sel, samples.train.size() + samples.test.size(), o.roi_memory_mb << 20, comm);
   const std::size_t rounds = comm.allreduce(batches.size(), mpi::Op::max);
   std::vector<double> cv_r(models, 0.0);
+  Matrix<double> roi_alpha = Matrix<double>::Zero(static_cast<Eigen::Index>(models), d);
   struct Kept {
     Matrix<double> test_z, cv_z;
   };
@@ -497,6 +499,7 @@ Fit fit_roi_models(const io::H5File& responses, const ResponsesLayout& layout, c
         const Matrix<double> x_test = in.test(Eigen::all, cols);
         solvers::RidgeCvFit fit = solvers::ridge_cv_fit(x, x_test, y.z, folds, alphas);
         cv_r[model] = mean_cv_r(fit.cv_prediction, y.z);
+        roi_alpha.row(static_cast<Eigen::Index>(model)) = fit.alpha.transpose();
         kept[model] = {std::move(fit.test_prediction), std::move(fit.cv_prediction)};
         if (kept.size() > top) {
           auto worst = kept.begin();
@@ -507,13 +510,17 @@ Fit fit_roi_models(const io::H5File& responses, const ResponsesLayout& layout, c
       }
     });
   }
-  comm.allreduce_in_place(cv_r.data(), cv_r.size(), mpi::Op::sum);  // each model set by one rank
+  // Each model's entries were set by one rank.
+  comm.allreduce_in_place(cv_r.data(), cv_r.size(), mpi::Op::sum);
+  comm.allreduce_in_place(roi_alpha.data(), static_cast<std::size_t>(roi_alpha.size()),
+                          mpi::Op::sum);
   std::vector<std::size_t> order(models);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return ranks_before(cv_r, a, b); });
   Fit f;
   f.roi_cv_r = cv_r;
+  f.roi_alpha = std::move(roi_alpha);
   f.roi_top.assign(models, 0);
   f.test_z.setZero(m, d);
   f.cv_z.setZero(n, d);
@@ -681,6 +688,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
   if (!sel.models.empty()) {
     f.write_all<double>("/rois/cv_r", {fit.roi_cv_r.size()}, fit.roi_cv_r);
     f.write_all<std::uint8_t>("/rois/top", {fit.roi_top.size()}, fit.roi_top);
+    f.write_all<double>("/rois/alpha", shape(fit.roi_alpha), row_major(fit.roi_alpha));
     f.write_attribute("/rois/cv_r", "names", sel.models);
   }
   if (o.save_weights && o.roi_models_top == 0) {

@@ -105,7 +105,6 @@ def body(opts, checks):
          None, r"precision.*quad|quad.*precision"),
     ]
 
-    rank_line = re.compile(r"^b2m: error on rank (\d+): (.*)$", re.M)
     for name, args, out, culprit, phrase in cases:
         # errors are found while reading the inputs: a run this small that
         # takes longer than this is hung
@@ -113,10 +112,10 @@ def body(opts, checks):
         tag = f"[{name}]"
         checks.check(f"{tag} finishes before the timeout", not r.timed_out, r.describe())
         checks.check(f"{tag} exits non-zero", r.rc != 0 and not r.timed_out, r.describe())
-        lines = rank_line.findall(r.stderr)
-        ranks = sorted({int(k) for k, _ in lines})
+        lines = r.rank_errors()
         checks.check(f"{tag} every rank 0..{opts.ranks - 1} printed 'error on rank'",
-                     ranks == list(range(opts.ranks)), f"ranks that reported: {ranks}\n{r.describe()}")
+                     r.every_rank_reported(opts.ranks),
+                     f"ranks that reported: {sorted({k for k, _ in lines})}\n{r.describe()}")
         messages = " | ".join(m for _, m in lines)
         if culprit is not None:
             checks.check(f"{tag} error names {culprit}", culprit in messages,

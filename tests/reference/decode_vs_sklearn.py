@@ -24,6 +24,7 @@ do not match the events) fail with a clear message and leave nothing behind.
 import glob
 import os
 import re
+import shutil
 import sys
 
 sys.dont_write_bytecode = True
@@ -174,6 +175,7 @@ def read(path):
         out["weights"] = f["weights"][...] if "weights" in f else None
         out["rois/cv_r"] = f["rois/cv_r"][...] if "rois/cv_r" in f else None
         out["rois/top"] = f["rois/top"][...] if "rois/top" in f else None
+        out["rois/alpha"] = f["rois/alpha"][...] if "rois/alpha" in f else None
         out["identification_accuracy"] = float(f.attrs["identification_accuracy"][0])
         out["complete"] = f.attrs.get("complete")
     return out
@@ -257,6 +259,16 @@ def body(opts, checks):
         checks.check("roi-models: per-ROI mean CV r equals the reference (<= 1e-8)",
                      res["rois/cv_r"] is not None and np.allclose(res["rois/cv_r"], cv_r, rtol=0, atol=1e-8),
                      f"{res['rois/cv_r']} vs {cv_r}")
+        alpha_ok = res["rois/alpha"] is not None and res["rois/alpha"].shape == (len(per_roi), ref_r.yz.shape[1])
+        if alpha_ok:
+            for l, f in enumerate(per_roi):
+                idx = np.abs(np.log(ALPHAS)[:, None] - np.log(res["rois/alpha"][l])[None, :]).argmin(axis=0)
+                cols = np.arange(len(idx))
+                on_grid = np.isclose(ALPHAS[idx], res["rois/alpha"][l], rtol=1e-12, atol=0)
+                tie = f["mse"][idx, cols] <= f["mse"][f["best"], cols] * (1 + 1e-9)
+                alpha_ok = alpha_ok and bool(on_grid.all() and tie.all())
+        checks.check("roi-models: /rois/alpha holds each ROI's brute-force alpha per dimension (ties <= 1e-9)",
+                     alpha_ok, f"{None if res['rois/alpha'] is None else res['rois/alpha'].shape}")
         checks.check("roi-models: the top-2 ROIs are flagged", res["rois/top"] is not None and
                      list(np.flatnonzero(res["rois/top"])) == sorted(order.tolist()), f"{res['rois/top']} vs {order}")
         d = rel(res["test/prediction"], ref_r.original(test_z))
@@ -274,10 +286,10 @@ def body(opts, checks):
 
     # Bad inputs: unknown ROI, k larger than the ROI count, NaN in the embeddings.
     r = harness.run_b2m(opts, base + ["--roi", "no_such_roi", "--out", "bad.h5"])
-    checks.check("unknown ROI: non-zero exit naming the ROI and the file",
-                 r.rc != 0 and "no_such_roi" in r.stderr and "sub-01_responses.h5" in r.stderr, r.describe())
+    checks.check("unknown ROI: non-zero exit on every rank, naming the ROI and the file",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "no_such_roi" in r.stderr and "sub-01_responses.h5" in r.stderr, r.describe())
     r = harness.run_b2m(opts, base + ["--roi-models", 99, "--out", "bad.h5"])
-    checks.check("--roi-models larger than the ROI count: non-zero exit", r.rc != 0 and "99" in r.stderr, r.describe())
+    checks.check("--roi-models larger than the ROI count: non-zero exit on every rank", r.rc != 0 and r.every_rank_reported(opts.ranks) and "99" in r.stderr, r.describe())
     bad_features = os.path.join(w, "nan_features.h5")
     with h5py.File(os.path.join(study, "features.h5"), "r") as src, h5py.File(bad_features, "w") as dst:
         for k in src:
@@ -289,8 +301,8 @@ def body(opts, checks):
     bad = list(base)
     bad[bad.index("--features") + 1] = bad_features
     r = harness.run_b2m(opts, bad + ["--out", "bad.h5"])
-    checks.check("NaN in the embeddings: non-zero exit naming the file",
-                 r.rc != 0 and "nan_features.h5" in r.stderr and "non-finite" in r.stderr, r.describe())
+    checks.check("NaN in the embeddings: non-zero exit on every rank, naming the file",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "nan_features.h5" in r.stderr and "non-finite" in r.stderr, r.describe())
     # Responses whose rows do not match the events: a test set one clip short,
     # and a training set whose last run is cut.
     with h5py.File(responses, "r") as src:
@@ -312,14 +324,26 @@ def body(opts, checks):
         bad = list(base)
         bad[1] = path
         r = harness.run_b2m(opts, bad + ["--out", "bad.h5"])
-        checks.check(f"responses not matching the events ({os.path.basename(path)}): clear error",
-                     r.rc != 0 and os.path.basename(path) in r.stderr and all(x in r.stderr for x in words),
+        checks.check(f"responses not matching the events ({os.path.basename(path)}): clear error on every rank",
+                     r.rc != 0 and r.every_rank_reported(opts.ranks) and os.path.basename(path) in r.stderr and all(x in r.stderr for x in words),
                      r.describe())
+    unnamed = os.path.join(w, "unnamed_label_responses.h5")
+    shutil.copy(responses, unnamed)
+    with h5py.File(unnamed, "r+") as f:
+        labels = f["voxels/roi"][...]
+        labels[5] = len(roi_names)  # one past the last name
+        f["voxels/roi"][...] = labels
+    bad = list(base)
+    bad[1] = unnamed
+    r = harness.run_b2m(opts, bad + ["--roi-models", 2, "--out", "bad.h5"])
+    checks.check("an ROI label without a name: non-zero exit on every rank, naming the file and label",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "unnamed_label_responses.h5" in r.stderr
+                 and f"label {len(roi_names)} has no name" in r.stderr, r.describe())
     bad = list(base)
     bad[1] = empty_roi
     r = harness.run_b2m(opts, bad + ["--roi", "empty_roi", "--out", "bad.h5"])
-    checks.check("an ROI without voxels: non-zero exit naming it",
-                 r.rc != 0 and "empty_roi" in r.stderr and "no voxels" in r.stderr, r.describe())
+    checks.check("an ROI without voxels: non-zero exit on every rank, naming it",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "empty_roi" in r.stderr and "no voxels" in r.stderr, r.describe())
     checks.check("no output left by the failed runs", not glob.glob(os.path.join(w, "bad*")), str(glob.glob(os.path.join(w, "bad*"))))
 
 

@@ -3,6 +3,7 @@
 mpirun with a timeout, and a pass/fail tally."""
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,9 +59,19 @@ def mpirun_command(b2m, ranks, args):
 
 
 class Result:
+    RANK_ERROR = re.compile(r"^b2m: error on rank (\d+): (.*)$", re.M)
+
     def __init__(self, cmd, rc, stdout, stderr, timed_out, seconds):
         self.cmd, self.rc, self.stdout, self.stderr = cmd, rc, stdout, stderr
         self.timed_out, self.seconds = timed_out, seconds
+
+    def rank_errors(self):
+        """(rank, message) of every "b2m: error on rank R: ..." line."""
+        return [(int(k), m) for k, m in self.RANK_ERROR.findall(self.stderr)]
+
+    def every_rank_reported(self, ranks):
+        """Whether ranks 0..ranks-1 each printed an error line."""
+        return sorted({k for k, _ in self.rank_errors()}) == list(range(ranks))
 
     def describe(self):
         state = "TIMED OUT" if self.timed_out else f"exit {self.rc}"

@@ -22,6 +22,7 @@ Expected (chance is 0.5 for identification, 0.1 for genre agreement):
 """
 import csv
 import os
+import re
 import shutil
 import sys
 
@@ -67,6 +68,21 @@ def body(opts, checks):
     ident = {(row["subject"], row["space"]): float(row["identification"]) for row in rows}
     emb_r = {(row["subject"], row["space"]): float(row["embedding_r"]) for row in rows}
     print("identification:", {k: round(v, 3) for k, v in ident.items()}, flush=True)
+    # Table 2: per space, mean +- sample sd over the subjects of the TSV rows
+    # (printed to 3 decimals).
+    table2 = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(\S+)\s+(\d+)\s+(\S+) \+- (\S+)\s+(\S+) \+- (\S+)\s*$", line)
+        if m:
+            table2[m.group(1)] = (int(m.group(2)), *map(float, m.group(3, 4, 5, 6)))
+    for space in SPACES:
+        ids = [v for (_, sp), v in ident.items() if sp == space]
+        ers = [v for (_, sp), v in emb_r.items() if sp == space]
+        want = (len(ids), np.mean(ids), np.std(ids, ddof=1), np.mean(ers), np.std(ers, ddof=1))
+        got = table2.get(space)
+        checks.check(f"Table 2 row of {space}: subjects, mean and sd of identification and embedding r",
+                     got is not None and got[0] == want[0] and np.allclose(got[1:], want[1:], rtol=0, atol=6e-4),
+                     f"{got} vs {tuple(round(x, 4) for x in want)}")
     for subject in ("sub-01", "sub-02"):
         for space, low in (("mulan_music", 0.75), ("mulan_text", 0.75), ("soundstream", 0.6)):
             v = ident.get((subject, space), float("nan"))
