@@ -208,6 +208,8 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
     p.low_level = gaussian(space_rng, dim, kLatent, scale);
     projections_.push_back(std::move(p));
   }
+  for (std::size_t c = 0; c < n_clips; ++c)
+    clip_moods_.push_back(mood_of(clip_latents(stream(seed_, 2, c), clip_genres_[c])));
 
   // Feature spaces as read-outs of the latents.
   for (std::size_t s = 0; s < study_spaces().size(); ++s) {
@@ -291,6 +293,7 @@ CorpusChunk StudySimulator::corpus(const std::string& space, std::size_t first,
     out.embeddings.row(static_cast<Eigen::Index>(i)) =
         (mean / double(spec.windows)).cast<float>().transpose();
     out.genre.push_back(genre);
+    out.mood.push_back(mood_of(latents));
   }
   return out;
 }

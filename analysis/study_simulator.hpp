@@ -73,10 +73,11 @@ struct SubjectModel {
 };
 
 // Clip-level embeddings (the mean of a space's windows) of synthetic corpus
-// clips, and their genres.
+// clips, and their tags.
 struct CorpusChunk {
   solvers::Matrix<float> embeddings;  // clips x dim
   std::vector<int> genre;             // index into genre_names()
+  std::vector<int> mood;              // index into mood_names()
 };
 
 class StudySimulator {
@@ -86,6 +87,10 @@ class StudySimulator {
   [[nodiscard]] const std::vector<std::string>& clip_ids() const { return clip_ids_; }
   [[nodiscard]] const std::vector<int>& clip_genres() const { return clip_genres_; }
   [[nodiscard]] const std::vector<std::string>& genre_names() const { return genre_names_; }
+  // A second tag, "mood": the sign of a clip's first semantic latent, which
+  // its genre shifts (through the genre's centroid) but does not fix.
+  [[nodiscard]] const std::vector<int>& clip_moods() const { return clip_moods_; }
+  [[nodiscard]] static std::vector<std::string> mood_names() { return {"dark", "bright"}; }
   [[nodiscard]] const std::vector<ClipEmbeddings>& features() const { return features_; }
   [[nodiscard]] const TestLayout& test() const { return test_; }
   [[nodiscard]] std::size_t train_rows() const { return train_rows_; }
@@ -113,6 +118,7 @@ class StudySimulator {
     solvers::Matrix<double> semantic, acoustic, low_level;  // dim x kLatent
   };
   [[nodiscard]] ClipLatents clip_latents(std::mt19937_64 rng, int genre) const;
+  [[nodiscard]] static int mood_of(const ClipLatents& l) { return l.semantic(0) > 0 ? 1 : 0; }
   [[nodiscard]] Eigen::VectorXd window_embedding(std::size_t space, const ClipLatents& latents,
                                                  std::size_t window,
                                                  std::mt19937_64& noise_rng) const;
@@ -122,7 +128,7 @@ class StudySimulator {
   solvers::Matrix<double> semantic_centroid_, acoustic_centroid_;
   std::vector<Projections> projections_;
   std::vector<std::string> clip_ids_;
-  std::vector<int> clip_genres_;
+  std::vector<int> clip_genres_, clip_moods_;
   std::vector<std::string> genre_names_;
   std::vector<ClipEmbeddings> features_;
   std::vector<RunTimeline> train_timelines_;

@@ -396,9 +396,9 @@ int retrieve(int argc, char** argv, const std::string& command_line) {
   if (!parsed) return 0;
   const auto rows = b2m::jobs::run_retrieve(*parsed, comm);
   if (comm.is_root()) {
-    const std::string table = b2m::jobs::format_retrieve_summary(rows);
-    std::printf("\n%s", table.c_str());
-    if (!parsed->summary_path.empty()) write_text(parsed->summary_path, table);
+    std::printf("\n%s", b2m::jobs::format_retrieve_summary(rows).c_str());
+    if (!parsed->summary_path.empty())
+      write_text(parsed->summary_path, b2m::jobs::format_retrieve_summary_tsv(rows));
   }
   return 0;
 }

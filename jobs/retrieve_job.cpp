@@ -24,7 +24,6 @@ namespace {
 
 using solvers::Matrix;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kIdWidth = 32;  // id characters carried through the merge and written out
 
 struct Corpus {
   std::size_t rows = 0, dim = 0;
@@ -168,7 +167,15 @@ void scan_shard(const io::H5File& f, const Corpus& corpus, std::size_t chunk, Pa
   }
 }
 
+// The longest string's length, at least 1 (an HDF5 string width).
+std::size_t longest(const std::vector<std::string>& strings) {
+  std::size_t width = 1;
+  for (const std::string& s : strings) width = std::max(width, s.size());
+  return width;
+}
+
 struct Result {
+  std::size_t id_width = 1;                           // the corpus's longest id
   std::vector<std::vector<Item>> top;                 // per query, best first
   std::vector<double> identification;                 // per query (NaN: stimulus not in the corpus)
   std::vector<std::vector<std::int32_t>> query_tags;  // [tag][query], -1 unknown
@@ -285,9 +292,13 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
       });
   comm.allreduce_in_place(at_least.data(), nq, mpi::Op::sum);
 
-  // Merge: every rank's lists, packed as fixed-size records, on every rank.
+  // Merge: every rank's lists, packed as fixed-size records, on every rank,
+  // each id in full.
+  Result res;
+  res.id_width = comm.allreduce(longest(shard_ids), mpi::Op::max);
+  const std::size_t id_width = res.id_width;
   const std::size_t record =
-      sizeof(std::int64_t) * 2 + sizeof(double) + kIdWidth + n_tags * sizeof(std::int32_t);
+      sizeof(std::int64_t) * 2 + sizeof(double) + id_width + n_tags * sizeof(std::int32_t);
   std::vector<char> packed;
   for (std::size_t query = 0; query < nq; ++query)
     for (const auto& c : top.sorted(query)) {
@@ -299,9 +310,9 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
       std::memcpy(p, &qi, 8);
       std::memcpy(p + 8, &c.index, 8);
       std::memcpy(p + 16, &c.score, 8);
-      std::memcpy(p + 24, id.data(), std::min(id.size(), kIdWidth));
+      std::memcpy(p + 24, id.data(), id.size());
       for (std::size_t g = 0; g < n_tags; ++g)
-        std::memcpy(p + 24 + kIdWidth + 4 * g, &shard_tags[g][row], 4);
+        std::memcpy(p + 24 + id_width + 4 * g, &shard_tags[g][row], 4);
       packed.insert(packed.end(), r.begin(), r.end());
     }
   const std::vector<char> all = comm.allgatherv(packed.data(), packed.size());
@@ -313,13 +324,12 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
     std::memcpy(&query, p, 8);
     std::memcpy(&item.candidate.index, p + 8, 8);
     std::memcpy(&item.candidate.score, p + 16, 8);
-    item.id.assign(p + 24, strnlen(p + 24, kIdWidth));
+    item.id.assign(p + 24, strnlen(p + 24, id_width));
     item.tags.resize(n_tags);
     for (std::size_t g = 0; g < n_tags; ++g)
-      std::memcpy(&item.tags[g], p + 24 + kIdWidth + 4 * g, 4);
+      std::memcpy(&item.tags[g], p + 24 + id_width + 4 * g, 4);
     merged[static_cast<std::size_t>(query)].push_back(std::move(item));
   }
-  Result res;
   for (auto& list : merged) {
     std::sort(list.begin(), list.end(), [](const Item& a, const Item& b) {
       return analysis::ranks_before(a.candidate, b.candidate);
@@ -390,11 +400,11 @@ RetrieveSummary write_result(const std::string& name, const std::string& out_pat
     }
   f.write_all<std::int64_t>("/topk/index", {nq, k}, index);
   f.write_all<double>("/topk/score", {nq, k}, score);
-  f.create_strings("/topk/id", {nq, k}, kIdWidth);
+  f.create_strings("/topk/id", {nq, k}, res.id_width);
   const bool root = comm.is_root();
   f.write_strings("/topk/id", {0, 0}, {root ? nq : 0, root ? k : 0},
                   root ? ids : std::vector<std::string>{});
-  f.create_strings("/queries/clip", {nq}, kIdWidth);
+  f.create_strings("/queries/clip", {nq}, longest(q.clip));
   f.write_strings("/queries/clip", {0}, {root ? nq : 0},
                   root ? q.clip : std::vector<std::string>{});
   f.write_all<double>("/queries/identification", {nq}, res.identification);
@@ -515,6 +525,15 @@ std::string format_retrieve_summary(const std::vector<RetrieveSummary>& rows) {
                   s.queries, s.corpus, s.top1_genre, s.topk_genre, s.identification);
     out << line;
   }
+  return out.str();
+}
+
+std::string format_retrieve_summary_tsv(const std::vector<RetrieveSummary>& rows) {
+  std::ostringstream out;
+  out << "predictions\tqueries\tcorpus\ttop1_genre\ttopk_genre\tidentification\n";
+  for (const auto& s : rows)
+    out << s.name << '\t' << s.queries << '\t' << s.corpus << '\t' << s.top1_genre << '\t'
+        << s.topk_genre << '\t' << s.identification << '\n';
   return out.str();
 }
 

@@ -41,5 +41,6 @@ struct RetrieveSummary {
 std::vector<RetrieveSummary> run_retrieve(const RetrieveOptions& options, const mpi::Comm& world);
 
 [[nodiscard]] std::string format_retrieve_summary(const std::vector<RetrieveSummary>& rows);
+[[nodiscard]] std::string format_retrieve_summary_tsv(const std::vector<RetrieveSummary>& rows);
 
 }  // namespace b2m::jobs

@@ -111,7 +111,8 @@ constexpr std::size_t kIdWidth = 32;
 
 // <out>/corpus.h5: the stimulus clips first (their clip-level embeddings, so
 // a prediction can be identified among the corpus), then `count` synthetic
-// clips "sim.NNNNNNNN" from the same stimulus model; genre tags for all.
+// clips "sim.NNNNNNNN" from the same stimulus model; genre and mood tags
+// for all.
 void write_corpus(const analysis::StudySimulator& sim, const std::string& space, std::size_t count,
                   const std::string& path, const io::Provenance& provenance,
                   const mpi::Comm& comm) {
@@ -125,6 +126,8 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
   f.create_strings("/ids", {total}, kIdWidth);
   f.create<std::int32_t>("/tags/genre", {total});
   f.write_attribute("/tags/genre", "names", sim.genre_names());
+  f.create<std::int32_t>("/tags/mood", {total});
+  f.write_attribute("/tags/mood", "names", analysis::StudySimulator::mood_names());
   f.write_attribute("/", "space", space);
   // The stimuli, written by the root.
   const bool root = comm.is_root();
@@ -138,6 +141,8 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
   f.write_strings("/ids", {0}, {root ? n_stim : 0},
                   root ? stimuli.ids : std::vector<std::string>{});
   f.write<std::int32_t>("/tags/genre", {0}, {root ? n_stim : 0}, stim_genre.data());
+  std::vector<std::int32_t> stim_mood(sim.clip_moods().begin(), sim.clip_moods().end());
+  f.write<std::int32_t>("/tags/mood", {0}, {root ? n_stim : 0}, stim_mood.data());
   // The synthetic clips, each rank its share in chunks.
   const mpi::Range mine = mpi::even_part(count, static_cast<std::size_t>(comm.size()),
                                          static_cast<std::size_t>(comm.rank()));
@@ -158,6 +163,8 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
     f.write<float>("/embeddings", {n_stim + first, 0}, {n, n ? dim : 0}, rows.data());
     f.write_strings("/ids", {n_stim + first}, {n}, ids);
     f.write<std::int32_t>("/tags/genre", {n_stim + first}, {n}, genre.data());
+    const std::vector<std::int32_t> mood(chunk.mood.begin(), chunk.mood.end());
+    f.write<std::int32_t>("/tags/mood", {n_stim + first}, {n}, mood.data());
   }
   out.commit();
 }

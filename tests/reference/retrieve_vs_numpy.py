@@ -6,12 +6,15 @@ decoded, then retrieved with k = 5 and a small --chunk so every rank scans
 several chunks. The reference, written simply: queries = the mean of each
 test clip's window predictions; cosine similarity of every query with every
 corpus row (float64); the top k by sorting; identification among the corpus
-= the fraction of other rows less similar than the stimulus's own row; genre
-agreement = the fraction of the top n sharing the stimulus's genre.
+= the fraction of other rows less similar than the stimulus's own row; tag
+agreement = the fraction of the top n sharing the stimulus's tag, for every
+tag of the corpus (the simulator writes genre and mood).
 Also: one query per window, and bad inputs (corpus of the wrong dimension,
 k larger than the corpus, NaN in the corpus) fail with a clear message.
 """
+import csv
 import os
+import shutil
 import sys
 
 sys.dont_write_bytecode = True
@@ -38,7 +41,7 @@ def reference(decoded, corpus, per_window):
     with h5py.File(corpus, "r") as f:
         emb = f["embeddings"][...].astype(np.float64)
         cid = text(f["ids"][...])
-        genre = f["tags/genre"][...]
+        tags = {t: f["tags"][t][...] for t in f["tags"]}
     if per_window:
         queries, names = pred, [ids[c] for c in clip]
     else:
@@ -53,7 +56,7 @@ def reference(decoded, corpus, per_window):
     where = {c: i for i, c in enumerate(cid)}
     truth = np.array([where.get(n, -1) for n in names])
     ident = np.array([(np.delete(s, t) < s[t]).mean() if t >= 0 else np.nan for s, t in zip(scores, truth)])
-    return {"scores": scores, "top": top, "truth": truth, "ident": ident, "ids": cid, "genre": genre,
+    return {"scores": scores, "top": top, "truth": truth, "ident": ident, "ids": cid, "tags": tags,
             "names": names}
 
 
@@ -62,10 +65,10 @@ def check(checks, tag, res_path, ref, n_corpus):
         index = f["topk/index"][...]
         score = f["topk/score"][...]
         ids = [text(row) for row in f["topk/id"][...]]
-        tags = f["topk/tags/genre"][...]
-        qtags = f["queries/tags/genre"][...]
+        tags = {t: f["topk/tags"][t][...] for t in f["topk/tags"]}
+        qtags = {t: f["queries/tags"][t][...] for t in f["queries/tags"]}
         ident = f["queries/identification"][...]
-        curve = f["agreement/genre"][...]
+        curves = {t: f["agreement"][t][...] for t in f["agreement"]}
         top1 = float(f.attrs["top1_genre_agreement"][0])
     nq = len(ref["names"])
     checks.check(f"{tag}: one row of k results per query", index.shape == (nq, K), f"{index.shape} vs {(nq, K)}")
@@ -81,18 +84,24 @@ def check(checks, tag, res_path, ref, n_corpus):
                  f"max diff {np.max(np.abs(score - got)):.3g}")
     exact = np.mean([set(a) == set(b) for a, b in zip(index, ref["top"])])
     checks.check(f"{tag}: the same rows as the reference for >= 95% of queries (ties aside)", exact >= 0.95, f"{exact:.3f}")
-    checks.check(f"{tag}: ids and genre tags are those of the retrieved rows",
-                 all(ids[i][j] == ref["ids"][index[i, j]] for i in range(nq) for j in range(K)) and
-                 np.array_equal(tags, ref["genre"][index]))
+    checks.check(f"{tag}: the ids of the retrieved rows",
+                 all(ids[i][j] == ref["ids"][index[i, j]] for i in range(nq) for j in range(K)))
     found = ref["truth"] >= 0
     checks.check(f"{tag}: every stimulus is found in the corpus", found.all(), f"{(~found).sum()} missing")
-    checks.check(f"{tag}: query genre is the stimulus row's genre", np.array_equal(qtags[found], ref["genre"][ref["truth"][found]]))
     d = np.nanmax(np.abs(ident - ref["ident"]))
     checks.check(f"{tag}: identification among the corpus equals the brute force (<= 2/N)", d <= 2.0 / n_corpus, f"{d:.3g}")
-    same = tags == qtags[:, None]
-    ref_curve = np.array([same[:, :n + 1].mean(axis=1).mean() for n in range(K)])
-    checks.check(f"{tag}: genre agreement curve for n = 1..k", np.allclose(curve, ref_curve, atol=1e-12),
-                 f"{curve} vs {ref_curve}")
+    checks.check(f"{tag}: every corpus tag is reported (genre, mood)",
+                 sorted(tags) == sorted(ref["tags"]) == sorted(qtags) == sorted(curves) == ["genre", "mood"],
+                 f"{sorted(tags)}, {sorted(qtags)}, {sorted(curves)} vs {sorted(ref['tags'])}")
+    for t in sorted(set(tags) & set(ref["tags"]) & set(qtags) & set(curves)):
+        column = ref["tags"][t]
+        checks.check(f"{tag}: {t} tags are those of the retrieved rows", np.array_equal(tags[t], column[index]))
+        checks.check(f"{tag}: query {t} is the stimulus row's {t}",
+                     np.array_equal(qtags[t][found], column[ref["truth"][found]]))
+        same = tags[t] == qtags[t][:, None]
+        ref_curve = np.array([same[:, :n + 1].mean(axis=1).mean() for n in range(K)])
+        checks.check(f"{tag}: {t} agreement curve for n = 1..k", np.allclose(curves[t], ref_curve, atol=1e-12),
+                     f"{curves[t]} vs {ref_curve}")
     checks.check(f"{tag}: top-1 genre agreement well above the 10% chance level (> 0.5)", top1 > 0.5, f"{top1:.3f}")
 
 
@@ -104,8 +113,9 @@ def body(opts, checks):
     corpus = os.path.join(study, "corpus.h5")
     with h5py.File(corpus, "r") as f:
         n_corpus = f["embeddings"].shape[0]
-        checks.check("corpus: the 540 stimuli + 3000 synthetic clips, 128-d, genre tags",
-                     f["embeddings"].shape == (3540, 128) and f["tags/genre"].shape == (3540,))
+        checks.check("corpus: the 540 stimuli + 3000 synthetic clips, 128-d, genre and mood tags",
+                     f["embeddings"].shape == (3540, 128) and f["tags/genre"].shape == (3540,)
+                     and f["tags/mood"].shape == (3540,) and 0.2 < f["tags/mood"][...].mean() < 0.8)
     decoded = os.path.join(w, "decoded.h5")
     r = harness.run_b2m(opts, ["decode", os.path.join(study, "sub-01_responses.h5"), "--features",
                                os.path.join(study, "features.h5"), "--space", "mulan_music", "--events",
@@ -115,32 +125,57 @@ def body(opts, checks):
     for per_window in (False, True):
         tag = "per-window" if per_window else "per-clip"
         out = f"retrieved-{tag}.h5"
-        args = ["retrieve", decoded, "--corpus", corpus, "-k", K, "--chunk", 700, "--out", out]
+        args = ["retrieve", decoded, "--corpus", corpus, "-k", K, "--chunk", 700, "--out", out,
+                "--summary", f"summary-{tag}.tsv"]
         r = harness.run_b2m(opts, args + (["--per-window"] if per_window else []))
         if checks.require_run(f"{tag}: b2m retrieve", r):
             check(checks, tag, os.path.join(w, out), reference(decoded, corpus, per_window), n_corpus)
+            with open(os.path.join(w, f"summary-{tag}.tsv")) as f:
+                rows = list(csv.DictReader(f, delimiter="\t"))
+            with h5py.File(os.path.join(w, out), "r") as f:
+                want = [float(f.attrs[a][0]) for a in ("top1_genre_agreement", "identification_accuracy")]
+            got = [float(rows[0][c]) for c in ("top1_genre", "identification")] if len(rows) == 1 else None
+            checks.check(f"{tag}: --summary TSV has one row with the file's top-1 genre and identification",
+                         got is not None and np.allclose(got, want, rtol=1e-5, atol=0), f"{rows} vs {want}")
+
+    # Ids longer than 32 characters are carried whole.
+    long_corpus = os.path.join(w, "long_ids_corpus.h5")
+    shutil.copy(corpus, long_corpus)
+    with h5py.File(long_corpus, "r+") as f:
+        ids = text(f["ids"][...])
+        long_ids = [i if not i.startswith("sim.") else "a-corpus-clip-with-a-long-name/" + i for i in ids]
+        del f["ids"]
+        f["ids"] = np.array(long_ids, dtype="S48")
+    r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", long_corpus, "-k", K, "--out", "long_ids.h5"])
+    if checks.require_run("b2m retrieve on a corpus with 43-character ids", r):
+        with h5py.File(os.path.join(w, "long_ids.h5"), "r") as f:
+            got = [text(row) for row in f["topk/id"][...]]
+            index = f["topk/index"][...]
+        checks.check("43-character ids come back whole",
+                     all(got[i][j] == long_ids[index[i, j]] for i in range(len(got)) for j in range(K))
+                     and any(len(x) > 32 for row in got for x in row), f"{got[0]}")
 
     # Bad inputs.
     small = os.path.join(w, "small_corpus.h5")
     with h5py.File(small, "w") as f:
         f["embeddings"] = np.ones((4, 128), dtype=np.float32)
     r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", small, "-k", 5, "--out", "bad.h5"])
-    checks.check("k larger than the corpus: non-zero exit naming k and the corpus",
-                 r.rc != 0 and "larger than the corpus" in r.stderr and "small_corpus.h5" in r.stderr, r.describe())
+    checks.check("k larger than the corpus: non-zero exit on every rank, naming k and the corpus",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "larger than the corpus" in r.stderr and "small_corpus.h5" in r.stderr, r.describe())
     narrow = os.path.join(w, "narrow_corpus.h5")
     with h5py.File(narrow, "w") as f:
         f["embeddings"] = np.ones((50, 64), dtype=np.float32)
     r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", narrow, "--out", "bad.h5"])
-    checks.check("corpus of the wrong dimension: non-zero exit naming both dimensions",
-                 r.rc != 0 and "64" in r.stderr and "128" in r.stderr, r.describe())
+    checks.check("corpus of the wrong dimension: non-zero exit on every rank, naming both dimensions",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "64" in r.stderr and "128" in r.stderr, r.describe())
     nan = os.path.join(w, "nan_corpus.h5")
     with h5py.File(nan, "w") as f:
         e = np.ones((2000, 128), dtype=np.float32)
         e[1500, 3] = np.nan
         f["embeddings"] = e
     r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", nan, "--chunk", 300, "--out", "bad.h5"])
-    checks.check("NaN in the corpus: non-zero exit naming the file and row",
-                 r.rc != 0 and "nan_corpus.h5" in r.stderr and "1500" in r.stderr, r.describe())
+    checks.check("NaN in the corpus: non-zero exit on every rank, naming the file and row",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and "nan_corpus.h5" in r.stderr and "1500" in r.stderr, r.describe())
     checks.check("no output left by the failed runs", not any(n.startswith("bad") for n in os.listdir(w)),
                  str(os.listdir(w)))
 
