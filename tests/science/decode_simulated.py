@@ -6,14 +6,15 @@
 SoundStream and genre, never by anything else. A control space "random"
 (independent Gaussian embeddings per clip, same shape as MuLan-text) is added
 to a copy of the feature file: it drives nothing. One `b2m decode` call
-decodes both subjects into four spaces (one sample per clip presentation,
---per-clip, to keep the test fast); then `b2m retrieve` looks the MuLan
-predictions up in the corpus.
+decodes both subjects into all six spaces (one sample per clip
+presentation, --per-clip, to keep the test fast); then `b2m retrieve` looks
+the MuLan predictions up in the corpus.
 
 Expected (chance is 0.5 for identification, 0.1 for genre agreement):
   * identification far above chance for the driving spaces (> 0.75 for MuLan
-    music and text, > 0.6 for SoundStream, whose low-level latent drives only
-    auditory-cortex voxels);
+    music and text, w2v-BERT and genre, > 0.6 for SoundStream, whose
+    low-level latent drives only auditory-cortex voxels; the genre one-hot
+    ties the 5 other test clips of a genre, so it cannot pass 54/59 = 0.92);
   * about 0.5 (0.35..0.65: 60 test clips) for the random space, and its
     embedding correlation near 0;
   * top-1 genre of the retrieved clip agrees with the stimulus far above the
@@ -35,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import harness  # noqa: E402
 
-SPACES = ["mulan_music", "mulan_text", "soundstream", "random"]
+SPACES = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre", "random"]
 
 
 def body(opts, checks):
@@ -58,7 +59,7 @@ def body(opts, checks):
     for s in SPACES:
         args += ["--space", s]
     r = harness.run_b2m(opts, args)
-    if not checks.require_run("b2m decode: 2 subjects x 4 spaces in one call", r):
+    if not checks.require_run("b2m decode: 2 subjects x 6 spaces in one call", r):
         return
     checks.check("summary table printed with mean +- sd per space", "+-" in r.stdout and "random" in r.stdout,
                  r.stdout[-800:])
@@ -84,7 +85,8 @@ def body(opts, checks):
                      got is not None and got[0] == want[0] and np.allclose(got[1:], want[1:], rtol=0, atol=6e-4),
                      f"{got} vs {tuple(round(x, 4) for x in want)}")
     for subject in ("sub-01", "sub-02"):
-        for space, low in (("mulan_music", 0.75), ("mulan_text", 0.75), ("soundstream", 0.6)):
+        for space, low in (("mulan_music", 0.75), ("mulan_text", 0.75), ("w2v_bert", 0.75),
+                           ("soundstream", 0.6), ("genre", 0.75)):
             v = ident.get((subject, space), float("nan"))
             checks.check(f"{subject} {space}: identification far above chance (> {low})", v > low, f"{v:.3f}")
         v = ident.get((subject, "random"), float("nan"))
