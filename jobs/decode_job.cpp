@@ -37,8 +37,10 @@ namespace {
 
 using solvers::Matrix;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Voxels per collective read of the responses.
+// Voxels per collective read of the responses (at most, and at least where
+// the chunk is sized to the memory).
 constexpr std::size_t kReadColumns = 4096;
+constexpr std::size_t kMinReadColumns = 256;
 
 struct Unit {
   Subject subject;
@@ -221,7 +223,7 @@ std::vector<std::vector<std::size_t>> roi_batches(const Selection& sel, std::siz
   return batches;
 }
 
-// Reads a rank's share of the voxels in chunks of kReadColumns columns and
+// Reads a rank's share of the voxels in chunks of `columns` columns and
 // hands each to `use(train, test, first)`: the chunk sample-averaged and
 // standardized (training samples within each run, test samples together),
 // `first` being its first column among all selected voxels. Every rank calls
@@ -230,15 +232,15 @@ std::vector<std::vector<std::size_t>> roi_batches(const Selection& sel, std::siz
 template <class Use>
 void for_each_chunk(const io::H5File& responses, const ResponsesLayout& layout, const Share& mine,
                     const analysis::DecodeSamples& samples, const std::vector<mpi::Range>& runs,
-                    const mpi::Comm& comm, Use&& use) {
-  const std::size_t chunks = (mine.span.size() + kReadColumns - 1) / kReadColumns;
+                    const mpi::Comm& comm, std::size_t columns, Use&& use) {
+  const std::size_t chunks = (mine.span.size() + columns - 1) / columns;
   const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
   auto next = mine.voxels.begin();
   std::size_t first = mine.first;
   for (std::size_t c = 0; c < rounds; ++c) {
     const mpi::Range cols =
-        c < chunks ? mpi::Range{mine.span.begin + c * kReadColumns,
-                                std::min(mine.span.end, mine.span.begin + (c + 1) * kReadColumns)}
+        c < chunks ? mpi::Range{mine.span.begin + c * columns,
+                                std::min(mine.span.end, mine.span.begin + (c + 1) * columns)}
                    : mpi::Range{};
     Matrix<float> y_train, y_test;
     mpi::agree_on(comm,
@@ -279,7 +281,7 @@ Inputs read_roi_inputs(const io::H5File& responses, const ResponsesLayout& layou
   in.test.resize(static_cast<Eigen::Index>(samples.test.size()), count);
   in.model_of = mine.model_of;
   Eigen::Index filled = 0;
-  for_each_chunk(responses, layout, mine, samples, runs, comm,
+  for_each_chunk(responses, layout, mine, samples, runs, comm, kReadColumns,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
                    in.train.middleCols(filled, train.cols()) = train;
                    in.test.middleCols(filled, test.cols()) = test;
@@ -310,6 +312,7 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
   k.setZero(n, n);
   k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), n);
   for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm,
+                 kReadColumns,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
                    if (train.cols() == 0) return;
                    k.selfadjointView<Eigen::Lower>().rankUpdate(train);
@@ -356,14 +359,22 @@ Matrix<double> kernel_tiles(const Matrix<double>& x, int prow, int pcol,
 
 // The same kernels with K block-cyclic on k's grid: each chunk's
 // contribution to a process's tiles is reduced onto that process, so no
-// rank holds an n x n matrix. Collective.
+// rank holds an n x n matrix. Collective. A chunk (read in float, kept in
+// double: 12 bytes a value) is held to about the rank's share of K, so that
+// memory per rank falls with the ranks here too; at 4,096 columns it was
+// the peak (575 MB per rank at 2 ranks on 60,000 voxels). The price is
+// more reductions: each chunk sends n^2 values whatever its width.
 void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
                     const Selection& sel, const analysis::DecodeSamples& samples,
                     const std::vector<mpi::Range>& runs, const mpi::Comm& comm,
                     solvers::DistributedMatrix& k, Matrix<double>& k_test) {
   const mpi::BlacsGrid& grid = k.grid();
   k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), k.rows());
-  for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm,
+  const double share = 8.0 * double(k.rows()) * double(k.rows()) / double(comm.size());
+  const double column = 12.0 * double(layout.n + layout.m);
+  const auto columns = static_cast<std::size_t>(
+      std::clamp(share / column, double(kMinReadColumns), double(kReadColumns)));
+  for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm, columns,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
                    if (train.cols() > 0) k_test.noalias() += test * train.transpose();
                    for (int owner = 0; owner < comm.size(); ++owner) {
@@ -696,14 +707,14 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     // second pass over the responses.
     const auto d = static_cast<std::size_t>(dual.cols());
     f.create<double>("/weights", {sel.voxels.size(), d});
-    for_each_chunk(*responses, layout, even_share(sel, layout, comm), samples, runs, comm,
-                   [&](const Matrix<double>& train, const Matrix<double>&, std::size_t first) {
-                     const Matrix<double> w = train.transpose() * dual;
-                     const std::vector<double> rows = row_major(w);
-                     f.write<double>("/weights", {first, 0},
-                                     {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0},
-                                     rows.data());
-                   });
+    for_each_chunk(
+        *responses, layout, even_share(sel, layout, comm), samples, runs, comm, kReadColumns,
+        [&](const Matrix<double>& train, const Matrix<double>&, std::size_t first) {
+          const Matrix<double> w = train.transpose() * dual;
+          const std::vector<double> rows = row_major(w);
+          f.write<double>("/weights", {first, 0},
+                          {static_cast<std::size_t>(w.rows()), w.rows() ? d : 0}, rows.data());
+        });
     f.write_attribute("/weights", "unit",
                       std::string("standardized targets per standardized voxel: embedding = "
                                   "mean + sd * (x_z W)"));
