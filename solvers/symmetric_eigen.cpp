@@ -40,7 +40,9 @@ void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, con
 }
 
 // The trace and Frobenius norm of a distributed square matrix, on every rank
-// of its grid (collective).
+// of its grid (collective). Where only the lower triangle is filled (as
+// pdsyevd reads it) the norm is up to sqrt(2) low, which is fine for a
+// tolerance's scale.
 std::pair<double, double> trace_and_norm(const DistributedMatrix& a) {
   const mpi::BlacsGrid& grid = a.grid();
   const int nb = a.block();
