@@ -111,6 +111,13 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   DistributedEigen out{Eigen::VectorXd(n), DistributedMatrix(grid, n, n, a.block())};
   if (n == 0) return out;
   const auto [trace, norm] = trace_and_norm(a);
+  // pdsyevd on a matrix with a NaN hung with 4 processes (n = 40, block 8;
+  // it failed cleanly with 1 and 2); every rank sees the same norm, so all
+  // stop here.
+  if (!std::isfinite(norm))
+    throw NumericError("pdsyevd: the " + std::to_string(n) + " x " + std::to_string(n) +
+                           " matrix has non-finite entries",
+                       0);
   mpi::agree_on(grid.comm(), [&] {
     scalapack::pdsyevd(grid, n, a.local().data(), a.descriptor(), out.values.data(),
                        out.vectors.local().data(), out.vectors.descriptor());

@@ -92,6 +92,25 @@ TEST(Scalapack, NonZeroInfoBecomesANumericErrorNamingTheRoutine) {
   EXPECT_THROW(mpi::BlacsGrid(world, world.size() + 1, 1), ConfigError);
 }
 
+// A matrix pdsyevd cannot decompose (a NaN entry) is an exception naming
+// pdsyevd on every rank, not a hang: without the finiteness check in
+// symmetric_eigen, pdsyevd hung here with 4 processes.
+TEST(SymmetricEigen, DistributedFailureIsANumericErrorNamingPdsyevd) {
+  const mpi::Comm world = mpi::Comm::world();
+  for (auto [rows, cols] : grid_shapes(world.size())) {
+    const mpi::BlacsGrid grid(world, rows, cols);
+    Matrix<double> a = random_symmetric(40, 3);
+    a(17, 5) = a(5, 17) = std::numeric_limits<double>::quiet_NaN();
+    bool named = false;
+    try {
+      static_cast<void>(symmetric_eigen(DistributedMatrix::from_replicated(grid, a, 8)));
+    } catch (const NumericError& e) {
+      named = std::string(e.what()).find("pdsyevd") != std::string::npos;
+    }
+    EXPECT_TRUE(named) << "grid " << rows << "x" << cols;
+  }
+}
+
 TEST(DistributedMatrix, ScatterThenGatherIsTheIdentity) {
   const mpi::Comm world = mpi::Comm::world();
   for (auto [rows, cols] : grid_shapes(world.size())) {
