@@ -512,12 +512,10 @@ Fit fit_roi_models(const io::H5File& responses, const ResponsesLayout& layout, c
         cv_r[model] = mean_cv_r(fit.cv_prediction, y.z);
         roi_alpha.row(static_cast<Eigen::Index>(model)) = fit.alpha.transpose();
         kept[model] = {std::move(fit.test_prediction), std::move(fit.cv_prediction)};
-        if (kept.size() > top) {
-          auto worst = kept.begin();
-          for (auto it = kept.begin(); it != kept.end(); ++it)
-            if (ranks_before(cv_r, worst->first, it->first)) worst = it;
-          kept.erase(worst);
-        }
+        if (kept.size() > top)  // drop the one ranked last
+          kept.erase(std::max_element(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
+            return ranks_before(cv_r, a.first, b.first);
+          }));
       }
     });
   }

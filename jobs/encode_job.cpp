@@ -63,11 +63,9 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
       if (out.design.train_x.cols() != out.design.test_x.cols())
         throw InputError(o.design + ": /train/X has " + std::to_string(out.design.train_x.cols()) +
                          " features but /test/X has " + std::to_string(out.design.test_x.cols()));
-      if (f.has_attribute("/test", "ids")) {
+      // (checked against the test rows in inspect)
+      if (f.has_attribute("/test", "ids"))
         out.design.test_clips = f.read_strings_attribute("/test", "ids");
-        static_cast<void>(rows_per_clip(static_cast<std::size_t>(out.design.test_x.rows()),
-                                        out.design.test_clips.size(), o.design));
-      }
     });
     out.source = o.design;
     out.inputs = {o.design};

@@ -1,7 +1,5 @@
 #include "solvers/distributed_kernel_ridge_cv.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <string>
 
@@ -19,14 +17,6 @@ Sub at(DistributedMatrix& m, int row = 0, int col = 0) {
 // PBLAS takes its inputs through non-const pointers and only reads them.
 Sub at(const DistributedMatrix& m, int row = 0, int col = 0) {
   return {const_cast<double*>(m.local().data()), m.descriptor(), row, col};
-}
-
-// Hands the heap's free pages back to the system before an eigensolve, the
-// peak of this solver: glibc keeps freed blocks under its dynamic mmap
-// threshold (up to 32 MB: the previous fold's products, the kernel assembly's
-// buffers), which stayed resident through pdsyevd.
-void release_freed_memory() {
-  malloc_trim(0);
 }
 
 // Multiplies each local entry of `m` by scale(global row, global column).
@@ -84,7 +74,6 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
     scalapack::pdgemr2d(a, a, at(kernel), at(train), grid.context());
     scalapack::pdgemr2d(n - b, a, at(kernel, b, 0), at(train, a, 0), grid.context());
     scalapack::pdgemr2d(n - b, n - b, at(kernel, b, b), at(train, a, a), grid.context());
-    release_freed_memory();
     DistributedEigen eig = symmetric_eigen(std::move(train));
     const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
     // L = K[val, tr] U: K[val, :a] U[:a] + K[b:, val]^T U[a:].
@@ -120,7 +109,6 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
                           static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
 
   // Refit on all rows, each target with its own alpha: U diag U^T y_j.
-  release_freed_memory();
   DistributedEigen eig = symmetric_eigen(std::move(kernel));
   const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
   DistributedMatrix by(grid, n, d, nb), dual(grid, n, d, nb);

@@ -1,5 +1,7 @@
 #include "solvers/symmetric_eigen.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,14 +22,20 @@ void require_square(Eigen::Index rows, Eigen::Index cols) {
                       std::to_string(cols) + ", not square");
 }
 
+// How far the checks below let an invariant of an n x n decomposition of a
+// matrix of Frobenius norm `norm` miss.
+double tolerance(Eigen::Index n, double norm) {
+  return 1e3 * double(n) * std::numeric_limits<double>::epsilon() *
+         std::max(norm, std::numeric_limits<double>::min());
+}
+
 // ScaLAPACK can report success on a failed back transformation (see
 // scalapack.cpp). Two O(n^2) invariants catch a wrong result: the trace is
 // the sum of the eigenvalues, and A v_1 = lambda_1 v_1 for the largest pair.
 void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, const char* routine) {
   const Eigen::Index n = a.rows();
   if (n == 0) return;
-  const double scale = std::max(a.norm(), std::numeric_limits<double>::min());
-  const double tol = 1e3 * double(n) * std::numeric_limits<double>::epsilon() * scale;
+  const double tol = tolerance(n, a.norm());
   const double trace_error = std::abs(a.trace() - eig.values.sum());
   const Eigen::VectorXd v = eig.vectors.col(n - 1);
   const double pair_error = (a * v - eig.values(n - 1) * v).norm();
@@ -118,6 +126,11 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
     throw NumericError("pdsyevd: the " + std::to_string(n) + " x " + std::to_string(n) +
                            " matrix has non-finite entries",
                        0);
+  // pdsyevd's workspace and the eigenvectors are the callers' memory peak.
+  // Hand the heap's free pages back first: glibc keeps freed blocks under its
+  // dynamic mmap threshold (up to 32 MB: a previous fold's products, a kernel
+  // assembly's buffers), which otherwise stayed resident through the solve.
+  malloc_trim(0);
   mpi::agree_on(grid.comm(), [&] {
     scalapack::pdsyevd(grid, n, a.local().data(), a.descriptor(), out.values.data(),
                        out.vectors.local().data(), out.vectors.descriptor());
@@ -130,10 +143,8 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   if (grid.col() == owner_col)
     last = out.vectors.local().col(out.vectors.local().cols() - 1).squaredNorm();
   grid.comm().allreduce_in_place(&last, 1, mpi::Op::sum);
-  const double tol = 1e3 * double(n) * std::numeric_limits<double>::epsilon() *
-                     std::max(norm, std::numeric_limits<double>::min());
   const double trace_error = std::abs(trace - out.values.sum());
-  if (!(trace_error <= tol) || !(std::abs(std::sqrt(last) - 1.0) <= 1e-8))
+  if (!(trace_error <= tolerance(n, norm)) || !(std::abs(std::sqrt(last) - 1.0) <= 1e-8))
     throw NumericError("pdsyevd returned an inconsistent decomposition (trace error " +
                            std::to_string(trace_error) + ", norm of the last eigenvector " +
                            std::to_string(std::sqrt(last)) + ")",
