@@ -263,9 +263,13 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
         for (std::size_t query = 0; query < nq; ++query) {
           const float* col = scores.col(static_cast<Eigen::Index>(query)).data();
           double bar = top.threshold(query);
-          const double stimulus = true_score[query];  // NaN: never counted
-          // Blocks whose maximum cannot enter the list are skipped after one
-          // vectorized max; almost all are, once the list has filled.
+          // NaN (stimulus not in the corpus): never counted.
+          const auto bar_stimulus = static_cast<float>(true_score[query]);
+          std::size_t count = 0;
+          // One vectorized max per block of scores serves both the list and
+          // the identification count: almost every block is below the list's
+          // threshold once it has filled, and below the stimulus's own score
+          // when the decoding identifies it.
           constexpr std::size_t kBlock = 64;
           for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
             const std::size_t b1 = std::min(n, b0 + kBlock);
@@ -273,17 +277,15 @@ Result retrieve(const io::H5File& f, const Corpus& corpus, const Queries& q,
             const float top_of_block =
                 Eigen::Map<const Eigen::ArrayXf>(col + b0, static_cast<Eigen::Index>(b1 - b0))
                     .maxCoeff();
-            if (top_of_block < bar) continue;
-            for (std::size_t i = b0; i < b1; ++i)
-              if (col[i] >= bar) {
-                top.offer(query, col[i], begin + static_cast<std::int64_t>(i));
-                bar = top.threshold(query);
-              }
+            if (top_of_block >= bar)
+              for (std::size_t i = b0; i < b1; ++i)
+                if (col[i] >= bar) {
+                  top.offer(query, col[i], begin + static_cast<std::int64_t>(i));
+                  bar = top.threshold(query);
+                }
+            if (top_of_block >= bar_stimulus)  // branch-free, so it vectorizes
+              for (std::size_t i = b0; i < b1; ++i) count += col[i] >= bar_stimulus ? 1 : 0;
           }
-          // A separate branch-free loop, which the compiler vectorizes.
-          const auto bar_stimulus = static_cast<float>(stimulus);
-          std::size_t count = 0;
-          for (std::size_t i = 0; i < n; ++i) count += col[i] >= bar_stimulus ? 1 : 0;
           const long long t = true_row[query];
           if (t >= begin && t < begin + static_cast<long long>(n) && col[t - begin] >= bar_stimulus)
             --count;
