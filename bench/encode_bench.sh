@@ -128,6 +128,9 @@ mpi=(mpirun --oversubscribe --allow-run-as-root -x OPENBLAS_NUM_THREADS=1 -x OMP
 # mpirun's PMIx server tries munge authentication first; where munge's socket
 # exists but munged is not running, it retries for 2.3 s before falling back.
 export PMIX_MCA_psec=native
+# One machine, shared memory: left to choose, Open MPI first starts its
+# network transports (libfabric, PSM), 0.2 s of every launch here.
+export OMPI_MCA_pml=ob1
 
 # GEMM peak of this machine at the benchmark's thread count
 gemm_out="$res_dir/gemm_peak.jsonl"

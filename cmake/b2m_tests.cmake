@@ -1,6 +1,9 @@
 # Test helpers. Every MPI test runs at each rank count through one function,
 # built on FindMPI's MPIEXEC_* variables and labelled `mpi`.
 set(B2M_MPIEXEC_FLAGS --oversubscribe)
+# The environment of MPI-initialising tests; PMIX_MCA_psec=native and
+# OMPI_MCA_pml=ob1: see mpirun_command in tests/reference/harness.py.
+set(B2M_MPI_TEST_ENV "OPENBLAS_NUM_THREADS=1;PMIX_MCA_psec=native;OMPI_MCA_pml=ob1")
 execute_process(COMMAND id -u OUTPUT_VARIABLE B2M_UID OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(B2M_UID STREQUAL "0")
   list(APPEND B2M_MPIEXEC_FLAGS --allow-run-as-root)
@@ -11,7 +14,7 @@ function(b2m_add_unit_test name)
   add_executable(${name} ${ARGN})
   target_link_libraries(${name} PRIVATE b2m_test_support)
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
+  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300 ENVIRONMENT "${B2M_MPI_TEST_ENV}")
 endfunction()
 
 # b2m_add_mpi_test(NAME n SOURCES ... RANKS 1 2 4): one ctest per rank count.
@@ -23,9 +26,8 @@ function(b2m_add_mpi_test)
     add_test(NAME ${ARG_NAME}_np${ranks}
              COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${B2M_MPIEXEC_FLAGS}
                      ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${ARG_NAME}> ${MPIEXEC_POSTFLAGS})
-    # PMIX_MCA_psec=native: see tests/reference/harness.py.
     set_tests_properties(${ARG_NAME}_np${ranks} PROPERTIES LABELS mpi TIMEOUT 600
-                         ENVIRONMENT "OPENBLAS_NUM_THREADS=1;PMIX_MCA_psec=native")
+                         ENVIRONMENT "${B2M_MPI_TEST_ENV}")
   endforeach()
 endfunction()
 
