@@ -324,46 +324,83 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
   comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
 }
 
-// This rank's contribution, from its chunk `x` (samples x voxels), to the
-// tiles of K = X X^T that process (prow, pcol) of k's grid holds, in that
-// process's local layout. Tiles wholly above the diagonal are left zero: the
-// distributed solver reads the lower triangle only.
-Matrix<double> kernel_tiles(const Matrix<double>& x, int prow, int pcol,
-                            const solvers::DistributedMatrix& k) {
+// The lower triangle of K as process (prow, pcol) of k's grid holds it: per
+// panel of nb local columns, the local rows from `first` on (below them the
+// panel's tiles reach the diagonal; above, they are wholly in the upper
+// triangle, which the distributed solver never reads). Packed one panel
+// after another, the triangle is half the local tiles, and so half of what
+// every chunk's reduction sends.
+struct Panel {
+  int col, global_col, width, first;
+  std::size_t offset;  // in the packed buffer; the panel's leading dimension is rows - first
+};
+
+struct LowerTiles {
+  int rows = 0;
+  std::vector<Panel> panels;
+  std::size_t size = 0;  // packed values
+};
+
+LowerTiles lower_tiles(const solvers::DistributedMatrix& k, int prow, int pcol) {
   const mpi::BlacsGrid& grid = k.grid();
   const int n = k.rows(), nb = k.block();
-  const int rows = solvers::scalapack::numroc(n, nb, prow, grid.rows());
+  LowerTiles t;
+  t.rows = solvers::scalapack::numroc(n, nb, prow, grid.rows());
   const int cols = solvers::scalapack::numroc(n, nb, pcol, grid.cols());
-  Matrix<double> part = Matrix<double>::Zero(rows, cols);
-  if (x.cols() == 0) return part;
-  const auto ld = static_cast<int>(x.outerStride());
   for (int lj = 0; lj < cols; lj += nb) {
     const int gj = solvers::DistributedMatrix::global_index(lj, nb, pcol, grid.cols());
-    const int w = std::min(nb, cols - lj);
-    if (grid.rows() == 1) {  // every row is local: rows gj.. in one product
-      solvers::lapack::gemm_nt(n - gj, w, static_cast<int>(x.cols()), x.data() + gj, ld,
-                               x.data() + gj, ld, 0.0, part.data() + gj + std::ptrdiff_t{lj} * rows,
-                               rows);
+    int first = 0;
+    while (first < t.rows &&
+           solvers::DistributedMatrix::global_index(first, nb, prow, grid.rows()) +
+                   std::min(nb, t.rows - first) <=
+               gj)
+      first += nb;
+    first = std::min(first, t.rows);
+    const int width = std::min(nb, cols - lj);
+    t.panels.push_back({lj, gj, width, first, t.size});
+    t.size += std::size_t(t.rows - first) * std::size_t(width);
+  }
+  return t;
+}
+
+// This rank's contribution, from its chunk `x` (samples x voxels), to the
+// packed lower tiles `t` of process row `prow`, written to `part` (reused
+// from chunk to chunk: a fresh buffer per chunk cost a page fault per 4 KB).
+void kernel_tiles(const Matrix<double>& x, int prow, const LowerTiles& t,
+                  const solvers::DistributedMatrix& k, std::vector<double>& part) {
+  const mpi::BlacsGrid& grid = k.grid();
+  const int nb = k.block();
+  part.resize(t.size);
+  const auto ld = static_cast<int>(x.outerStride());
+  const auto voxels = static_cast<int>(x.cols());
+  if (voxels == 0) {
+    std::fill(part.begin(), part.end(), 0.0);
+    return;
+  }
+  for (const Panel& p : t.panels) {
+    const int height = t.rows - p.first;
+    double* out = part.data() + p.offset;
+    const double* right = x.data() + p.global_col;
+    if (grid.rows() == 1) {  // every row is local: the panel is one product
+      solvers::lapack::gemm_nt(height, p.width, voxels, x.data() + p.first, ld, right, ld, 0.0, out,
+                               height);
       continue;
     }
-    for (int li = 0; li < rows; li += nb) {
+    for (int li = p.first; li < t.rows; li += nb) {
       const int gi = solvers::DistributedMatrix::global_index(li, nb, prow, grid.rows());
-      const int h = std::min(nb, rows - li);
-      if (gi + h <= gj) continue;
-      solvers::lapack::gemm_nt(h, w, static_cast<int>(x.cols()), x.data() + gi, ld, x.data() + gj,
-                               ld, 0.0, part.data() + li + std::ptrdiff_t{lj} * rows, rows);
+      solvers::lapack::gemm_nt(std::min(nb, t.rows - li), p.width, voxels, x.data() + gi, ld, right,
+                               ld, 0.0, out + (li - p.first), height);
     }
   }
-  return part;
 }
 
 // The same kernels with K block-cyclic on k's grid: each chunk's
-// contribution to a process's tiles is reduced onto that process, so no
-// rank holds an n x n matrix. Collective. A chunk (read in float, kept in
+// contribution to a process's lower tiles is reduced onto that process, so
+// no rank holds an n x n matrix. Collective. A chunk (read in float, kept in
 // double: 12 bytes a value) is held to about the rank's share of K, so that
 // memory per rank falls with the ranks here too; at 4,096 columns it was
 // the peak (575 MB per rank at 2 ranks on 60,000 voxels). The price is
-// more reductions: each chunk sends n^2 values whatever its width.
+// more reductions: each chunk sends about n^2 / 2 values whatever its width.
 void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
                     const Selection& sel, const analysis::DecodeSamples& samples,
                     const std::vector<mpi::Range>& runs, const mpi::Comm& comm,
@@ -374,15 +411,22 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
   const double column = 12.0 * double(layout.n + layout.m);
   const auto columns = static_cast<std::size_t>(
       std::clamp(share / column, double(kMinReadColumns), double(kReadColumns)));
+  std::vector<LowerTiles> tiles;  // per owner
+  for (int owner = 0; owner < comm.size(); ++owner)
+    tiles.push_back(lower_tiles(k, owner / grid.cols(), owner % grid.cols()));
+  std::vector<double> part;
   for_each_chunk(responses, layout, even_share(sel, layout, comm), samples, runs, comm, columns,
                  [&](const Matrix<double>& train, const Matrix<double>& test, std::size_t) {
                    if (train.cols() > 0) k_test.noalias() += test * train.transpose();
                    for (int owner = 0; owner < comm.size(); ++owner) {
-                     const int prow = owner / grid.cols(), pcol = owner % grid.cols();
-                     Matrix<double> part = kernel_tiles(train, prow, pcol, k);
-                     comm.reduce_in_place(part.data(), static_cast<std::size_t>(part.size()),
-                                          mpi::Op::sum, owner);
-                     if (owner == comm.rank()) k.local() += part;
+                     const LowerTiles& t = tiles[static_cast<std::size_t>(owner)];
+                     kernel_tiles(train, owner / grid.cols(), t, k, part);
+                     comm.reduce_in_place(part.data(), part.size(), mpi::Op::sum, owner);
+                     if (owner != comm.rank()) continue;
+                     for (const Panel& p : t.panels)
+                       k.local().block(p.first, p.col, t.rows - p.first, p.width) +=
+                           Eigen::Map<const Matrix<double>>(part.data() + p.offset,
+                                                            t.rows - p.first, p.width);
                    }
                  });
   comm.allreduce_in_place(k_test.data(), static_cast<std::size_t>(k_test.size()), mpi::Op::sum);
