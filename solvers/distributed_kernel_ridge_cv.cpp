@@ -108,7 +108,23 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
   comm.allreduce_in_place(out.cv_prediction.data(),
                           static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
 
-  // Refit on all rows, each target with its own alpha: U diag U^T y_j.
+  // Refit on all rows, each target with its own alpha (see targets_by_alpha).
+  out.dual.setZero(n, d);
+  const std::vector<std::vector<Eigen::Index>> groups = targets_by_alpha(out, alphas.size());
+  bool factored = true;
+  for (std::size_t i = 0; i < groups.size() && factored; ++i) {
+    if (groups[i].empty()) continue;
+    DistributedMatrix shifted = kernel;
+    shifted.add_to_diagonal(alphas[i]);
+    factored = scalapack::pdpotrf(grid, n, at(shifted));
+    if (!factored) break;
+    const Matrix<double> targets = y(Eigen::all, groups[i]);
+    DistributedMatrix solved = DistributedMatrix::from_replicated(grid, targets, nb);
+    scalapack::pdpotrs(n, static_cast<int>(targets.cols()), at(shifted), at(solved));
+    out.dual(Eigen::all, groups[i]) = solved.gather();
+  }
+  if (factored) return out;
+  // Not positive definite: U diag(1 / (max(lambda, 0) + alpha_j)) U^T y_j.
   DistributedEigen eig = symmetric_eigen(std::move(kernel));
   const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
   DistributedMatrix by(grid, n, d, nb), dual(grid, n, d, nb);

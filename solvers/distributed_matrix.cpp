@@ -35,6 +35,14 @@ DistributedMatrix DistributedMatrix::from_replicated(const mpi::BlacsGrid& grid,
   return m;
 }
 
+void DistributedMatrix::add_to_diagonal(double value) {
+  for (Eigen::Index j = 0; j < local_.cols(); ++j) {
+    const int g = global_index(static_cast<int>(j), block_, grid_.col(), grid_.cols());
+    const int i = local_index(g, block_, grid_.row(), grid_.rows());
+    if (i >= 0) local_(i, j) += value;
+  }
+}
+
 Matrix<double> DistributedMatrix::gather() const {
   std::vector<std::size_t> counts;
   const std::vector<double> all =

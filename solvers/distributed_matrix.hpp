@@ -31,6 +31,14 @@ class DistributedMatrix {
   [[nodiscard]] static int global_index(int i, int block, int p, int nprocs) {
     return (i / block * nprocs + p) * block + i % block;
   }
+  // Local index of global row / column `g` on grid row / column `p`, or -1
+  // where another process holds it.
+  [[nodiscard]] static int local_index(int g, int block, int p, int nprocs) {
+    if ((g / block) % nprocs != p) return -1;
+    return (g / block / nprocs) * block + g % block;
+  }
+  // Adds `value` to every diagonal entry (square matrices).
+  void add_to_diagonal(double value);
 
  private:
   const mpi::BlacsGrid& grid_;

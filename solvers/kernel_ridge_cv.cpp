@@ -18,7 +18,34 @@ std::vector<Eigen::Index> outside(Eigen::Index n, mpi::Range val) {
   return rows;
 }
 
+// The refit's dual coefficients by Cholesky (see targets_by_alpha) into
+// `dual`; false where K + alpha I is not numerically positive definite.
+bool cholesky_refit(const Matrix<double>& kernel, const Matrix<double>& y,
+                    const std::vector<double>& alphas, const KernelRidgeCv& fit,
+                    Matrix<double>& dual) {
+  const std::vector<std::vector<Eigen::Index>> groups = targets_by_alpha(fit, alphas.size());
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i].empty()) continue;
+    Matrix<double> shifted = kernel;
+    shifted.diagonal().array() += alphas[i];
+    const Eigen::LLT<Eigen::Ref<Matrix<double>>> llt(shifted);  // in place
+    if (llt.info() != Eigen::Success) return false;
+    Matrix<double> solved = y(Eigen::all, groups[i]);
+    llt.solveInPlace(solved);
+    dual(Eigen::all, groups[i]) = solved;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::vector<std::vector<Eigen::Index>> targets_by_alpha(const KernelRidgeCv& fit,
+                                                        std::size_t n_alphas) {
+  std::vector<std::vector<Eigen::Index>> groups(n_alphas);
+  for (std::size_t j = 0; j < fit.alpha_index.size(); ++j)
+    groups.at(fit.alpha_index[j]).push_back(static_cast<Eigen::Index>(j));
+  return groups;
+}
 
 void check_kernel_ridge_inputs(Eigen::Index rows, Eigen::Index cols, Eigen::Index y_rows,
                                const std::vector<double>& alphas) {
@@ -68,11 +95,11 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   const auto n_alphas = static_cast<Eigen::Index>(alphas.size());
   check_kernel_ridge_inputs(kernel.rows(), kernel.cols(), y.rows(), alphas);
 
-  // The K + 1 eigendecompositions (folds, then the refit) are tasks. With
-  // the automatic back end and several ranks they are farmed out, one
-  // LAPACK solve per task on rank task % size: independent solves scale
-  // better than one ScaLAPACK solve at these orders. Otherwise every rank
-  // takes part in every task (LAPACK on the root, or ScaLAPACK).
+  // The K folds and the refit are tasks. With the automatic back end and
+  // several ranks they are farmed out, one LAPACK solve per task on rank
+  // task % size: independent solves scale better than one ScaLAPACK solve at
+  // these orders. Otherwise every rank takes part in every eigendecomposition
+  // (LAPACK on the root, or ScaLAPACK) and the root refits.
   const bool farm = plan.backend == EigenBackend::automatic && comm.size() > 1;
   const mpi::Comm self = mpi::Comm::self();
   EigenPlan local = plan;
@@ -89,8 +116,6 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   // Validation predictions of this rank's folds for every alpha, to keep the
   // chosen one per target once all folds are scored.
   std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>::Zero(n, d));
-  const std::size_t refit_task = folds.size();
-  SymmetricEigen refit;
   // A failure in one rank's task must reach the others before the reduce.
   std::exception_ptr failure;
   try {
@@ -112,8 +137,6 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
         predictions[static_cast<std::size_t>(i)].middleRows(a, m) = pred;
       }
     }
-    // The refit's eigendecomposition, on its task's rank, before the choice.
-    if (mine(refit_task)) refit = eigen(kernel);
   } catch (...) {
     failure = std::current_exception();
   }
@@ -132,14 +155,24 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
                             static_cast<std::size_t>(out.cv_prediction.size()), mpi::Op::sum);
 
   // Refit on all rows, each target with its own alpha.
-  out.dual.setZero(n, d);
-  if (mine(refit_task)) {
-    const Eigen::VectorXd lambda = refit.values.cwiseMax(0.0);
-    Matrix<double> b = refit.vectors.transpose() * y;
-    for (Eigen::Index j = 0; j < d; ++j) b.col(j).array() /= lambda.array() + out.alpha(j);
-    out.dual = refit.vectors * b;
-  }
+  const std::size_t refit_task = folds.size();
   const int owner = farm ? static_cast<int>(refit_task % static_cast<std::size_t>(comm.size())) : 0;
+  out.dual.setZero(n, d);
+  int factored = 0;
+  if (comm.rank() == owner) factored = cholesky_refit(kernel, y, alphas, out, out.dual) ? 1 : 0;
+  comm.bcast(&factored, 1, owner);
+  if (factored == 0) {
+    SymmetricEigen refit;
+    mpi::agree_on(comm, [&] {
+      if (mine(refit_task)) refit = eigen(kernel);
+    });
+    if (comm.rank() == owner) {
+      const Eigen::VectorXd lambda = refit.values.cwiseMax(0.0);
+      Matrix<double> b = refit.vectors.transpose() * y;
+      for (Eigen::Index j = 0; j < d; ++j) b.col(j).array() /= lambda.array() + out.alpha(j);
+      out.dual = refit.vectors * b;
+    }
+  }
   comm.bcast(out.dual.data(), static_cast<std::size_t>(out.dual.size()), owner);
   comm.bcast(out.cv_prediction.data(), static_cast<std::size_t>(out.cv_prediction.size()), 0);
   return out;

@@ -14,6 +14,11 @@ void pdsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const
               const int* ja, const int* desca, double* w, double* z, const int* iz, const int* jz,
               const int* descz, double* work, const int* lwork, int* iwork, const int* liwork,
               int* info);
+void pdpotrf_(const char* uplo, const int* n, double* a, const int* ia, const int* ja,
+              const int* desca, int* info);
+void pdpotrs_(const char* uplo, const int* n, const int* nrhs, const double* a, const int* ia,
+              const int* ja, const int* desca, double* b, const int* ib, const int* jb,
+              const int* descb, int* info);
 void pdgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
              const double* alpha, const double* a, const int* ia, const int* ja, const int* desca,
              const double* b, const int* ib, const int* jb, const int* descb, const double* beta,
@@ -71,6 +76,28 @@ void pdsyevd(const mpi::BlacsGrid& grid, int n, double* a, const Descriptor& des
   pdsyevd_(&jobz, &uplo, &n, a, &one, &one, desca.data(), w, z, &one, &one, descz.data(),
            work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info != 0) throw NumericError("pdsyevd", info);
+}
+
+bool pdpotrf(const mpi::BlacsGrid& grid, int n, const Sub& a) {
+  if (n == 0) return true;
+  const char uplo = 'L';
+  const int ia = a.row + 1, ja = a.col + 1;
+  int info = 0;
+  pdpotrf_(&uplo, &n, a.data, &ia, &ja, a.desc.data(), &info);
+  // Every process takes the same branch, whichever of them met the pivot.
+  info = grid.comm().allreduce(info, mpi::Op::max);
+  if (info < 0) throw NumericError("pdpotrf", info);
+  return info == 0;
+}
+
+void pdpotrs(int n, int nrhs, const Sub& a, const Sub& b) {
+  if (n == 0 || nrhs == 0) return;
+  const char uplo = 'L';
+  const int ia = a.row + 1, ja = a.col + 1, ib = b.row + 1, jb = b.col + 1;
+  int info = 0;
+  pdpotrs_(&uplo, &n, &nrhs, a.data, &ia, &ja, a.desc.data(), b.data, &ib, &jb, b.desc.data(),
+           &info);
+  if (info != 0) throw NumericError("pdpotrs", info);
 }
 
 void pdgemm(char ta, char tb, int m, int n, int k, double alpha, const Sub& a, const Sub& b,

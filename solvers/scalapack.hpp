@@ -31,6 +31,16 @@ struct Sub {
   int row = 0, col = 0;
 };
 
+// The Cholesky factor L (lower triangle, overwriting it) of the n x n
+// symmetric matrix at `a`, whose lower triangle is read. False, on every
+// process of the grid, when it is not positive definite in floating point
+// (info > 0); an illegal argument (info < 0) throws. Collective.
+[[nodiscard]] bool pdpotrf(const mpi::BlacsGrid& grid, int n, const Sub& a);
+
+// Solves A X = B for the n x nrhs right-hand sides at `b` (overwritten by
+// X), with A's Cholesky factor from pdpotrf at `a`. Collective.
+void pdpotrs(int n, int nrhs, const Sub& a, const Sub& b);
+
 // C = alpha op(A) op(B) + beta C on m x n (op(A) m x k) submatrices of
 // distributed matrices of one grid; op is a transpose when `ta` / `tb` is
 // 'T'. Nothing is computed, and C is left as it is, when m, n or k is 0:

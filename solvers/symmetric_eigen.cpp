@@ -57,8 +57,8 @@ std::pair<double, double> trace_and_norm(const DistributedMatrix& a) {
   double sums[2] = {0.0, a.local().squaredNorm()};
   for (Eigen::Index j = 0; j < a.local().cols(); ++j) {
     const int g = DistributedMatrix::global_index(static_cast<int>(j), nb, grid.col(), grid.cols());
-    if ((g / nb) % grid.rows() != grid.row()) continue;  // row g lives on another process row
-    sums[0] += a.local()((g / nb / grid.rows()) * nb + g % nb, j);
+    const int i = DistributedMatrix::local_index(g, nb, grid.row(), grid.rows());
+    if (i >= 0) sums[0] += a.local()(i, j);  // else row g lives on another process row
   }
   grid.comm().allreduce_in_place(sums, 2, mpi::Op::sum);
   return {sums[0], std::sqrt(sums[1])};

@@ -23,10 +23,9 @@ struct SymmetricEigen {
 [[nodiscard]] SymmetricEigen symmetric_eigen(Matrix<double>& a);
 
 // automatic: the caller picks (kernel_ridge_cv farms its independent solves
-// over the ranks, one LAPACK solve each, which scales better than ScaLAPACK
-// at the orders of a study; decode switches to the block-cyclic overload
-// below when a replicated kernel outgrows --kernel-memory). symmetric_eigen
-// itself solves an automatic plan with LAPACK.
+// over the ranks, one LAPACK solve each; decode with several ranks keeps the
+// kernel block-cyclic and uses the overload below). symmetric_eigen itself
+// solves an automatic plan with LAPACK.
 enum class EigenBackend { automatic, lapack, scalapack };
 
 struct EigenPlan {

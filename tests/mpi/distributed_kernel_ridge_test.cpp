@@ -66,6 +66,30 @@ TEST(DistributedKernelRidge, MatchesTheReplicatedSolverOnEveryGridAndBlockSize) 
   }
 }
 
+// An indefinite kernel, which pdpotrf cannot factorize: on every grid the
+// refit falls back to pdsyevd, eigenvalues clamped at 0.
+TEST(DistributedKernelRidge, IndefiniteKernelRefitsByTheClampedEigendecomposition) {
+  const mpi::Comm world = mpi::Comm::world();
+  const Eigen::Index n = 30;
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> normal;
+  Matrix<double> g(n, n), y(n, 2);
+  for (Eigen::Index i = 0; i < g.size(); ++i) g.data()[i] = normal(rng);
+  for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] = normal(rng);
+  const Matrix<double> q = Eigen::HouseholderQR<Matrix<double>>(g).householderQ();
+  const Eigen::VectorXd lambda = Eigen::VectorXd::LinSpaced(n, -3.0, 50.0);
+  const Matrix<double> kernel = q * lambda.asDiagonal() * q.transpose();
+  const Eigen::VectorXd shrink = (1.0 / (lambda.cwiseMax(0.0).array() + 1.0)).matrix();
+  const Matrix<double> clamped = q * shrink.asDiagonal() * q.transpose() * y;
+  for (int rows = 1; rows <= world.size(); ++rows) {
+    if (world.size() % rows != 0) continue;
+    const mpi::BlacsGrid grid(world, rows, world.size() / rows);
+    const DistributedMatrix k = DistributedMatrix::from_replicated(grid, kernel, 4);
+    const KernelRidgeCv got = kernel_ridge_cv(k, y, {{0, 10}, {10, 20}, {20, 30}}, {1.0});
+    EXPECT_LE(relative(got.dual, clamped), 1e-10) << "grid " << rows << "x" << world.size() / rows;
+  }
+}
+
 // A block too large for the grid would hang pdsyevd: refused on every rank.
 TEST(DistributedKernelRidge, RefusesABlockThatLeavesAProcessEmpty) {
   const mpi::Comm world = mpi::Comm::world();

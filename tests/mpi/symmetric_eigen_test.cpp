@@ -92,6 +92,54 @@ TEST(Scalapack, NonZeroInfoBecomesANumericErrorNamingTheRoutine) {
   EXPECT_THROW(mpi::BlacsGrid(world, world.size() + 1, 1), ConfigError);
 }
 
+// The computational routines' own argument checks: an order larger than the
+// matrix's descriptor is info < 0 from pdsyevd and pdpotrf, an exception
+// naming the routine on every rank.
+TEST(Scalapack, IllegalArgumentsOfTheSolversAreNumericErrorsNamingThem) {
+  const mpi::Comm world = mpi::Comm::world();
+  for (auto [rows, cols] : grid_shapes(world.size())) {
+    const mpi::BlacsGrid grid(world, rows, cols);
+    DistributedMatrix a = DistributedMatrix::from_replicated(grid, random_symmetric(12, 5), 4);
+    DistributedMatrix z(grid, 12, 12, 4);
+    const std::string where = "grid " + std::to_string(rows) + "x" + std::to_string(cols);
+    for (const std::string routine : {"pdsyevd", "pdpotrf"}) {
+      std::string message;
+      int info = 0;
+      try {
+        if (routine == "pdsyevd") {
+          Eigen::VectorXd w(13);
+          scalapack::pdsyevd(grid, 13, a.local().data(), a.descriptor(), w.data(), z.local().data(),
+                             z.descriptor());
+        } else {
+          static_cast<void>(scalapack::pdpotrf(grid, 13, {a.local().data(), a.descriptor()}));
+        }
+      } catch (const NumericError& e) {
+        message = e.what();
+        info = e.info();
+      }
+      EXPECT_NE(message.find(routine), std::string::npos) << where << ": " << message;
+      EXPECT_LT(info, 0) << where << ", " << routine;
+    }
+  }
+}
+
+// pdpotrf on a matrix that is not positive definite answers false on every
+// process, whichever holds the failing pivot; on one that is, true.
+TEST(Scalapack, PdpotrfReportsAnIndefiniteMatrixOnEveryRank) {
+  const mpi::Comm world = mpi::Comm::world();
+  for (auto [rows, cols] : grid_shapes(world.size())) {
+    const mpi::BlacsGrid grid(world, rows, cols);
+    Matrix<double> a = random_symmetric(20, 9);
+    a.diagonal().array() += 1.0;
+    DistributedMatrix pd = DistributedMatrix::from_replicated(grid, a, 4);
+    EXPECT_TRUE(scalapack::pdpotrf(grid, 20, {pd.local().data(), pd.descriptor()}));
+    a(17, 17) = -50.0;  // a pivot late in the factorization, on one process
+    DistributedMatrix indefinite = DistributedMatrix::from_replicated(grid, a, 4);
+    EXPECT_FALSE(scalapack::pdpotrf(grid, 20, {indefinite.local().data(), indefinite.descriptor()}))
+        << "grid " << rows << "x" << cols;
+  }
+}
+
 // A matrix pdsyevd cannot decompose (a NaN entry) is an exception naming
 // pdsyevd on every rank, not a hang: without the finiteness check in
 // symmetric_eigen, pdsyevd hung here with 4 processes.

@@ -88,6 +88,27 @@ TEST(KernelRidgeCv, CrossValidationAndRefitEqualPrimalRidge) {
   EXPECT_GE(distinct, 2u) << "the problem should exercise more than one alpha";
 }
 
+// An indefinite kernel (K + alpha I has negative eigenvalues), which the
+// Cholesky refit cannot factorize: the refit falls back to the
+// eigendecomposition, eigenvalues clamped at 0, the formula below.
+TEST(KernelRidgeCv, IndefiniteKernelRefitsByTheClampedEigendecomposition) {
+  const Eigen::Index n = 30;
+  const Eigen::HouseholderQR<Matrix<double>> qr(gaussian(n, n, 4));
+  const Matrix<double> q = qr.householderQ();
+  const Eigen::VectorXd lambda = Eigen::VectorXd::LinSpaced(n, -3.0, 50.0);
+  const Matrix<double> kernel = q * lambda.asDiagonal() * q.transpose();
+  const Matrix<double> y = gaussian(n, 2, 5);
+  const std::vector<mpi::Range> folds = {{0, 10}, {10, 20}, {20, 30}};
+  const KernelRidgeCv fit =
+      kernel_ridge_cv(kernel, y, folds, {1.0}, mpi::Comm::self(), EigenPlan{});
+  const Eigen::VectorXd shrink = (1.0 / (lambda.cwiseMax(0.0).array() + 1.0)).matrix();
+  const Matrix<double> clamped = q * shrink.asDiagonal() * q.transpose() * y;
+  EXPECT_LE((fit.dual - clamped).norm() / clamped.norm(), 1e-10);
+  // The plain solve differs: the test tells the two apart.
+  const Matrix<double> plain = (kernel + Matrix<double>::Identity(n, n)).lu().solve(y);
+  EXPECT_GT((plain - clamped).norm() / clamped.norm(), 0.1);
+}
+
 TEST(KernelRidgeCv, RejectsMismatchedShapes) {
   const Problem p = make_problem();
   const mpi::Comm self = mpi::Comm::self();
