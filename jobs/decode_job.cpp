@@ -486,12 +486,13 @@ Fit fit_whole(const solvers::KernelRidgeCv& cv, const Matrix<double>& k_test,
   return f;
 }
 
-// Whether the whole-brain kernel is kept block-cyclic (--kernel-layout):
-// automatically when there are several ranks and the replicated solver's
-// O(n^2) working set (the kernel, a fold's training kernel, its
-// eigenvectors and dsyevr's workspace: about 4 n^2 doubles) exceeds
-// --kernel-memory on every rank.
-bool distributed_kernel(const DecodeOptions& o, std::size_t n, const mpi::Comm& comm) {
+// Whether the whole-brain kernel is kept block-cyclic (--kernel-layout).
+// Automatically with several ranks, unless LAPACK eigensolves are asked
+// for: memory per rank then falls as 1 / ranks (the replicated solver holds
+// about 4 n^2 doubles on every rank), and the time is the replicated
+// layout's at 2 ranks (70.6 vs 68.6 s at V = 60,000, n = 4,920); beyond one
+// rank per fold the farmed solves stop scaling and the grid does not.
+bool distributed_kernel(const DecodeOptions& o, const mpi::Comm& comm) {
   switch (o.kernel_layout) {
     case KernelLayout::replicated:
       return false;
@@ -500,8 +501,7 @@ bool distributed_kernel(const DecodeOptions& o, std::size_t n, const mpi::Comm& 
     case KernelLayout::automatic:
       break;
   }
-  const double replicated_mb = 4.0 * double(n) * double(n) * sizeof(double) / double(1 << 20);
-  return comm.size() > 1 && replicated_mb > double(o.kernel_memory_mb);
+  return comm.size() > 1 && o.eigen.backend != solvers::EigenBackend::lapack;
 }
 
 // Ranking of ROI models: higher mean CV r first (NaN last), then the lower
@@ -643,7 +643,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     fit = fit_roi_models(*responses, layout, sel, samples, runs, targets, folds, alphas, o, comm);
   } else {
     Matrix<double> k_test;
-    if (distributed_kernel(o, samples.train.size(), comm)) {
+    if (distributed_kernel(o, comm)) {
       const auto [rows, cols] = o.eigen.grid_shape(comm.size());
       const mpi::BlacsGrid grid(comm, rows, cols);
       const auto n = static_cast<int>(samples.train.size());

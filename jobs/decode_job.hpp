@@ -43,7 +43,6 @@ struct DecodeOptions {
   bool save_weights = false;
   solvers::EigenPlan eigen;
   KernelLayout kernel_layout = KernelLayout::automatic;
-  std::size_t kernel_memory_mb = 1024;  // automatic: distributed above this, with ranks > 1
   bool overwrite = false;
   std::string summary_path;  // optional TSV of the summary
   std::string command_line;

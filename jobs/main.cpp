@@ -227,8 +227,6 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
                                      "also write voxel-space weights /weights [voxels, dim]")(
       "kernel-layout", "auto, replicated or distributed (block-cyclic on the ScaLAPACK grid)",
       cxxopts::value<std::string>()->default_value("auto"))(
-      "kernel-memory", "MB per rank above which auto distributes the kernel",
-      cxxopts::value<std::size_t>()->default_value("1024"))(
       "eigensolver", "auto, lapack or scalapack",
       cxxopts::value<std::string>()->default_value("auto"))(
       "grid", "ScaLAPACK process grid RxC (default: most nearly square)",
@@ -293,7 +291,6 @@ std::optional<b2m::jobs::DecodeOptions> parse_decode(int argc, char** argv,
   else
     throw ConfigError("decode: --kernel-layout must be auto, replicated or distributed, got '" +
                       layout + "'");
-  o.kernel_memory_mb = r["kernel-memory"].as<std::size_t>();
   o.overwrite = r.count("overwrite") > 0;
   if (r.count("summary")) o.summary_path = r["summary"].as<std::string>();
   o.command_line = command_line;
