@@ -491,8 +491,10 @@ Fit fit_whole(const solvers::KernelRidgeCv& cv, const Matrix<double>& k_test,
 // for: memory per rank then falls as 1 / ranks (the replicated solver holds
 // about 4 n^2 doubles on every rank), and the time is the replicated
 // layout's at 2 ranks (70.6 vs 68.6 s at V = 60,000, n = 4,920); beyond one
-// rank per fold the farmed solves stop scaling and the grid does not.
-bool distributed_kernel(const DecodeOptions& o, const mpi::Comm& comm) {
+// rank per fold the farmed solves stop scaling and the grid does not. Not
+// where the smallest training kernel (`smallest_train` rows) is too small
+// to give every process of the grid a row.
+bool distributed_kernel(const DecodeOptions& o, int smallest_train, const mpi::Comm& comm) {
   switch (o.kernel_layout) {
     case KernelLayout::replicated:
       return false;
@@ -501,7 +503,9 @@ bool distributed_kernel(const DecodeOptions& o, const mpi::Comm& comm) {
     case KernelLayout::automatic:
       break;
   }
-  return comm.size() > 1 && o.eigen.backend != solvers::EigenBackend::lapack;
+  const auto [rows, cols] = o.eigen.grid_shape(comm.size());
+  return comm.size() > 1 && o.eigen.backend != solvers::EigenBackend::lapack &&
+         smallest_train >= std::max(rows, cols);
 }
 
 // Ranking of ROI models: higher mean CV r first (NaN last), then the lower
@@ -643,12 +647,12 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     fit = fit_roi_models(*responses, layout, sel, samples, runs, targets, folds, alphas, o, comm);
   } else {
     Matrix<double> k_test;
-    if (distributed_kernel(o, comm)) {
+    const auto n = static_cast<int>(samples.train.size());
+    std::size_t largest_fold = 0;
+    for (const mpi::Range& f : folds) largest_fold = std::max(largest_fold, f.size());
+    if (distributed_kernel(o, n - static_cast<int>(largest_fold), comm)) {
       const auto [rows, cols] = o.eigen.grid_shape(comm.size());
       const mpi::BlacsGrid grid(comm, rows, cols);
-      const auto n = static_cast<int>(samples.train.size());
-      std::size_t largest_fold = 0;
-      for (const mpi::Range& f : folds) largest_fold = std::max(largest_fold, f.size());
       solvers::DistributedMatrix k(
           grid, n, n,
           solvers::fitting_block(n - static_cast<int>(largest_fold), o.eigen.block, rows, cols));

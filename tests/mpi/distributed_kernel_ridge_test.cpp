@@ -98,6 +98,14 @@ TEST(DistributedKernelRidge, RefusesABlockThatLeavesAProcessEmpty) {
   const mpi::BlacsGrid grid(world, 1, world.size());
   const DistributedMatrix kernel = DistributedMatrix::from_replicated(grid, p.kernel, 12);
   EXPECT_THROW(static_cast<void>(kernel_ridge_cv(kernel, p.y, p.folds, p.alphas)), ConfigError);
+  // A training kernel with fewer rows than the grid has processes, even in
+  // blocks of 1.
+  const auto n = static_cast<Eigen::Index>(world.size() + 1);
+  const DistributedMatrix small =
+      DistributedMatrix::from_replicated(grid, p.kernel.topLeftCorner(n, n), 1);
+  const std::vector<mpi::Range> folds = {{0, 2}, {2, static_cast<std::size_t>(n)}};
+  EXPECT_THROW(static_cast<void>(kernel_ridge_cv(small, p.y.topRows(n), folds, p.alphas)),
+               ConfigError);
 }
 
 }  // namespace
