@@ -113,7 +113,7 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
   out.dual.setZero(n, d);
   const std::vector<std::vector<Eigen::Index>> groups = targets_by_alpha(out, alphas.size());
   bool factored = true;
-  for (std::size_t i = 0; i < groups.size() && factored; ++i) {
+  for (std::size_t i = 0; i < groups.size(); ++i) {
     if (groups[i].empty()) continue;
     DistributedMatrix shifted = kernel;
     shifted.add_to_diagonal(alphas[i]);

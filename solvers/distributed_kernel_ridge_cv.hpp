@@ -11,7 +11,9 @@
 //   K[tr, tr] (lower triangle, by pdgemr2d) = U diag(lambda) U^T (pdsyevd)
 //   L = K[val, tr] U,  B = U^T Y[tr]                               (pdgemm)
 //   validation prediction at alpha = L diag(1 / (lambda + alpha)) B (pdgemm)
-// Only the kernel's lower triangle is read.
+// The refit on all rows factorizes K + alpha I by pdpotrf once per chosen
+// alpha (targets_by_alpha in kernel_ridge_cv.hpp). Only the kernel's lower
+// triangle is read.
 #pragma once
 
 #include <vector>
@@ -23,9 +25,10 @@
 namespace b2m::solvers {
 
 // `y` (n x d) is the same on every rank of the kernel's grid, and so is the
-// result. The kernel is consumed (the refit's eigendecomposition overwrites
-// it). Its block size must leave every process of the grid a block of the
-// smallest fold's training kernel (fitting_block). Collective over the grid.
+// result. The kernel is taken by value (the refit's fallback
+// eigendecomposition overwrites it). The smallest fold's training kernel
+// must give every process of the grid a row, and the block size every
+// process a block of it (fitting_block). Collective over the grid.
 [[nodiscard]] KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
                                             const std::vector<mpi::Range>& folds,
                                             const std::vector<double>& alphas);
