@@ -336,7 +336,7 @@ struct Panel {
 };
 
 struct LowerTiles {
-  int rows = 0;
+  int prow = 0, rows = 0;  // the process row, its local rows
   std::vector<Panel> panels;
   std::size_t size = 0;  // packed values
 };
@@ -345,6 +345,7 @@ LowerTiles lower_tiles(const solvers::DistributedMatrix& k, int prow, int pcol) 
   const mpi::BlacsGrid& grid = k.grid();
   const int n = k.rows(), nb = k.block();
   LowerTiles t;
+  t.prow = prow;
   t.rows = solvers::scalapack::numroc(n, nb, prow, grid.rows());
   const int cols = solvers::scalapack::numroc(n, nb, pcol, grid.cols());
   for (int lj = 0; lj < cols; lj += nb) {
@@ -364,10 +365,10 @@ LowerTiles lower_tiles(const solvers::DistributedMatrix& k, int prow, int pcol) 
 }
 
 // This rank's contribution, from its chunk `x` (samples x voxels), to the
-// packed lower tiles `t` of process row `prow`, written to `part` (reused
-// from chunk to chunk: a fresh buffer per chunk cost a page fault per 4 KB).
-void kernel_tiles(const Matrix<double>& x, int prow, const LowerTiles& t,
-                  const solvers::DistributedMatrix& k, std::vector<double>& part) {
+// packed lower tiles `t`, written to `part` (reused from chunk to chunk: a
+// fresh buffer per chunk cost a page fault per 4 KB).
+void kernel_tiles(const Matrix<double>& x, const LowerTiles& t, const solvers::DistributedMatrix& k,
+                  std::vector<double>& part) {
   const mpi::BlacsGrid& grid = k.grid();
   const int nb = k.block();
   part.resize(t.size);
@@ -387,7 +388,7 @@ void kernel_tiles(const Matrix<double>& x, int prow, const LowerTiles& t,
       continue;
     }
     for (int li = p.first; li < t.rows; li += nb) {
-      const int gi = solvers::DistributedMatrix::global_index(li, nb, prow, grid.rows());
+      const int gi = solvers::DistributedMatrix::global_index(li, nb, t.prow, grid.rows());
       solvers::lapack::gemm_nt(std::min(nb, t.rows - li), p.width, voxels, x.data() + gi, ld, right,
                                ld, 0.0, out + (li - p.first), height);
     }
@@ -420,7 +421,7 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
                    if (train.cols() > 0) k_test.noalias() += test * train.transpose();
                    for (int owner = 0; owner < comm.size(); ++owner) {
                      const LowerTiles& t = tiles[static_cast<std::size_t>(owner)];
-                     kernel_tiles(train, owner / grid.cols(), t, k, part);
+                     kernel_tiles(train, t, k, part);
                      comm.reduce_in_place(part.data(), part.size(), mpi::Op::sum, owner);
                      if (owner != comm.rank()) continue;
                      for (const Panel& p : t.panels)
@@ -505,7 +506,7 @@ bool distributed_kernel(const DecodeOptions& o, int smallest_train, const mpi::C
   }
   const auto [rows, cols] = o.eigen.grid_shape(comm.size());
   return comm.size() > 1 && o.eigen.backend != solvers::EigenBackend::lapack &&
-         smallest_train >= std::max(rows, cols);
+         solvers::fills_grid(smallest_train, rows, cols);
 }
 
 // Ranking of ROI models: higher mean CV r first (NaN last), then the lower

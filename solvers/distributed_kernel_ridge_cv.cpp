@@ -47,7 +47,7 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
   for (const mpi::Range& val : folds) {
     const int nt = n - static_cast<int>(val.size());
     if (nb > fitting_block(nt, nb, grid.rows(), grid.cols()) ||
-        nt < std::max(grid.rows(), grid.cols()))
+        !fills_grid(nt, grid.rows(), grid.cols()))
       throw ConfigError("kernel ridge: block size " + std::to_string(nb) +
                         " leaves a process of the " + std::to_string(grid.rows()) + " x " +
                         std::to_string(grid.cols()) + " grid without a block of a fold's " +

@@ -12,6 +12,10 @@ int fitting_block(int n, int block, int rows, int cols) {
   return std::max(1, std::min(block, (n + procs - 1) / procs));
 }
 
+bool fills_grid(int n, int rows, int cols) {
+  return n >= std::max(rows, cols);
+}
+
 DistributedMatrix::DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block)
     : grid_(grid), rows_(rows), cols_(cols), block_(block) {
   if (block < 1)

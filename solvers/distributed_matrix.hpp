@@ -52,5 +52,8 @@ class DistributedMatrix {
 // holds no block of a matrix that others hold several of (seen with n = 7,
 // block 16 on 1 x 2).
 [[nodiscard]] int fitting_block(int n, int block, int rows, int cols);
+// Whether an n x n matrix gives every process of a rows x cols grid a row
+// and a column at all (in blocks of 1); pdsyevd may hang where it does not.
+[[nodiscard]] bool fills_grid(int n, int rows, int cols);
 
 }  // namespace b2m::solvers

@@ -139,9 +139,8 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   // A is gone, so of check_decomposition's invariants only the trace is left;
   // garbage vectors (see scalapack.cpp) also fail the unit norm of the last.
   double last = 0;
-  const int owner_col = ((n - 1) / a.block()) % grid.cols();
-  if (grid.col() == owner_col)
-    last = out.vectors.local().col(out.vectors.local().cols() - 1).squaredNorm();
+  const int j = DistributedMatrix::local_index(n - 1, a.block(), grid.col(), grid.cols());
+  if (j >= 0) last = out.vectors.local().col(j).squaredNorm();
   grid.comm().allreduce_in_place(&last, 1, mpi::Op::sum);
   const double trace_error = std::abs(trace - out.values.sum());
   if (!(trace_error <= tolerance(n, norm)) || !(std::abs(std::sqrt(last) - 1.0) <= 1e-8))
