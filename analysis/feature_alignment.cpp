@@ -43,7 +43,8 @@ solvers::Matrix<double> apply_delays(const solvers::Matrix<double>& features,
     const Eigen::Index shift = delays[d];
     if (shift < 0) throw ConfigError("delays must be >= 0, got " + std::to_string(shift));
     if (shift >= n) continue;
-    out.block(shift, static_cast<Eigen::Index>(d) * dim, n - shift, dim) = features.topRows(n - shift);
+    out.block(shift, static_cast<Eigen::Index>(d) * dim, n - shift, dim) =
+        features.topRows(n - shift);
   }
   return out;
 }
@@ -52,8 +53,8 @@ namespace {
 
 // Per run: TR features, z-scored within the run, then delayed.
 std::vector<solvers::Matrix<double>> delayed_runs(const ClipEmbeddings& clips,
-                                                  const std::vector<io::RunEvents>& runs,
-                                                  double tr, const std::vector<int>& delays) {
+                                                  const std::vector<io::RunEvents>& runs, double tr,
+                                                  const std::vector<int>& delays) {
   const auto index = clips.index();
   std::vector<solvers::Matrix<double>> out;
   for (const auto& run : runs) {

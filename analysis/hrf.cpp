@@ -35,7 +35,8 @@ void convolve_runs(std::vector<double>& signal, std::size_t columns, std::size_t
       double* o = out.data() + c * rows;
       for (std::size_t t = begin; t < end; ++t) {
         double acc = 0;
-        for (std::size_t k = 0; k < kernel.size() && k <= t - begin; ++k) acc += kernel[k] * in[t - k];
+        for (std::size_t k = 0; k < kernel.size() && k <= t - begin; ++k)
+          acc += kernel[k] * in[t - k];
         o[t] = acc;
       }
     }

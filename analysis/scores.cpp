@@ -15,8 +15,8 @@ Eigen::VectorXd pearson_r(const solvers::ConstMatrixRef<T>& prediction,
     const Eigen::ArrayXd pc = p - p.mean();
     const Eigen::ArrayXd tc = t - t.mean();
     const double denominator = std::sqrt(pc.square().sum() * tc.square().sum());
-    r(j) = denominator > 0 ? (pc * tc).sum() / denominator
-                           : std::numeric_limits<double>::quiet_NaN();
+    r(j) =
+        denominator > 0 ? (pc * tc).sum() / denominator : std::numeric_limits<double>::quiet_NaN();
   }
   return r;
 }
@@ -29,15 +29,16 @@ Eigen::VectorXd r_squared(const solvers::ConstMatrixRef<T>& prediction,
     const Eigen::ArrayXd p = prediction.col(j).template cast<double>().array();
     const Eigen::ArrayXd t = truth.col(j).template cast<double>().array();
     const double sst = (t - t.mean()).square().sum();
-    out(j) = sst > 0 ? 1.0 - (t - p).square().sum() / sst : std::numeric_limits<double>::quiet_NaN();
+    out(j) =
+        sst > 0 ? 1.0 - (t - p).square().sum() / sst : std::numeric_limits<double>::quiet_NaN();
   }
   return out;
 }
 
-#define B2M_SCORES(T)                                                                            \
-  template Eigen::VectorXd pearson_r<T>(const solvers::ConstMatrixRef<T>&,                        \
-                                        const solvers::ConstMatrixRef<T>&);                       \
-  template Eigen::VectorXd r_squared<T>(const solvers::ConstMatrixRef<T>&,                        \
+#define B2M_SCORES(T)                                                       \
+  template Eigen::VectorXd pearson_r<T>(const solvers::ConstMatrixRef<T>&,  \
+                                        const solvers::ConstMatrixRef<T>&); \
+  template Eigen::VectorXd r_squared<T>(const solvers::ConstMatrixRef<T>&,  \
                                         const solvers::ConstMatrixRef<T>&);
 B2M_SCORES(double)
 B2M_SCORES(float)

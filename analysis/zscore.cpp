@@ -10,7 +10,8 @@ template <class T>
 std::vector<bool> zscore_within(solvers::MatrixRef<T> m, const std::vector<mpi::Range>& ranges) {
   std::vector<bool> varies(static_cast<std::size_t>(m.cols()), false);
   for (const auto& r : ranges) {
-    auto rows = m.middleRows(static_cast<Eigen::Index>(r.begin), static_cast<Eigen::Index>(r.size()));
+    auto rows =
+        m.middleRows(static_cast<Eigen::Index>(r.begin), static_cast<Eigen::Index>(r.size()));
     for (Eigen::Index j = 0; j < rows.cols(); ++j) {
       auto col = rows.col(j);
       // In double (float sums over thousands of rows lose digits) and in a

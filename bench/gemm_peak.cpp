@@ -17,7 +17,8 @@ double best_gflops(Eigen::Index n, int repeats) {
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     c.noalias() = a * b;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     best = std::max(best, 2.0 * double(n) * double(n) * double(n) / s / 1e9);
   }
   return best + 0.0 * c(0, 0);

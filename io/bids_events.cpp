@@ -108,7 +108,8 @@ std::vector<RunEvents> read_task_events(const std::string& dir, const std::strin
     runs.push_back(std::move(run));
   }
   if (runs.empty()) throw InputError(dir + ": no task-" + task + " events files");
-  std::sort(runs.begin(), runs.end(), [](const RunEvents& a, const RunEvents& b) { return a.run < b.run; });
+  std::sort(runs.begin(), runs.end(),
+            [](const RunEvents& a, const RunEvents& b) { return a.run < b.run; });
   for (std::size_t i = 1; i < runs.size(); ++i)
     if (runs[i].run == runs[i - 1].run)
       throw InputError(dir + ": two events files for task-" + task + " run " +

@@ -12,9 +12,13 @@ herr_t collect(unsigned depth, const H5E_error2_t* entry, void* out) {
 
 }  // namespace
 
-void silence_hdf5_errors() noexcept { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5_errors() noexcept {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
-void clear_hdf5_errors() noexcept { H5Eclear2(H5E_DEFAULT); }
+void clear_hdf5_errors() noexcept {
+  H5Eclear2(H5E_DEFAULT);
+}
 
 std::string hdf5_error_stack() {
   std::string text;

@@ -18,13 +18,27 @@ void H5Handle::close() noexcept {
   if (id_ < 0) return;
   herr_t status = 0;
   switch (kind_) {
-    case H5Kind::file: status = H5Fclose(id_); break;
-    case H5Kind::group: status = H5Gclose(id_); break;
-    case H5Kind::dataset: status = H5Dclose(id_); break;
-    case H5Kind::dataspace: status = H5Sclose(id_); break;
-    case H5Kind::datatype: status = H5Tclose(id_); break;
-    case H5Kind::attribute: status = H5Aclose(id_); break;
-    case H5Kind::plist: status = H5Pclose(id_); break;
+    case H5Kind::file:
+      status = H5Fclose(id_);
+      break;
+    case H5Kind::group:
+      status = H5Gclose(id_);
+      break;
+    case H5Kind::dataset:
+      status = H5Dclose(id_);
+      break;
+    case H5Kind::dataspace:
+      status = H5Sclose(id_);
+      break;
+    case H5Kind::datatype:
+      status = H5Tclose(id_);
+      break;
+    case H5Kind::attribute:
+      status = H5Aclose(id_);
+      break;
+    case H5Kind::plist:
+      status = H5Pclose(id_);
+      break;
   }
   if (status < 0) std::fprintf(stderr, "b2m: warning: closing an HDF5 handle failed\n");
   id_ = -1;

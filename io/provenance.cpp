@@ -38,9 +38,8 @@ std::vector<InputFile> checksum_inputs(const std::vector<std::string>& paths,
                                        const mpi::Comm& comm) {
   std::vector<InputFile> out;
   for (const auto& path : paths) {
-    std::string sum = mpi::agree_on(comm, [&] {
-      return comm.is_root() ? file_checksum(path) : std::string();
-    });
+    std::string sum =
+        mpi::agree_on(comm, [&] { return comm.is_root() ? file_checksum(path) : std::string(); });
     comm.bcast(sum, 0);
     out.push_back({path, sum});
   }
@@ -51,7 +50,8 @@ std::string join_command_line(int argc, const char* const* argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
     std::string arg = argv[i];
-    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos;
+    const bool plain =
+        !arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos;
     if (!out.empty()) out += ' ';
     if (plain) {
       out += arg;

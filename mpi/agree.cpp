@@ -17,7 +17,9 @@ bool agreed_failure = false;
 
 }  // namespace
 
-bool failure_was_agreed() noexcept { return agreed_failure; }
+bool failure_was_agreed() noexcept {
+  return agreed_failure;
+}
 
 void agree(const Comm& comm, const std::exception_ptr& local) {
   const int first_failing = comm.allreduce(local ? comm.rank() : comm.size(), Op::min);

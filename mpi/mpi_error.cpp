@@ -7,8 +7,8 @@ std::string describe(const std::string& call, int code, const char* file, int li
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
   if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) length = 0;
-  return "MPI call failed: " + call + ": " + std::string(text, static_cast<size_t>(length)) +
-         " (" + file + ":" + std::to_string(line) + ")";
+  return "MPI call failed: " + call + ": " + std::string(text, static_cast<size_t>(length)) + " (" +
+         file + ":" + std::to_string(line) + ")";
 }
 
 }  // namespace

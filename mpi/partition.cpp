@@ -30,6 +30,8 @@ std::vector<std::size_t> Blocks::owned_by(std::size_t group, std::size_t groups)
   return out;
 }
 
-std::size_t Blocks::rounds(std::size_t groups) const { return (count_ + groups - 1) / groups; }
+std::size_t Blocks::rounds(std::size_t groups) const {
+  return (count_ + groups - 1) / groups;
+}
 
 }  // namespace b2m::mpi

@@ -15,7 +15,8 @@ TEST(Comm, CollectivesReduceGatherAndBroadcast) {
   EXPECT_EQ(world.allreduce(world.rank(), Op::max), n - 1);
   const auto names = world.allgather(std::string(static_cast<std::size_t>(world.rank()), 'x'));
   ASSERT_EQ(names.size(), static_cast<std::size_t>(n));
-  for (int r = 0; r < n; ++r) EXPECT_EQ(names[static_cast<std::size_t>(r)].size(), static_cast<std::size_t>(r));
+  for (int r = 0; r < n; ++r)
+    EXPECT_EQ(names[static_cast<std::size_t>(r)].size(), static_cast<std::size_t>(r));
   std::string text = world.is_root() ? "from root" : "";
   world.bcast(text, 0);
   EXPECT_EQ(text, "from root");
@@ -31,7 +32,9 @@ TEST(GroupSplit, GroupsAreContiguousAndCoverAllRanks) {
     EXPECT_EQ(split.comm.allreduce(1, Op::sum),
               static_cast<int>(std::count(all.begin(), all.end(), static_cast<int>(split.group))));
   }
-  EXPECT_THROW(static_cast<void>(split_into_groups(world, static_cast<std::size_t>(world.size()) + 1)), ConfigError);
+  EXPECT_THROW(
+      static_cast<void>(split_into_groups(world, static_cast<std::size_t>(world.size()) + 1)),
+      ConfigError);
 }
 
 TEST(RankGrid, FoldPeersShareAVoxelGroup) {

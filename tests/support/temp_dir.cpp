@@ -28,6 +28,8 @@ TempDir::~TempDir() noexcept {
   }
 }
 
-std::string source_dir() { return B2M_SOURCE_DIR; }
+std::string source_dir() {
+  return B2M_SOURCE_DIR;
+}
 
 }  // namespace b2m::testing

@@ -12,7 +12,7 @@ namespace b2m::io {
 namespace {
 
 const std::string kFunc = testing::source_dir() + "/data/ds003720/func";
-const std::set<std::string> kGenres = {"blues", "classical", "country", "disco", "hiphop",
+const std::set<std::string> kGenres = {"blues", "classical", "country", "disco",  "hiphop",
                                        "jazz",  "metal",     "pop",     "reggae", "rock"};
 
 TEST(BidsEvents, ParsesTheBrokenQuotingAndCrlfOfTrainingRun4) {

@@ -60,7 +60,8 @@ TEST(BuildDesign, RealDesignShapesRunsAndTestAveraging) {
   clips.dim = 1;
   clips.window_s = 15;
   clips.step_s = 15;
-  for (std::size_t c = 0; c < clips.ids.size(); ++c) clips.values.push_back(static_cast<float>(c % 17));
+  for (std::size_t c = 0; c < clips.ids.size(); ++c)
+    clips.values.push_back(static_cast<float>(c % 17));
   const Design d = build_design(clips, train, test, 1.5, {0, 1});
   ASSERT_EQ(d.train_x.rows(), 4920);
   ASSERT_EQ(d.test_x.rows(), 600);

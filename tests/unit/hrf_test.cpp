@@ -14,7 +14,7 @@ TEST(Hrf, CanonicalShape) {
   EXPECT_NEAR(sum, 1.0, 1e-12);
   const auto peak = std::max_element(h.begin(), h.end()) - h.begin();
   EXPECT_NEAR(static_cast<double>(peak) * 0.5, 5.0, 0.6);  // SPM's peak is near 5 s
-  EXPECT_LT(h[30], 0.0);                                    // undershoot at 15 s
+  EXPECT_LT(h[30], 0.0);                                   // undershoot at 15 s
 }
 
 TEST(Hrf, ConvolutionRestartsAtEachRun) {

@@ -11,7 +11,8 @@ TEST(RunTimeline, MapsEveryTrToTheClipPlayingAndTheTimeWithinIt) {
   const auto run = io::read_events_file(testing::source_dir() +
                                         "/data/ds003720/func/task-Training_run-01_events.tsv");
   std::map<std::string, int> index;
-  for (std::size_t i = 0; i < run.events.size(); ++i) index[run.events[i].clip_id()] = static_cast<int>(i);
+  for (std::size_t i = 0; i < run.events.size(); ++i)
+    index[run.events[i].clip_id()] = static_cast<int>(i);
   const RunTimeline t = run_timeline(run, 1.5, index, "test");
   ASSERT_EQ(t.trs(), 410u);  // 615 s at TR 1.5 s
   EXPECT_EQ(t.clip[0], index[run.events[0].clip_id()]);
