@@ -25,11 +25,20 @@ class ConfigError : public Error {
   explicit ConfigError(const std::string& what) : Error(what) {}
 };
 
-// A failure reported by a numerical routine (LAPACK/ScaLAPACK info != 0).
+// A numerical failure: a decomposition that does not hold its invariants,
+// non-finite values where a solver needs finite ones.
 class NumericError : public Error {
  public:
-  NumericError(const std::string& routine, long info)
-      : Error(routine + " failed with info = " + std::to_string(info)),
+  explicit NumericError(const std::string& what) : Error(what) {}
+};
+
+// A LAPACK routine that returned info != 0: the routine (with what it was
+// given, where that helps) and the info code, whose meaning its manual page
+// gives.
+class LapackError : public NumericError {
+ public:
+  LapackError(const std::string& routine, long info)
+      : NumericError(routine + " failed with info = " + std::to_string(info)),
         routine_(routine),
         info_(info) {}
   [[nodiscard]] const std::string& routine() const { return routine_; }
@@ -38,6 +47,12 @@ class NumericError : public Error {
  private:
   std::string routine_;
   long info_;
+};
+
+// The same for a ScaLAPACK or BLACS routine (the distributed solvers).
+class ScalapackError : public LapackError {
+ public:
+  using LapackError::LapackError;
 };
 
 }  // namespace b2m

@@ -25,7 +25,6 @@
 #include "jobs/subjects.hpp"
 #include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
-#include "mpi/blacs_grid.hpp"
 #include "mpi/rank_grid.hpp"
 #include "solvers/distributed_kernel_ridge_cv.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
@@ -342,12 +341,12 @@ struct LowerTiles {
 };
 
 LowerTiles lower_tiles(const solvers::DistributedMatrix& k, int prow, int pcol) {
-  const mpi::BlacsGrid& grid = k.grid();
+  const solvers::BlacsGrid& grid = k.grid();
   const int n = k.rows(), nb = k.block();
   LowerTiles t;
   t.prow = prow;
-  t.rows = solvers::scalapack::numroc(n, nb, prow, grid.rows());
-  const int cols = solvers::scalapack::numroc(n, nb, pcol, grid.cols());
+  t.rows = solvers::DistributedMatrix::local_count(n, nb, prow, grid.rows());
+  const int cols = solvers::DistributedMatrix::local_count(n, nb, pcol, grid.cols());
   for (int lj = 0; lj < cols; lj += nb) {
     const int gj = solvers::DistributedMatrix::global_index(lj, nb, pcol, grid.cols());
     int first = 0;
@@ -369,7 +368,7 @@ LowerTiles lower_tiles(const solvers::DistributedMatrix& k, int prow, int pcol) 
 // fresh buffer per chunk cost a page fault per 4 KB).
 void kernel_tiles(const Matrix<double>& x, const LowerTiles& t, const solvers::DistributedMatrix& k,
                   std::vector<double>& part) {
-  const mpi::BlacsGrid& grid = k.grid();
+  const solvers::BlacsGrid& grid = k.grid();
   const int nb = k.block();
   part.resize(t.size);
   const auto ld = static_cast<int>(x.outerStride());
@@ -406,7 +405,7 @@ void stream_kernels(const io::H5File& responses, const ResponsesLayout& layout,
                     const Selection& sel, const analysis::DecodeSamples& samples,
                     const std::vector<mpi::Range>& runs, const mpi::Comm& comm,
                     solvers::DistributedMatrix& k, Matrix<double>& k_test) {
-  const mpi::BlacsGrid& grid = k.grid();
+  const solvers::BlacsGrid& grid = k.grid();
   k_test.setZero(static_cast<Eigen::Index>(samples.test.size()), k.rows());
   const double share = 8.0 * double(k.rows()) * double(k.rows()) / double(comm.size());
   const double column = 12.0 * double(layout.n + layout.m);
@@ -653,7 +652,7 @@ DecodeSummary decode_unit(const DecodeOptions& o, const Unit& unit,
     for (const mpi::Range& f : folds) largest_fold = std::max(largest_fold, f.size());
     if (distributed_kernel(o, n - static_cast<int>(largest_fold), comm)) {
       const auto [rows, cols] = o.eigen.grid_shape(comm.size());
-      const mpi::BlacsGrid grid(comm, rows, cols);
+      const solvers::BlacsGrid grid(comm, rows, cols);
       solvers::DistributedMatrix k(
           grid, n, n,
           solvers::fitting_block(n - static_cast<int>(largest_fold), o.eigen.block, rows, cols));

@@ -74,6 +74,21 @@ std::vector<std::string> Comm::allgather(const std::string& text) const {
   return out;
 }
 
+Comm::Displacements Comm::displacements(const std::vector<long long>& sizes) {
+  Displacements d;
+  long long total = 0;
+  for (long long size : sizes) {
+    if (size > kMaxCount || total + size > kMaxCount)
+      throw MpiError("a variable-size gather of more than 2^31 - 1 values", MPI_ERR_COUNT, __FILE__,
+                     __LINE__);
+    d.lengths.push_back(static_cast<int>(size));
+    d.offsets.push_back(static_cast<int>(total));
+    total += size;
+  }
+  d.total = static_cast<std::size_t>(total);
+  return d;
+}
+
 MPI_Op Comm::mpi_op(Op op) {
   switch (op) {
     case Op::sum:

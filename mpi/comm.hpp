@@ -104,19 +104,23 @@ class Comm {
   [[nodiscard]] std::vector<T> allgatherv(const T* data, std::size_t count,
                                           std::vector<std::size_t>* counts = nullptr) const {
     const std::vector<long long> sizes = allgather(static_cast<long long>(count));
-    std::vector<int> lengths(sizes.size()), offsets(sizes.size());
-    long long total = 0;
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      if (sizes[i] > kMaxCount || total > kMaxCount)
-        throw MpiError("MPI_Allgatherv of more than 2^31 - 1 values", MPI_ERR_COUNT, __FILE__,
-                       __LINE__);
-      lengths[i] = static_cast<int>(sizes[i]);
-      offsets[i] = static_cast<int>(total);
-      total += sizes[i];
-    }
-    std::vector<T> all(static_cast<std::size_t>(total));
+    const Displacements d = displacements(sizes);
+    std::vector<T> all(d.total);
     B2M_MPI_CALL(MPI_Allgatherv(data, static_cast<int>(count), datatype_of<T>(), all.data(),
-                                lengths.data(), offsets.data(), datatype_of<T>(), comm_));
+                                d.lengths.data(), d.offsets.data(), datatype_of<T>(), comm_));
+    if (counts != nullptr) counts->assign(sizes.begin(), sizes.end());
+    return all;
+  }
+  // The same onto `root` alone: the concatenation there (and each rank's
+  // count in `counts`, if given), an empty vector elsewhere.
+  template <class T>
+  [[nodiscard]] std::vector<T> gatherv(const T* data, std::size_t count, int root,
+                                       std::vector<std::size_t>* counts = nullptr) const {
+    const std::vector<long long> sizes = allgather(static_cast<long long>(count));
+    const Displacements d = displacements(sizes);
+    std::vector<T> all(rank_ == root ? d.total : 0);
+    B2M_MPI_CALL(MPI_Gatherv(data, static_cast<int>(count), datatype_of<T>(), all.data(),
+                             d.lengths.data(), d.offsets.data(), datatype_of<T>(), root, comm_));
     if (counts != nullptr) counts->assign(sizes.begin(), sizes.end());
     return all;
   }
@@ -129,6 +133,13 @@ class Comm {
  private:
   Comm(MPI_Comm comm, bool owned);
   static MPI_Op mpi_op(Op op);
+  // Counts and offsets of a variable-size gather; more than 2^31 - 1 values
+  // in all is an MpiError (MPI counts are int).
+  struct Displacements {
+    std::vector<int> lengths, offsets;
+    std::size_t total = 0;
+  };
+  static Displacements displacements(const std::vector<long long>& sizes);
 
   static constexpr long long kMaxCount = 2147483647;
   MPI_Comm comm_ = MPI_COMM_NULL;

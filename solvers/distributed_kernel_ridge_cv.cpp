@@ -4,25 +4,23 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "solvers/scalapack.hpp"
 #include "solvers/symmetric_eigen.hpp"
 
 namespace b2m::solvers {
 namespace {
 
-using scalapack::Sub;
-
-Sub at(DistributedMatrix& m, int row = 0, int col = 0) {
-  return {m.local().data(), m.descriptor(), row, col};
+scalapack::Sub at(DistributedMatrix& m, int row = 0, int col = 0) {
+  return {m, row, col};
 }
-// PBLAS takes its inputs through non-const pointers and only reads them.
-Sub at(const DistributedMatrix& m, int row = 0, int col = 0) {
-  return {const_cast<double*>(m.local().data()), m.descriptor(), row, col};
+scalapack::ConstSub at(const DistributedMatrix& m, int row = 0, int col = 0) {
+  return {m, row, col};
 }
 
 // Multiplies each local entry of `m` by scale(global row, global column).
 template <class Scale>
 void scale_local(DistributedMatrix& m, Scale&& scale) {
-  const mpi::BlacsGrid& grid = m.grid();
+  const BlacsGrid& grid = m.grid();
   for (Eigen::Index j = 0; j < m.local().cols(); ++j) {
     const int gj =
         DistributedMatrix::global_index(static_cast<int>(j), m.block(), grid.col(), grid.cols());
@@ -39,7 +37,7 @@ void scale_local(DistributedMatrix& m, Scale&& scale) {
 KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
                               const std::vector<mpi::Range>& folds,
                               const std::vector<double>& alphas) {
-  const mpi::BlacsGrid& grid = kernel.grid();
+  const BlacsGrid& grid = kernel.grid();
   const mpi::Comm& comm = grid.comm();
   const int n = kernel.rows(), nb = kernel.block();
   const auto d = static_cast<int>(y.cols());
@@ -72,9 +70,9 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
     // The lower triangle of K[tr, tr]: the blocks above, left of and below
     // the validation rows.
     DistributedMatrix train(grid, nt, nt, nb);
-    scalapack::pdgemr2d(a, a, at(kernel), at(train), grid.context());
-    scalapack::pdgemr2d(n - b, a, at(kernel, b, 0), at(train, a, 0), grid.context());
-    scalapack::pdgemr2d(n - b, n - b, at(kernel, b, b), at(train, a, a), grid.context());
+    scalapack::pdgemr2d(a, a, at(kernel), at(train));
+    scalapack::pdgemr2d(n - b, a, at(kernel, b, 0), at(train, a, 0));
+    scalapack::pdgemr2d(n - b, n - b, at(kernel, b, b), at(train, a, a));
     DistributedEigen eig = symmetric_eigen(std::move(train));
     const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
     // L = K[val, tr] U: K[val, :a] U[:a] + K[b:, val]^T U[a:].
@@ -117,7 +115,7 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
     if (groups[i].empty()) continue;
     DistributedMatrix shifted = kernel;
     shifted.add_to_diagonal(alphas[i]);
-    factored = scalapack::pdpotrf(grid, n, at(shifted));
+    factored = scalapack::pdpotrf(n, at(shifted));
     if (!factored) break;
     const Matrix<double> targets = y(Eigen::all, groups[i]);
     DistributedMatrix solved = DistributedMatrix::from_replicated(grid, targets, nb);

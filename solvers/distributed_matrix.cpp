@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "solvers/lapack_imports.hpp"
 
 namespace b2m::solvers {
 
@@ -16,19 +17,21 @@ bool fills_grid(int n, int rows, int cols) {
   return n >= std::max(rows, cols);
 }
 
-DistributedMatrix::DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block)
+int DistributedMatrix::local_count(int n, int block, int p, int nprocs) {
+  const int source = 0;
+  return numroc_(&n, &block, &p, &source, &nprocs);
+}
+
+DistributedMatrix::DistributedMatrix(const BlacsGrid& grid, int rows, int cols, int block)
     : grid_(grid), rows_(rows), cols_(cols), block_(block) {
   if (block < 1)
     throw ConfigError("distributed matrix: block size must be positive, got " +
                       std::to_string(block));
-  const int local_rows = scalapack::numroc(rows, block, grid.row(), grid.rows());
-  const int local_cols = scalapack::numroc(cols, block, grid.col(), grid.cols());
-  local_.setZero(local_rows, local_cols);
-  descriptor_ =
-      scalapack::descinit(rows, cols, block, block, grid.context(), std::max(1, local_rows));
+  local_.setZero(local_count(rows, block, grid.row(), grid.rows()),
+                 local_count(cols, block, grid.col(), grid.cols()));
 }
 
-DistributedMatrix DistributedMatrix::from_replicated(const mpi::BlacsGrid& grid,
+DistributedMatrix DistributedMatrix::from_replicated(const BlacsGrid& grid,
                                                      const Matrix<double>& full, int block) {
   DistributedMatrix m(grid, static_cast<int>(full.rows()), static_cast<int>(full.cols()), block);
   for (Eigen::Index j = 0; j < m.local_.cols(); ++j) {
@@ -47,31 +50,44 @@ void DistributedMatrix::add_to_diagonal(double value) {
   }
 }
 
-Matrix<double> DistributedMatrix::gather() const {
-  std::vector<std::size_t> counts;
-  const std::vector<double> all =
-      grid_.comm().allgatherv(local_.data(), static_cast<std::size_t>(local_.size()), &counts);
+Matrix<double> DistributedMatrix::assemble(const std::vector<double>& all,
+                                           const std::vector<std::size_t>& counts) const {
   Matrix<double> full(rows_, cols_);
   std::size_t at = 0;
   for (int rank = 0; rank < grid_.comm().size(); ++rank) {
     const int prow = rank / grid_.cols(), pcol = rank % grid_.cols();
-    const int lr = scalapack::numroc(rows_, block_, prow, grid_.rows());
-    const int lc = scalapack::numroc(cols_, block_, pcol, grid_.cols());
-    if (static_cast<std::size_t>(lr) * static_cast<std::size_t>(lc) !=
-        counts[static_cast<std::size_t>(rank)])
-      throw NumericError("distributed matrix gather: rank " + std::to_string(rank) + " sent " +
-                             std::to_string(counts[static_cast<std::size_t>(rank)]) +
-                             " values, expected " + std::to_string(lr * lc),
-                         0);
+    const int lr = local_count(rows_, block_, prow, grid_.rows());
+    const int lc = local_count(cols_, block_, pcol, grid_.cols());
+    const std::size_t count = counts[static_cast<std::size_t>(rank)];
+    if (static_cast<std::size_t>(lr) * static_cast<std::size_t>(lc) != count)
+      throw Error("distributed matrix gather: rank " + std::to_string(rank) + " sent " +
+                  std::to_string(count) + " values, its blocks of the " + std::to_string(rows_) +
+                  " x " + std::to_string(cols_) + " matrix hold " + std::to_string(lr * lc));
     for (int j = 0; j < lc; ++j) {
       const int gj = global_index(j, block_, pcol, grid_.cols());
       for (int i = 0; i < lr; ++i)
         full(global_index(i, block_, prow, grid_.rows()), gj) =
-            all[at + static_cast<std::size_t>(j) * lr + i];
+            all[at + static_cast<std::size_t>(j) * static_cast<std::size_t>(lr) +
+                static_cast<std::size_t>(i)];
     }
-    at += counts[static_cast<std::size_t>(rank)];
+    at += count;
   }
   return full;
+}
+
+Matrix<double> DistributedMatrix::gather() const {
+  std::vector<std::size_t> counts;
+  const std::vector<double> all =
+      grid_.comm().allgatherv(local_.data(), static_cast<std::size_t>(local_.size()), &counts);
+  return assemble(all, counts);
+}
+
+Matrix<double> DistributedMatrix::gather_to(int root) const {
+  std::vector<std::size_t> counts;
+  const std::vector<double> all =
+      grid_.comm().gatherv(local_.data(), static_cast<std::size_t>(local_.size()), root, &counts);
+  if (grid_.comm().rank() != root) return {};
+  return assemble(all, counts);
 }
 
 }  // namespace b2m::solvers

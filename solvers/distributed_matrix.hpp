@@ -1,32 +1,37 @@
 // A dense matrix distributed block-cyclically over a BLACS grid, the layout
-// ScaLAPACK works on. The grid and block size belong to the matrix and its
-// descriptor is derived here, in one place. Local storage is column-major.
+// ScaLAPACK works on. The grid and block size belong to the matrix; its
+// ScaLAPACK descriptor is derived from them in one place (scalapack.cpp).
+// Local storage is column-major.
 #pragma once
 
-#include "mpi/blacs_grid.hpp"
+#include "solvers/blacs_grid.hpp"
 #include "solvers/matrix.hpp"
-#include "solvers/scalapack.hpp"
 
 namespace b2m::solvers {
 
 class DistributedMatrix {
  public:
-  DistributedMatrix(const mpi::BlacsGrid& grid, int rows, int cols, int block);
+  DistributedMatrix(const BlacsGrid& grid, int rows, int cols, int block);
 
   // This rank's blocks of a matrix every rank holds in full (no communication).
-  static DistributedMatrix from_replicated(const mpi::BlacsGrid& grid, const Matrix<double>& full,
+  static DistributedMatrix from_replicated(const BlacsGrid& grid, const Matrix<double>& full,
                                            int block);
   // The full matrix, on every rank of the grid (collective).
   [[nodiscard]] Matrix<double> gather() const;
+  // The full matrix on `root` of the grid's communicator; elsewhere an empty
+  // matrix (collective).
+  [[nodiscard]] Matrix<double> gather_to(int root) const;
 
   [[nodiscard]] int rows() const { return rows_; }
   [[nodiscard]] int cols() const { return cols_; }
   [[nodiscard]] int block() const { return block_; }
   [[nodiscard]] Matrix<double>& local() { return local_; }
   [[nodiscard]] const Matrix<double>& local() const { return local_; }
-  [[nodiscard]] const scalapack::Descriptor& descriptor() const { return descriptor_; }
-  [[nodiscard]] const mpi::BlacsGrid& grid() const { return grid_; }
+  [[nodiscard]] const BlacsGrid& grid() const { return grid_; }
 
+  // Rows (or columns) of a block-cyclic dimension of `n` in blocks of
+  // `block` that grid row (or column) `p` of `nprocs` holds (ScaLAPACK's numroc).
+  [[nodiscard]] static int local_count(int n, int block, int p, int nprocs);
   // Global index of local row / column `i` on grid row / column `p`.
   [[nodiscard]] static int global_index(int i, int block, int p, int nprocs) {
     return (i / block * nprocs + p) * block + i % block;
@@ -41,10 +46,13 @@ class DistributedMatrix {
   void add_to_diagonal(double value);
 
  private:
-  const mpi::BlacsGrid& grid_;
+  // The full matrix from every rank's local blocks, in rank order.
+  [[nodiscard]] Matrix<double> assemble(const std::vector<double>& all,
+                                        const std::vector<std::size_t>& counts) const;
+
+  const BlacsGrid& grid_;
   int rows_, cols_, block_;
   Matrix<double> local_;
-  scalapack::Descriptor descriptor_{};
 };
 
 // The largest block size up to `block` that gives every process of a

@@ -4,16 +4,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-
-extern "C" {
-void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a,
-             const int* lda, const double* vl, const double* vu, const int* il, const int* iu,
-             const double* abstol, int* m, double* w, double* z, const int* ldz, int* isuppz,
-             double* work, const int* lwork, int* iwork, const int* liwork, int* info);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc);
-}
+#include "solvers/lapack_imports.hpp"
 
 namespace b2m::solvers::lapack {
 
@@ -27,18 +18,17 @@ void syevr(int n, double* a, int lda, double* w, double* z, int ldz) {
   int iwork_query = 0, lwork = -1, liwork = -1;
   dsyevr_(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &ldz,
           isuppz.data(), &work_query, &lwork, &iwork_query, &liwork, &info);
-  if (info != 0) throw NumericError("dsyevr (workspace query)", info);
+  if (info != 0) throw LapackError("dsyevr (workspace query)", info);
   lwork = static_cast<int>(work_query) + 1;
   liwork = iwork_query;
   std::vector<double> work(static_cast<std::size_t>(lwork));
   std::vector<int> iwork(static_cast<std::size_t>(std::max(1, liwork)));
   dsyevr_(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol, &found, w, z, &ldz,
           isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  if (info != 0) throw NumericError("dsyevr", info);
+  if (info != 0) throw LapackError("dsyevr", info);
   if (found != n)
-    throw NumericError(
-        "dsyevr (returned " + std::to_string(found) + " of " + std::to_string(n) + " eigenpairs)",
-        info);
+    throw NumericError("dsyevr returned " + std::to_string(found) + " of " + std::to_string(n) +
+                       " eigenpairs");
 }
 
 void gemm_nt(int m, int n, int k, const double* a, int lda, const double* b, int ldb, double beta,

@@ -1,6 +1,6 @@
-// The one place where LAPACK's Fortran prototypes are declared, and typed
-// C++ wrappers over them. Every call's `info` is checked and turned into a
-// NumericError naming the routine.
+// Typed C++ wrappers of the LAPACK and BLAS routines b2m calls directly
+// (prototypes: lapack_imports.hpp). Every call's `info` is checked and turned
+// into a LapackError naming the routine.
 #pragma once
 
 namespace b2m::solvers::lapack {

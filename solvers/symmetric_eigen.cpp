@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "mpi/agree.hpp"
-#include "mpi/blacs_grid.hpp"
 #include "solvers/distributed_matrix.hpp"
 #include "solvers/lapack.hpp"
 #include "solvers/scalapack.hpp"
@@ -40,11 +39,9 @@ void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, con
   const Eigen::VectorXd v = eig.vectors.col(n - 1);
   const double pair_error = (a * v - eig.values(n - 1) * v).norm();
   if (!(trace_error <= tol) || !(pair_error <= tol) || !(std::abs(v.norm() - 1.0) <= 1e-8))
-    throw NumericError(std::string(routine) +
-                           " returned an inconsistent decomposition (trace error " +
-                           std::to_string(trace_error) + ", eigenpair residual " +
-                           std::to_string(pair_error) + ")",
-                       0);
+    throw NumericError(
+        std::string(routine) + " returned an inconsistent decomposition (trace error " +
+        std::to_string(trace_error) + ", eigenpair residual " + std::to_string(pair_error) + ")");
 }
 
 // The trace and Frobenius norm of a distributed square matrix, on every rank
@@ -52,7 +49,7 @@ void check_decomposition(const Matrix<double>& a, const SymmetricEigen& eig, con
 // pdsyevd reads it) the norm is up to sqrt(2) low, which is fine for a
 // tolerance's scale.
 std::pair<double, double> trace_and_norm(const DistributedMatrix& a) {
-  const mpi::BlacsGrid& grid = a.grid();
+  const BlacsGrid& grid = a.grid();
   const int nb = a.block();
   double sums[2] = {0.0, a.local().squaredNorm()};
   for (Eigen::Index j = 0; j < a.local().cols(); ++j) {
@@ -67,7 +64,7 @@ std::pair<double, double> trace_and_norm(const DistributedMatrix& a) {
 SymmetricEigen scalapack_eigen(const Matrix<double>& a, const mpi::Comm& comm,
                                const EigenPlan& plan) {
   const auto [rows, cols] = plan.grid_shape(comm.size());
-  const mpi::BlacsGrid grid(comm, rows, cols);
+  const BlacsGrid grid(comm, rows, cols);
   const auto n = static_cast<int>(a.rows());
   DistributedEigen eig = symmetric_eigen(
       DistributedMatrix::from_replicated(grid, a, fitting_block(n, plan.block, rows, cols)));
@@ -80,7 +77,7 @@ SymmetricEigen scalapack_eigen(const Matrix<double>& a, const mpi::Comm& comm,
 
 std::pair<int, int> EigenPlan::grid_shape(int ranks) const {
   if (grid_rows > 0 && grid_cols > 0) return {grid_rows, grid_cols};
-  return mpi::BlacsGrid::square_shape(ranks);
+  return BlacsGrid::square_shape(ranks);
 }
 
 SymmetricEigen symmetric_eigen(Matrix<double>& a) {
@@ -114,7 +111,7 @@ SymmetricEigen symmetric_eigen(const Matrix<double>& a, const mpi::Comm& comm,
 
 DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   require_square(a.rows(), a.cols());
-  const mpi::BlacsGrid& grid = a.grid();
+  const BlacsGrid& grid = a.grid();
   const int n = a.rows();
   DistributedEigen out{Eigen::VectorXd(n), DistributedMatrix(grid, n, n, a.block())};
   if (n == 0) return out;
@@ -124,17 +121,13 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   // stop here.
   if (!std::isfinite(norm))
     throw NumericError("pdsyevd: the " + std::to_string(n) + " x " + std::to_string(n) +
-                           " matrix has non-finite entries",
-                       0);
+                       " matrix has non-finite entries");
   // pdsyevd's workspace and the eigenvectors are the callers' memory peak.
   // Hand the heap's free pages back first: glibc keeps freed blocks under its
   // dynamic mmap threshold (up to 32 MB: a previous fold's products, a kernel
   // assembly's buffers), which otherwise stayed resident through the solve.
   malloc_trim(0);
-  mpi::agree_on(grid.comm(), [&] {
-    scalapack::pdsyevd(grid, n, a.local().data(), a.descriptor(), out.values.data(),
-                       out.vectors.local().data(), out.vectors.descriptor());
-  });
+  mpi::agree_on(grid.comm(), [&] { scalapack::pdsyevd(n, {a}, out.values.data(), {out.vectors}); });
   a.local().resize(0, 0);
   // A is gone, so of check_decomposition's invariants only the trace is left;
   // garbage vectors (see scalapack.cpp) also fail the unit norm of the last.
@@ -145,9 +138,8 @@ DistributedEigen symmetric_eigen(DistributedMatrix&& a) {
   const double trace_error = std::abs(trace - out.values.sum());
   if (!(trace_error <= tolerance(n, norm)) || !(std::abs(std::sqrt(last) - 1.0) <= 1e-8))
     throw NumericError("pdsyevd returned an inconsistent decomposition (trace error " +
-                           std::to_string(trace_error) + ", norm of the last eigenvector " +
-                           std::to_string(std::sqrt(last)) + ")",
-                       0);
+                       std::to_string(trace_error) + ", norm of the last eigenvector " +
+                       std::to_string(std::sqrt(last)) + ")");
   return out;
 }
 

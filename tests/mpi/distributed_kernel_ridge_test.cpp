@@ -3,8 +3,8 @@
 #include <random>
 
 #include "core/error.hpp"
-#include "mpi/blacs_grid.hpp"
 #include "mpi/comm.hpp"
+#include "solvers/blacs_grid.hpp"
 #include "solvers/distributed_kernel_ridge_cv.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
 
@@ -51,7 +51,7 @@ TEST(DistributedKernelRidge, MatchesTheReplicatedSolverOnEveryGridAndBlockSize) 
   for (int rows = 1; rows <= world.size(); ++rows) {
     if (world.size() % rows != 0) continue;
     const int cols = world.size() / rows;
-    const mpi::BlacsGrid grid(world, rows, cols);
+    const BlacsGrid grid(world, rows, cols);
     for (int block : {1, 4, 7, 64}) {
       const int nb = fitting_block(45 - 14, block, rows, cols);  // the largest fold: 14 rows
       const std::string where = "grid " + std::to_string(rows) + "x" + std::to_string(cols) +
@@ -83,7 +83,7 @@ TEST(DistributedKernelRidge, IndefiniteKernelRefitsByTheClampedEigendecompositio
   const Matrix<double> clamped = q * shrink.asDiagonal() * q.transpose() * y;
   for (int rows = 1; rows <= world.size(); ++rows) {
     if (world.size() % rows != 0) continue;
-    const mpi::BlacsGrid grid(world, rows, world.size() / rows);
+    const BlacsGrid grid(world, rows, world.size() / rows);
     const DistributedMatrix k = DistributedMatrix::from_replicated(grid, kernel, 4);
     const KernelRidgeCv got = kernel_ridge_cv(k, y, {{0, 10}, {10, 20}, {20, 30}}, {1.0});
     EXPECT_LE(relative(got.dual, clamped), 1e-10) << "grid " << rows << "x" << world.size() / rows;
@@ -95,7 +95,7 @@ TEST(DistributedKernelRidge, RefusesABlockThatLeavesAProcessEmpty) {
   const mpi::Comm world = mpi::Comm::world();
   if (world.size() < 2) GTEST_SKIP() << "needs 2 ranks";
   const Problem p = problem(12);
-  const mpi::BlacsGrid grid(world, 1, world.size());
+  const BlacsGrid grid(world, 1, world.size());
   const DistributedMatrix kernel = DistributedMatrix::from_replicated(grid, p.kernel, 12);
   EXPECT_THROW(static_cast<void>(kernel_ridge_cv(kernel, p.y, p.folds, p.alphas)), ConfigError);
   // A training kernel with fewer rows than the grid has processes, even in

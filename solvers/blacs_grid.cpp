@@ -1,20 +1,15 @@
-#include "mpi/blacs_grid.hpp"
+#include "solvers/blacs_grid.hpp"
 
 #include <string>
 
 #include "core/error.hpp"
+#include "mpi/mpi_error.hpp"
+#include "solvers/lapack_imports.hpp"
 
-extern "C" {
-int Csys2blacs_handle(MPI_Comm comm);
-void Cfree_blacs_system_handle(int handle);
-void Cblacs_gridinit(int* context, const char* order, int rows, int cols);
-void Cblacs_gridinfo(int context, int* rows, int* cols, int* row, int* col);
-void Cblacs_gridexit(int context);
-}
+namespace b2m::solvers {
 
-namespace b2m::mpi {
-
-BlacsGrid::BlacsGrid(const Comm& comm, int rows, int cols) : comm_(comm), rows_(rows), cols_(cols) {
+BlacsGrid::BlacsGrid(const mpi::Comm& comm, int rows, int cols)
+    : comm_(comm), rows_(rows), cols_(cols) {
   if (rows < 1 || cols < 1 || rows * cols != comm.size())
     throw ConfigError("a " + std::to_string(rows) + " x " + std::to_string(cols) +
                       " process grid needs " + std::to_string(rows * cols) +
@@ -27,13 +22,14 @@ BlacsGrid::BlacsGrid(const Comm& comm, int rows, int cols) : comm_(comm), rows_(
   // BLACS reports failures only through the grid it hands back.
   if (r != rows || c != cols || row_ != comm.rank() / cols || col_ != comm.rank() % cols) {
     Cfree_blacs_system_handle(system_handle_);
-    throw MpiError("Cblacs_gridinit (" + std::to_string(rows) + " x " + std::to_string(cols) +
-                       " grid came back as " + std::to_string(r) + " x " + std::to_string(c) + ")",
-                   MPI_ERR_OTHER, __FILE__, __LINE__);
+    throw mpi::MpiError("Cblacs_gridinit (a " + std::to_string(rows) + " x " +
+                            std::to_string(cols) + " grid came back as " + std::to_string(r) +
+                            " x " + std::to_string(c) + ")",
+                        MPI_ERR_OTHER, __FILE__, __LINE__);
   }
 }
 
-BlacsGrid::~BlacsGrid() {
+BlacsGrid::~BlacsGrid() noexcept {
   Cblacs_gridexit(context_);
   Cfree_blacs_system_handle(system_handle_);
 }
@@ -45,4 +41,4 @@ std::pair<int, int> BlacsGrid::square_shape(int ranks) {
   return {rows, ranks / rows};
 }
 
-}  // namespace b2m::mpi
+}  // namespace b2m::solvers
