@@ -26,6 +26,7 @@
 #include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
+#include "solvers/alpha_grid.hpp"
 #include "solvers/distributed_kernel_ridge_cv.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
 #include "solvers/lapack.hpp"
@@ -843,7 +844,7 @@ void check_options(const DecodeOptions& o) {
 std::vector<DecodeSummary> run_decode(const DecodeOptions& o, const mpi::Comm& world) {
   check_options(o);
   const std::vector<double> alphas =
-      alpha_grid(o.alphas, o.n_alphas, o.alpha_min, o.alpha_max, "decode");
+      solvers::AlphaGrid{o.alphas, o.n_alphas, o.alpha_min, o.alpha_max}.alphas();
   const std::vector<Subject> subjects = subjects_of(o.responses, o.out, "decode");
   std::vector<Unit> units;
   for (const Subject& s : subjects)

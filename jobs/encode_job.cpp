@@ -20,6 +20,7 @@
 #include "jobs/summary_json.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
+#include "solvers/alpha_grid.hpp"
 #include "solvers/ridge_cost.hpp"
 #include "solvers/ridge_cv.hpp"
 
@@ -209,7 +210,7 @@ EncodeSummary from_json(const nlohmann::json& j) {
 std::vector<EncodeSummary> run_encode(const EncodeOptions& o, const mpi::Comm& world) {
   const std::vector<Subject> subjects = subjects_of(o.responses, o.out, "encode");
   const std::vector<double> alphas =
-      alpha_grid(o.alphas, o.n_alphas, o.alpha_min, o.alpha_max, "encode");
+      solvers::AlphaGrid{o.alphas, o.n_alphas, o.alpha_min, o.alpha_max}.alphas();
   if (o.block_size < 1) throw ConfigError("encode: --block-size must be positive");
   // The design is handed to the first subject (which frees it once
   // factorized) and loaded again for each later one.

@@ -32,10 +32,6 @@ const char* const kResultSets[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels
 // Lags (in test rows) of the autocorrelation correction of p_test.
 constexpr std::size_t kMaxLag = 20;
 
-// Relative error of a float validation MSE on data of unit variance: up to
-// 2e-8 measured on noise voxels at p = 512; 1e-6 leaves a 50x margin.
-constexpr double kFloatMseError = 1e-6;
-
 // Sends the factor `f` from `root` to every rank of `peers`, whose `f` takes
 // its shape.
 void bcast_factor(const mpi::Comm& peers, solvers::RidgeFactor& f, int root) {
@@ -262,7 +258,8 @@ class SubjectPasses {
         Eigen::MatrixXd mse, r2;
         summed_fold_scores(block, mse, r2);
         const Matrix<float> y_raw = read_checked("/train/Y", layout_.n, block);
-        for (Eigen::Index j : near_ties(mse, r2)) {
+        const Eigen::VectorXd tolerance = solvers::float_tie_tolerance(mse, r2, folds_.size());
+        for (Eigen::Index j : solvers::near_ties(mse, tolerance)) {
           chunk.col(static_cast<Eigen::Index>(used++)) = y_raw.col(j).cast<double>();
           tie_voxels_.push_back(block.begin + static_cast<std::size_t>(j));
           if (used == o_.block_size) flush();
@@ -309,8 +306,7 @@ class SubjectPasses {
       Eigen::VectorXd alpha(width);
       for (Eigen::Index j = 0; j < width; ++j) {
         const bool valid = varies[std::size_t(j)];
-        Eigen::Index best = 0;
-        mse.col(j).minCoeff(&best);  // first minimum on ties, as numpy's argmin
+        const Eigen::Index best = solvers::best_alpha(mse.col(j));
         res.valid.push_back(valid ? 1 : 0);
         alpha(j) = valid ? alphas_[std::size_t(best)] : kNaN;
         res.alpha.push_back(alpha(j));
@@ -427,22 +423,6 @@ class SubjectPasses {
           mse(long(a), long(j)) += m[(k * n_alphas + a) * w + j];
           r2(long(a), long(j)) += s[(k * n_alphas + a) * w + j];
         }
-  }
-
-  // Columns whose float scores may not order the alphas as double would.
-  // The rounding error of a residual scales with the data, not with the
-  // residual, so the relative error of the MSE grows as
-  // 1 / sqrt(unexplained fraction).
-  [[nodiscard]] std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse,
-                                                    const Eigen::MatrixXd& r2) const {
-    Eigen::VectorXd tolerance(mse.cols());
-    for (Eigen::Index j = 0; j < mse.cols(); ++j) {
-      Eigen::Index best = 0;
-      mse.col(j).minCoeff(&best);
-      const double unexplained = std::max(1e-6, 1.0 - r2(best, j) / double(folds_.size()));
-      tolerance(j) = kFloatMseError / std::sqrt(unexplained);
-    }
-    return solvers::near_ties(mse, tolerance);
   }
 
   void use_rescored_ties(mpi::Range cols, Eigen::MatrixXd& mse, Eigen::MatrixXd& r2) const {

@@ -9,24 +9,6 @@
 
 namespace b2m::jobs {
 
-std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas, std::size_t n,
-                               double alpha_min, double alpha_max, const std::string& verb) {
-  std::vector<double> alphas = explicit_alphas;
-  if (alphas.empty()) {
-    if (n < 1 || !(alpha_min > 0) || !(alpha_max >= alpha_min))
-      throw ConfigError(verb + ": need n_alphas >= 1 and 0 < alpha_min <= alpha_max");
-    for (std::size_t i = 0; i < n; ++i) {
-      const double t = n == 1 ? 0.0 : double(i) / double(n - 1);
-      alphas.push_back(std::pow(
-          10.0, std::log10(alpha_min) + t * (std::log10(alpha_max) - std::log10(alpha_min))));
-    }
-  }
-  for (double a : alphas)
-    if (!(a > 0) || !std::isfinite(a))
-      throw ConfigError(verb + ": alphas must be positive and finite");
-  return alphas;
-}
-
 std::size_t rows_per_clip(std::size_t rows, std::size_t clips, const std::string& file) {
   if (clips == 0 || rows % clips != 0)
     throw InputError(file + ": the attribute ids of /test names " + std::to_string(clips) +

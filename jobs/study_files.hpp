@@ -34,12 +34,6 @@ template <class T>
   return out;
 }
 
-// The regularization grid: `explicit_alphas` if given, else n values
-// log-spaced from alpha_min to alpha_max; all must be positive and finite.
-[[nodiscard]] std::vector<double> alpha_grid(const std::vector<double>& explicit_alphas,
-                                             std::size_t n, double alpha_min, double alpha_max,
-                                             const std::string& verb);
-
 // Run row ranges from the per-row run labels of a responses file: each run
 // must be one contiguous block of at least two rows. `where` names the data.
 [[nodiscard]] std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "mpi/agree.hpp"
 #include "solvers/ordered_sum.hpp"
+#include "solvers/ridge_cv.hpp"
 
 namespace b2m::solvers {
 namespace {
@@ -71,11 +72,8 @@ void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi
 void choose_alphas(const std::vector<double>& alphas, const mpi::Comm& comm, KernelRidgeCv& out) {
   const Eigen::Index d = out.cv_mse.cols();
   std::vector<long long> best(static_cast<std::size_t>(d), 0);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    Eigen::Index k = 0;
-    out.cv_mse.col(j).minCoeff(&k);
-    best[static_cast<std::size_t>(j)] = k;
-  }
+  for (Eigen::Index j = 0; j < d; ++j)
+    best[static_cast<std::size_t>(j)] = best_alpha(out.cv_mse.col(j));
   comm.bcast(best.data(), best.size(), 0);
   out.alpha.resize(d);
   out.alpha_index.clear();

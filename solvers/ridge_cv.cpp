@@ -1,5 +1,6 @@
 #include "solvers/ridge_cv.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -61,11 +62,28 @@ void RidgeFold<T>::accumulate(const ConstMatrixRef<T>& y, const std::vector<doub
   }
 }
 
+Eigen::Index best_alpha(const Eigen::Ref<const Eigen::VectorXd>& mse) {
+  Eigen::Index best = 0;
+  mse.minCoeff(&best);
+  return best;
+}
+
+Eigen::VectorXd float_tie_tolerance(const Eigen::MatrixXd& mse, const Eigen::MatrixXd& r2,
+                                    std::size_t folds) {
+  constexpr double kFloatMseError = 1e-6;
+  Eigen::VectorXd tolerance(mse.cols());
+  for (Eigen::Index j = 0; j < mse.cols(); ++j) {
+    const double explained = r2(best_alpha(mse.col(j)), j) / double(folds);
+    tolerance(j) = kFloatMseError / std::sqrt(std::max(1e-6, 1.0 - explained));
+  }
+  return tolerance;
+}
+
 std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse, const Eigen::VectorXd& relative) {
   std::vector<Eigen::Index> out;
   for (Eigen::Index j = 0; j < mse.cols(); ++j) {
-    Eigen::Index best = 0;
-    const double low = mse.col(j).minCoeff(&best);
+    const Eigen::Index best = best_alpha(mse.col(j));
+    const double low = mse(best, j);
     for (Eigen::Index i = 0; i < mse.rows(); ++i)
       if (i != best && mse(i, j) <= low + relative(j) * std::abs(low)) {
         out.push_back(j);
@@ -112,11 +130,8 @@ RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x, const ConstMatrixRef<do
   }
   RidgeCvFit fit;
   fit.alpha.resize(d);
-  for (Eigen::Index j = 0; j < d; ++j) {
-    Eigen::Index best = 0;
-    mse.col(j).minCoeff(&best);
-    fit.alpha(j) = alphas[static_cast<std::size_t>(best)];
-  }
+  for (Eigen::Index j = 0; j < d; ++j)
+    fit.alpha(j) = alphas[static_cast<std::size_t>(best_alpha(mse.col(j)))];
   // A fold's validation predictions are a refit on its training rows (its
   // factors' right_t holds only those rows).
   fit.cv_prediction.resize(n, d);
