@@ -133,4 +133,26 @@ template solvers::Matrix<double> average_rows<float>(const solvers::Matrix<float
 template solvers::Matrix<double> average_rows<double>(const solvers::Matrix<double>&,
                                                       const std::vector<DecodeSample>&);
 
+std::vector<mpi::Range> sample_run_ranges(const std::vector<DecodeSample>& samples) {
+  std::vector<mpi::Range> runs;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (i == 0 || samples[i].run != samples[i - 1].run) runs.push_back({i, i});
+    runs.back().end = i + 1;
+  }
+  return runs;
+}
+
+io::DecodeSampleIndex sample_index(const DecodeSamples& samples) {
+  io::DecodeSampleIndex index;
+  for (const auto& t : samples.test) {
+    index.test_clip.push_back(static_cast<std::int32_t>(t.clip));
+    index.test_window.push_back(static_cast<std::int32_t>(t.window));
+  }
+  for (const auto& t : samples.train) {
+    index.train_clip.push_back(static_cast<std::int32_t>(t.clip));
+    index.train_run.push_back(static_cast<std::int32_t>(t.run));
+  }
+  return index;
+}
+
 }  // namespace b2m::analysis

@@ -16,6 +16,8 @@
 #include "analysis/feature_alignment.hpp"
 #include "analysis/stimulus_timeline.hpp"
 #include "io/bids_events.hpp"
+#include "io/decode_files.hpp"
+#include "mpi/partition.hpp"
 #include "solvers/matrix.hpp"
 
 namespace b2m::analysis {
@@ -53,6 +55,13 @@ struct SampleOptions {
 [[nodiscard]] solvers::Matrix<double> sample_targets(const ClipEmbeddings& clips,
                                                      const std::vector<DecodeSample>& samples,
                                                      bool per_clip);
+
+// Which clip, window and run each sample is (the decode result's indices).
+[[nodiscard]] io::DecodeSampleIndex sample_index(const DecodeSamples& samples);
+
+// The row ranges of each training run among the samples (which are in
+// run order): the groups of the cross-validation folds.
+[[nodiscard]] std::vector<mpi::Range> sample_run_ranges(const std::vector<DecodeSample>& samples);
 
 // Inputs of the samples: row means of `responses` (rows x columns) over each
 // sample's rows (samples x columns).

@@ -2,14 +2,9 @@
 
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
+#include "mpi/agree.hpp"
 
 namespace b2m::analysis {
-
-std::map<std::string, int> ClipEmbeddings::index() const {
-  std::map<std::string, int> out;
-  for (std::size_t i = 0; i < ids.size(); ++i) out[ids[i]] = static_cast<int>(i);
-  return out;
-}
 
 solvers::Matrix<double> tr_features(const ClipEmbeddings& clips, const RunTimeline& timeline,
                                     double tr) {
@@ -96,6 +91,15 @@ Design build_design(const ClipEmbeddings& clips, const std::vector<io::RunEvents
                                      static_cast<Eigen::Index>(layout.trs_per_clip)) /
           static_cast<double>(layout.repetitions);
   return design;
+}
+
+Design align_design(const DesignSource& source, const mpi::Comm& comm) {
+  return mpi::agree_on(comm, [&] {
+    const io::H5File file(source.features, io::Access::read, comm);
+    return build_design(io::read_clip_embeddings(file, source.space),
+                        io::read_task_events(source.events_dir, "Training"),
+                        io::read_task_events(source.events_dir, "Test"), source.tr, source.delays);
+  });
 }
 
 }  // namespace b2m::analysis

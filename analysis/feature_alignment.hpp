@@ -9,25 +9,15 @@
 
 #include "analysis/stimulus_timeline.hpp"
 #include "io/bids_events.hpp"
+#include "io/design_file.hpp"
+#include "io/feature_file.hpp"
+#include "mpi/comm.hpp"
 #include "solvers/matrix.hpp"
 
 namespace b2m::analysis {
 
-// Embeddings of every clip window of one feature space.
-struct ClipEmbeddings {
-  std::string source;  // file (and space) they came from, for error messages
-  std::vector<std::string> ids;
-  std::size_t windows = 0;
-  std::size_t dim = 0;
-  double window_s = 0;
-  double step_s = 0;
-  std::vector<float> values;  // [clip][window][dim]
-
-  [[nodiscard]] const float* window(std::size_t clip, std::size_t w) const {
-    return values.data() + (clip * windows + w) * dim;
-  }
-  [[nodiscard]] std::map<std::string, int> index() const;
-};
+// The embeddings of one feature space (io/feature_file.hpp).
+using io::ClipEmbeddings;
 
 // Features of each TR of a run: the mean of the windows of the playing clip
 // that overlap the TR slot; zero where no clip plays.
@@ -39,11 +29,10 @@ struct ClipEmbeddings {
 [[nodiscard]] solvers::Matrix<double> apply_delays(const solvers::Matrix<double>& features,
                                                    const std::vector<int>& delays);
 
-struct Design {
-  solvers::Matrix<double> train_x;  // n_train x p
-  std::vector<int> train_run;       // run number of each training row
-  solvers::Matrix<double> test_x;   // n_test x p, mean over repetitions
-  std::vector<std::string> test_clips;
+// train_x (n_train x p), test_x (n_test x p, mean over repetitions) and
+// the test clip ids (io/design_file.hpp), with each training row's run.
+struct Design : io::DesignMatrices {
+  std::vector<int> train_run;  // run number of each training row
 };
 
 // The whole design. Training rows: every TR of every training run. Test rows:
@@ -52,5 +41,18 @@ struct Design {
                                   const std::vector<io::RunEvents>& train_runs,
                                   const std::vector<io::RunEvents>& test_runs, double tr,
                                   const std::vector<int>& delays);
+
+// Where a design comes from when it is aligned on the fly: a feature file's
+// space and the events of a BIDS func directory.
+struct DesignSource {
+  std::string features;    // feature file with clip embeddings
+  std::string space;       // feature space in it
+  std::string events_dir;  // BIDS func directory with the events files
+  std::vector<int> delays = {1, 2, 3, 4};
+  double tr = 1.5;
+};
+// Reads the embeddings and events (the feature file on `comm`, every rank
+// the same) and builds the design (collective: every rank gets it).
+[[nodiscard]] Design align_design(const DesignSource& source, const mpi::Comm& comm);
 
 }  // namespace b2m::analysis

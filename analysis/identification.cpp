@@ -1,6 +1,7 @@
 #include "analysis/identification.hpp"
 
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "core/error.hpp"
@@ -42,6 +43,23 @@ std::vector<double> identification_accuracy(const solvers::Matrix<double>& predi
     for (Eigen::Index j = 0; j < n; ++j)
       if (j != i && c(i, i) > c(i, j)) ++wins;
     out[static_cast<std::size_t>(i)] = double(wins) / double(n - 1);
+  }
+  return out;
+}
+
+GroupMeans group_means(const std::vector<double>& values, const std::vector<std::string>& labels) {
+  GroupMeans out;
+  const std::set<std::string> unique(labels.begin(), labels.end());
+  for (const std::string& label : unique) {
+    double sum = 0;
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i)
+      if (labels[i] == label) {
+        sum += values[i];
+        ++count;
+      }
+    out.labels.push_back(label);
+    out.means.push_back(sum / double(count));
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Decoding metrics on embeddings, one row per sample.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "solvers/matrix.hpp"
@@ -17,5 +18,14 @@ namespace b2m::analysis {
 // Chance is 0.5; needs at least two samples.
 [[nodiscard]] std::vector<double> identification_accuracy(const solvers::Matrix<double>& prediction,
                                                           const solvers::Matrix<double>& truth);
+
+// The mean of `values` per label (e.g. identification per genre), labels
+// in sorted order.
+struct GroupMeans {
+  std::vector<std::string> labels;
+  std::vector<double> means;
+};
+[[nodiscard]] GroupMeans group_means(const std::vector<double>& values,
+                                     const std::vector<std::string>& labels);
 
 }  // namespace b2m::analysis

@@ -5,15 +5,18 @@
 
 namespace b2m::analysis {
 
+// Both scores work column by column in double, in buffers sized once per
+// call (a fresh array per column was an allocation per voxel).
 template <class T>
 Eigen::VectorXd pearson_r(const solvers::ConstMatrixRef<T>& prediction,
                           const solvers::ConstMatrixRef<T>& truth) {
   Eigen::VectorXd r(prediction.cols());
+  Eigen::ArrayXd p(prediction.rows()), t(prediction.rows()), pc(p.size()), tc(p.size());
   for (Eigen::Index j = 0; j < prediction.cols(); ++j) {
-    const Eigen::ArrayXd p = prediction.col(j).template cast<double>().array();
-    const Eigen::ArrayXd t = truth.col(j).template cast<double>().array();
-    const Eigen::ArrayXd pc = p - p.mean();
-    const Eigen::ArrayXd tc = t - t.mean();
+    p = prediction.col(j).template cast<double>().array();
+    t = truth.col(j).template cast<double>().array();
+    pc = p - p.mean();
+    tc = t - t.mean();
     const double denominator = std::sqrt(pc.square().sum() * tc.square().sum());
     r(j) =
         denominator > 0 ? (pc * tc).sum() / denominator : std::numeric_limits<double>::quiet_NaN();
@@ -25,14 +28,28 @@ template <class T>
 Eigen::VectorXd r_squared(const solvers::ConstMatrixRef<T>& prediction,
                           const solvers::ConstMatrixRef<T>& truth) {
   Eigen::VectorXd out(prediction.cols());
+  Eigen::ArrayXd p(prediction.rows()), t(prediction.rows());
   for (Eigen::Index j = 0; j < prediction.cols(); ++j) {
-    const Eigen::ArrayXd p = prediction.col(j).template cast<double>().array();
-    const Eigen::ArrayXd t = truth.col(j).template cast<double>().array();
+    p = prediction.col(j).template cast<double>().array();
+    t = truth.col(j).template cast<double>().array();
     const double sst = (t - t.mean()).square().sum();
     out(j) =
         sst > 0 ? 1.0 - (t - p).square().sum() / sst : std::numeric_limits<double>::quiet_NaN();
   }
   return out;
+}
+
+double mean_column_r(const solvers::Matrix<double>& prediction,
+                     const solvers::Matrix<double>& truth) {
+  const Eigen::VectorXd r = pearson_r<double>(prediction, truth);
+  double sum = 0;
+  std::size_t count = 0;
+  for (Eigen::Index j = 0; j < r.size(); ++j)
+    if (std::isfinite(r(j))) {
+      sum += r(j);
+      ++count;
+    }
+  return count ? sum / double(count) : std::numeric_limits<double>::quiet_NaN();
 }
 
 #define B2M_SCORES(T)                                                       \

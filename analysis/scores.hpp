@@ -17,4 +17,9 @@ template <class T>
 [[nodiscard]] Eigen::VectorXd r_squared(const solvers::ConstMatrixRef<T>& prediction,
                                         const solvers::ConstMatrixRef<T>& truth);
 
+// The mean over columns of the finite Pearson r of pearson_r (NaN if none
+// is finite): decoding's summary of its per-dimension correlations.
+[[nodiscard]] double mean_column_r(const solvers::Matrix<double>& prediction,
+                                   const solvers::Matrix<double>& truth);
+
 }  // namespace b2m::analysis

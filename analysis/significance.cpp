@@ -16,39 +16,43 @@ double fisher_p_value(double r, double n) {
 
 namespace {
 
+// Buffers of the lag products, sized once for many series.
+struct LagWork {
+  std::vector<double> centred, x_sums, y_sums;
+};
+
 // Lag products summed over the pairs (t, t + k) inside one segment, for
 // lags 1..max_lag, of a series centred on its mean, divided by its variance
-// (sum of squares / n).
-std::vector<double> lag_products(const double* x, std::size_t n, std::size_t max_lag,
-                                 std::size_t segment) {
+// (sum of squares / n), into `sums` (max_lag + 1 values).
+void lag_products(const double* x, std::size_t n, std::size_t max_lag, std::size_t segment,
+                  std::vector<double>& c, std::vector<double>& sums) {
   double mean = 0;
   for (std::size_t i = 0; i < n; ++i) mean += x[i];
   mean /= double(n);
-  std::vector<double> c(n);
+  c.resize(n);
   double variance = 0;
   for (std::size_t i = 0; i < n; ++i) {
     c[i] = x[i] - mean;
     variance += c[i] * c[i];
   }
   variance /= double(n);
-  std::vector<double> sums(max_lag + 1, 0.0);
-  if (variance <= 0) return sums;
+  sums.assign(max_lag + 1, 0.0);
+  if (variance <= 0) return;
   for (std::size_t k = 1; k <= max_lag; ++k) {
     for (std::size_t t = 0; t + k < n; ++t)
       if (t / segment == (t + k) / segment) sums[k] += c[t] * c[t + k];
     sums[k] /= variance;
   }
-  return sums;
 }
 
-}  // namespace
-
 double effective_samples(const double* x, const double* y, std::size_t n, std::size_t max_lag,
-                         std::size_t segment) {
+                         std::size_t segment, LagWork& work) {
   segment = std::clamp<std::size_t>(segment, 1, n);
   max_lag = std::min(max_lag, segment - 1);
-  const auto sx = lag_products(x, n, max_lag, segment);
-  const auto sy = lag_products(y, n, max_lag, segment);
+  lag_products(x, n, max_lag, segment, work.centred, work.x_sums);
+  lag_products(y, n, max_lag, segment, work.centred, work.y_sums);
+  const std::vector<double>& sx = work.x_sums;
+  const std::vector<double>& sy = work.y_sums;
   double inflation = 1.0;
   for (std::size_t k = 1; k <= max_lag; ++k) {
     // Pairs at lag k inside segments: full segments give segment - k each.
@@ -59,6 +63,44 @@ double effective_samples(const double* x, const double* y, std::size_t n, std::s
   }
   return double(n) / std::max(1.0, inflation);
 }
+
+}  // namespace
+
+double effective_samples(const double* x, const double* y, std::size_t n, std::size_t max_lag,
+                         std::size_t segment) {
+  LagWork work;
+  return effective_samples(x, y, n, max_lag, segment, work);
+}
+
+template <class T>
+Eigen::VectorXd test_p_values(const solvers::ConstMatrixRef<T>& prediction,
+                              const solvers::ConstMatrixRef<T>& truth, const Eigen::VectorXd& r,
+                              const std::vector<std::uint8_t>& valid, std::size_t max_lag,
+                              std::size_t segment) {
+  const Eigen::Index m = prediction.rows();
+  Eigen::VectorXd pred(m), real(m), p(prediction.cols());
+  LagWork work;
+  for (Eigen::Index j = 0; j < prediction.cols(); ++j) {
+    pred = prediction.col(j).template cast<double>();
+    real = truth.col(j).template cast<double>();
+    const double n_eff =
+        effective_samples(pred.data(), real.data(), std::size_t(m), max_lag, segment, work);
+    p(j) = valid[std::size_t(j)] ? fisher_p_value(r(j), n_eff)
+                                 : std::numeric_limits<double>::quiet_NaN();
+  }
+  return p;
+}
+
+template Eigen::VectorXd test_p_values<double>(const solvers::ConstMatrixRef<double>&,
+                                               const solvers::ConstMatrixRef<double>&,
+                                               const Eigen::VectorXd&,
+                                               const std::vector<std::uint8_t>&, std::size_t,
+                                               std::size_t);
+template Eigen::VectorXd test_p_values<float>(const solvers::ConstMatrixRef<float>&,
+                                              const solvers::ConstMatrixRef<float>&,
+                                              const Eigen::VectorXd&,
+                                              const std::vector<std::uint8_t>&, std::size_t,
+                                              std::size_t);
 
 std::vector<double> fdr_q_values(const std::vector<double>& p) {
   std::vector<std::size_t> order;

@@ -3,7 +3,10 @@
 // stage adds permutation nulls; this is the parametric first look.)
 #pragma once
 
+#include <cstdint>
 #include <vector>
+
+#include "solvers/matrix.hpp"
 
 namespace b2m::analysis {
 
@@ -24,6 +27,17 @@ namespace b2m::analysis {
 // understated the variance of r by 18% on simulated null voxels.
 [[nodiscard]] double effective_samples(const double* x, const double* y, std::size_t n,
                                        std::size_t max_lag, std::size_t segment);
+
+// p_test of encode for each column: fisher_p_value of `r` (the columns'
+// test correlations) over effective_samples of prediction and truth, whose
+// rows are test clips of `segment` rows; NaN where `valid` is false. The
+// lag products work in buffers sized once per call, not once per voxel.
+template <class T>
+[[nodiscard]] Eigen::VectorXd test_p_values(const solvers::ConstMatrixRef<T>& prediction,
+                                            const solvers::ConstMatrixRef<T>& truth,
+                                            const Eigen::VectorXd& r,
+                                            const std::vector<std::uint8_t>& valid,
+                                            std::size_t max_lag, std::size_t segment);
 
 // Benjamini-Hochberg q-values; NaN p-values stay NaN and are not counted.
 [[nodiscard]] std::vector<double> fdr_q_values(const std::vector<double>& p);

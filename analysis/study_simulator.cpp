@@ -390,7 +390,7 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
   // Test runs: fresh noise per run, then the presentations of each clip.
   const auto rows = static_cast<Eigen::Index>(test_.rows());
   const auto trs = static_cast<Eigen::Index>(test_.trs_per_clip);
-  out.reps.assign(test_.repetitions, Matrix<float>(rows, width));
+  out.reps.assign(test_.repetitions, solvers::RowMajorMatrix<float>(rows, width));
   Matrix<double> clean = Matrix<double>::Zero(rows, width);
   Matrix<double> mean = Matrix<double>::Zero(rows, width);
   for (std::size_t r = 0; r < test_timelines_.size(); ++r) {

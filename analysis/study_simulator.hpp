@@ -51,11 +51,12 @@ struct StudyDesign {
   double tr = 1.5;
 };
 
-// One block of simulated voxels of one subject.
+// One block of simulated voxels of one subject. The responses are
+// row-major, as they are written (the [rows, voxels] datasets).
 struct VoxelBlock {
-  solvers::Matrix<float> train;              // n_train x B
-  std::vector<solvers::Matrix<float>> reps;  // R x (n_test x B)
-  solvers::Matrix<float> test;               // n_test x B, mean of reps
+  solvers::RowMajorMatrix<float> train;              // n_train x B
+  std::vector<solvers::RowMajorMatrix<float>> reps;  // R x (n_test x B)
+  solvers::RowMajorMatrix<float> test;               // n_test x B, mean of reps
   std::vector<std::int32_t> roi;
   std::vector<std::uint8_t> drivers;
   std::vector<float> snr;
@@ -75,9 +76,9 @@ struct SubjectModel {
 // Clip-level embeddings (the mean of a space's windows) of synthetic corpus
 // clips, and their tags.
 struct CorpusChunk {
-  solvers::Matrix<float> embeddings;  // clips x dim
-  std::vector<int> genre;             // index into genre_names()
-  std::vector<int> mood;              // index into mood_names()
+  solvers::RowMajorMatrix<float> embeddings;  // clips x dim, row by row as written
+  std::vector<int> genre;                     // index into genre_names()
+  std::vector<int> mood;                      // index into mood_names()
 };
 
 class StudySimulator {

@@ -117,4 +117,11 @@ std::vector<RunEvents> read_task_events(const std::string& dir, const std::strin
   return runs;
 }
 
+std::vector<std::string> task_event_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const char* task : {"Training", "Test"})
+    for (const auto& run : read_task_events(dir, task)) out.push_back(run.file);
+  return out;
+}
+
 }  // namespace b2m::io

@@ -32,4 +32,8 @@ struct RunEvents {
 [[nodiscard]] std::vector<RunEvents> read_task_events(const std::string& dir,
                                                       const std::string& task);
 
+// The events files of both tasks (Training and Test) in `dir`, in run
+// order: what a design made from them depends on (for provenance).
+[[nodiscard]] std::vector<std::string> task_event_files(const std::string& dir);
+
 }  // namespace b2m::io

@@ -42,6 +42,12 @@ H5Handle string_type(bool variable, std::size_t length, const std::string& file)
 
 }  // namespace
 
+std::size_t string_width(const std::vector<std::string>& strings) {
+  std::size_t width = 1;
+  for (const std::string& s : strings) width = std::max(width, s.size());
+  return width;
+}
+
 H5File::H5File(const std::string& path, Access access, const mpi::Comm& comm)
     : path_(path), comm_(&comm) {
   silence_hdf5_errors();
@@ -112,7 +118,10 @@ H5Handle H5File::open_dataset(const std::string& dataset) const {
 }
 
 Shape H5File::shape(const std::string& dataset) const {
-  const H5Handle set = open_dataset(dataset);
+  return extent(open_dataset(dataset), dataset);
+}
+
+Shape H5File::extent(const H5Handle& set, const std::string& dataset) const {
   const H5Handle space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
                        H5Kind::dataspace);
   const int rank = h5_check(H5Sget_simple_extent_ndims(space.id()), "H5Sget_simple_extent_ndims",
@@ -125,8 +134,12 @@ Shape H5File::shape(const std::string& dataset) const {
 
 void H5File::transfer(const std::string& dataset, const Shape& start, const Shape& count,
                       hid_t type, void* buffer, bool writing) const {
-  const H5Handle set = open_dataset(dataset);
-  const Shape full = shape(dataset);
+  transfer(open_dataset(dataset), dataset, start, count, type, buffer, writing);
+}
+
+void H5File::transfer(const H5Handle& set, const std::string& dataset, const Shape& start,
+                      const Shape& count, hid_t type, void* buffer, bool writing) const {
+  const Shape full = extent(set, dataset);
   if (start.size() != full.size() || count.size() != full.size())
     throw H5Error(path_ + ":" + dataset + ": selection rank does not match the dataset rank");
   for (std::size_t i = 0; i < full.size(); ++i)
@@ -171,7 +184,7 @@ void H5File::read(const std::string& dataset, const Shape& start, const Shape& c
 void H5File::transfer_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
                            hid_t type, void* buffer) const {
   const H5Handle set = open_dataset(dataset);
-  const Shape full = shape(dataset);
+  const Shape full = extent(set, dataset);
   if (full.size() != 2) throw H5Error(path_ + ":" + dataset + ": row reads need a 2-D dataset");
   const H5Handle file_space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
                             H5Kind::dataspace);
@@ -219,11 +232,12 @@ void H5File::read_rows(const std::string& dataset, const std::vector<std::size_t
 
 template <class T>
 std::vector<T> H5File::read_all(const std::string& dataset) const {
-  const Shape full = shape(dataset);
+  const H5Handle set = open_dataset(dataset);
+  const Shape full = extent(set, dataset);
   const std::size_t n =
       std::accumulate(full.begin(), full.end(), std::size_t{1}, std::multiplies<>());
   std::vector<T> out(n);
-  read(dataset, Shape(full.size(), 0), full, out.data());
+  transfer(set, dataset, Shape(full.size(), 0), full, mem_type<T>(), out.data(), false);
   return out;
 }
 
@@ -269,29 +283,27 @@ void H5File::create_strings(const std::string& dataset, const Shape& shape, std:
   create_typed(dataset, shape, type.id());
 }
 
-std::size_t H5File::string_width(const std::string& dataset) const {
-  const H5Handle set = open_dataset(dataset);
-  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset),
-                      H5Kind::datatype);
+std::pair<H5Handle, std::size_t> H5File::string_type_of(const H5Handle& set,
+                                                        const std::string& dataset) const {
+  H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset), H5Kind::datatype);
   if (H5Tget_class(type.id()) != H5T_STRING)
     throw H5Error(path_ + ":" + dataset + ": not a string dataset");
   if (H5Tis_variable_str(type.id()) > 0)
     throw H5Error(path_ + ":" + dataset +
                   ": variable-length strings are not supported; store fixed-length strings "
                   "(numpy dtype 'S<n>', e.g. np.array(ids, dtype='S32'))");
-  return H5Tget_size(type.id());
+  const std::size_t width = H5Tget_size(type.id());
+  return {std::move(type), width};
 }
 
 std::vector<std::string> H5File::read_strings(const std::string& dataset, const Shape& start,
                                               const Shape& count) const {
-  const std::size_t width = string_width(dataset);
+  const H5Handle set = open_dataset(dataset);
+  const auto [type, width] = string_type_of(set, dataset);
   const std::size_t n =
       std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
   std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
-  const H5Handle set = open_dataset(dataset);
-  const H5Handle type(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset),
-                      H5Kind::datatype);
-  transfer(dataset, start, count, type.id(), raw.data(), false);
+  transfer(set, dataset, start, count, type.id(), raw.data(), false);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i)
     out.emplace_back(raw.data() + i * width, strnlen(raw.data() + i * width, width));
@@ -300,7 +312,8 @@ std::vector<std::string> H5File::read_strings(const std::string& dataset, const 
 
 void H5File::write_strings(const std::string& dataset, const Shape& start, const Shape& count,
                            const std::vector<std::string>& values) {
-  const std::size_t width = string_width(dataset);
+  const H5Handle set = open_dataset(dataset);
+  const std::size_t width = string_type_of(set, dataset).second;
   const std::size_t n =
       std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
   if (values.size() != n)
@@ -314,7 +327,7 @@ void H5File::write_strings(const std::string& dataset, const Shape& start, const
     std::memcpy(raw.data() + i * width, values[i].data(), values[i].size());
   }
   const H5Handle type = string_type(false, width, path_);
-  transfer(dataset, start, count, type.id(), raw.data(), true);
+  transfer(set, dataset, start, count, type.id(), raw.data(), true);
 }
 
 template <class T>

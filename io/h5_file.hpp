@@ -17,6 +17,10 @@ namespace b2m::io {
 
 enum class Access { read, read_write, create };
 
+// The width a fixed-length string dataset needs to hold `strings`: the
+// longest one's length, at least 1.
+[[nodiscard]] std::size_t string_width(const std::vector<std::string>& strings);
+
 using Shape = std::vector<std::size_t>;
 
 class H5File {
@@ -85,12 +89,19 @@ class H5File {
 
  private:
   [[nodiscard]] H5Handle open_dataset(const std::string& dataset) const;
+  [[nodiscard]] Shape extent(const H5Handle& set, const std::string& dataset) const;
   [[nodiscard]] H5Handle open_attribute(const std::string& object, const std::string& name) const;
   void make_parents(const std::string& object);
   void create_typed(const std::string& dataset, const Shape& shape, hid_t type);
-  [[nodiscard]] std::size_t string_width(const std::string& dataset) const;
+  // The file type of a fixed-length string dataset and its width.
+  [[nodiscard]] std::pair<H5Handle, std::size_t> string_type_of(const H5Handle& set,
+                                                                const std::string& dataset) const;
+  // Each access opens its dataset once: the overloads taking a name open it
+  // and call the ones taking the open dataset.
   void transfer(const std::string& dataset, const Shape& start, const Shape& count, hid_t mem_type,
                 void* buffer, bool writing) const;
+  void transfer(const H5Handle& set, const std::string& dataset, const Shape& start,
+                const Shape& count, hid_t mem_type, void* buffer, bool writing) const;
   void transfer_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
                      hid_t mem_type, void* buffer) const;
 

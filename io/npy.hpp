@@ -8,8 +8,8 @@
 
 namespace b2m::io {
 
-// `values`: row-major, shape[0] x shape[1] x ... elements.
-void write_npy(const std::string& path, const std::vector<double>& values,
+// `values`: row-major (C order), shape[0] x shape[1] x ... elements.
+void write_npy(const std::string& path, const double* values,
                const std::vector<std::size_t>& shape);
 
 }  // namespace b2m::io

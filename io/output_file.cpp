@@ -10,6 +10,9 @@
 namespace b2m::io {
 namespace {
 
+// The attribute that carries an output's summary row.
+constexpr const char* kSummary = "summary";
+
 bool readable(const std::string& path) {
   return std::ifstream(path).good();
 }
@@ -38,6 +41,47 @@ OutputState existing_output(const std::string& path, const Provenance& provenanc
                                             : OutputState::complete_different;
 }
 
+bool outputs_complete(const std::vector<std::string>& paths, const Provenance& provenance,
+                      bool overwrite, const mpi::Comm& comm) {
+  bool complete = true;
+  for (const std::string& path : paths) {
+    const OutputState state = existing_output(path, provenance, comm);
+    if (state == OutputState::complete_different && !overwrite)
+      throw ConfigError(path +
+                        " exists from a run with other parameters or inputs; "
+                        "remove it or pass --overwrite");
+    complete = complete && state == OutputState::complete_same;
+  }
+  return complete;
+}
+
+void check_output_paths(const std::vector<std::string>& outputs,
+                        const std::vector<std::string>& owner,
+                        const std::vector<std::string>& inputs, const std::string& verb) {
+  const auto canonical = [](const std::string& path) {
+    std::error_code ignored;
+    return std::filesystem::weakly_canonical(path, ignored);
+  };
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (const std::string& in : inputs)
+      if (canonical(outputs[i]) == canonical(in))
+        throw ConfigError(verb + ": the output " + outputs[i] + " would overwrite the input " + in);
+    for (std::size_t j = i + 1; j < outputs.size(); ++j)
+      if (canonical(outputs[i]) == canonical(outputs[j]))
+        throw ConfigError(verb + ": " + owner[i] + " and " + owner[j] + " would both write " +
+                          outputs[i]);
+  }
+}
+
+std::string read_output_summary(const std::string& path, const mpi::Comm& comm) {
+  const H5File file(path, Access::read, comm);
+  if (!file.has_attribute("/", kSummary))
+    throw InputError(path +
+                     ": complete, but without the summary of its unit; remove it or "
+                     "pass --overwrite");
+  return file.read_string_attribute("/", kSummary);
+}
+
 OutputFile::OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm,
                        bool with_checkpoint)
     : path_(path),
@@ -64,7 +108,8 @@ OutputFile::OutputFile(const std::string& path, const Provenance& provenance, co
   }
 }
 
-void OutputFile::commit() {
+void OutputFile::commit(const std::string& summary) {
+  if (!summary.empty()) file_->write_attribute("/", kSummary, summary);
   file_->write_attribute("/", "complete", std::string("yes"));
   file_.reset();  // closes the files on every rank
   checkpoint_.reset();

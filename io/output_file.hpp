@@ -13,6 +13,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/h5_file.hpp"
 #include "io/provenance.hpp"
@@ -26,6 +27,24 @@ enum class OutputState { absent, complete_same, complete_different };
 // fingerprint (collective).
 [[nodiscard]] OutputState existing_output(const std::string& path, const Provenance& provenance,
                                           const mpi::Comm& comm);
+
+// The one existing-output policy of every stage, for the outputs of one
+// unit of work: true (skip the unit) if all are complete with the same
+// fingerprint; a ConfigError naming the file if one is complete from other
+// parameters or inputs, unless `overwrite`; else false (run). Collective.
+[[nodiscard]] bool outputs_complete(const std::vector<std::string>& paths,
+                                    const Provenance& provenance, bool overwrite,
+                                    const mpi::Comm& comm);
+
+// A ConfigError, before anything is written, if a path of `outputs` names
+// one of `inputs` or another output (existing or not, however spelled).
+// `owner[i]` names what writes outputs[i], for the message.
+void check_output_paths(const std::vector<std::string>& outputs,
+                        const std::vector<std::string>& owner,
+                        const std::vector<std::string>& inputs, const std::string& verb);
+
+// The summary of a complete output (the JSON its stage recorded at commit).
+[[nodiscard]] std::string read_output_summary(const std::string& path, const mpi::Comm& comm);
 
 class OutputFile {
  public:
@@ -42,10 +61,12 @@ class OutputFile {
   // Only for an OutputFile made with_checkpoint.
   [[nodiscard]] H5File& checkpoint() { return *checkpoint_; }
   [[nodiscard]] bool resumed() const { return resumed_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const std::string& partial_path() const { return partial_; }
 
-  // Marks the file complete, closes it and renames it into place (collective).
-  void commit();
+  // Marks the file complete (recording `summary`, the JSON of its unit's
+  // summary row, if given), closes it and renames it into place (collective).
+  void commit(const std::string& summary = {});
 
  private:
   std::string path_;

@@ -1,12 +1,17 @@
-// `b2m decode`: voxels -> embeddings with dual (kernel) ridge, per subject
-// and feature space, distributed over ranks; identification accuracy and
-// embedding correlation as in Brain2Music.
+// `b2m decode`: voxels -> embeddings with ridge (kernel ridge on all or a
+// selection of voxels, or one model per ROI), per subject and feature
+// space, distributed over ranks; identification accuracy and embedding
+// correlation as in Brain2Music.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "io/summary_table.hpp"
+#include "jobs/cli.hpp"
+#include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
+#include "solvers/alpha_grid.hpp"
 #include "solvers/symmetric_eigen.hpp"
 
 namespace b2m::jobs {
@@ -21,17 +26,11 @@ struct DecodeOptions {
   std::string features;                // clip embeddings (feature file)
   std::vector<std::string> spaces;     // target spaces, each decoded separately
   std::string events_dir;              // BIDS func directory (timing)
-  // Output path; "{subject}" and "{space}" are filled in (required when
-  // there are several subjects or spaces).
-  std::string out;
   double tr = 1.5;
   double delay_s = 4.5;
   bool per_clip = false;
   std::size_t folds = 5;
-  std::vector<double> alphas;  // empty: log-spaced from alpha_min to alpha_max
-  std::size_t n_alphas = 20;
-  double alpha_min = 1.0;
-  double alpha_max = 1e9;
+  solvers::AlphaGrid alphas{{}, 20, 1.0, 1e9};
   // Voxel selection (at most one of the last two):
   std::vector<std::string> rois;   // only voxels of these ROIs (all voxels if empty)
   std::size_t roi_models_top = 0;  // > 0: one model per ROI, average the top k by CV r
@@ -43,29 +42,17 @@ struct DecodeOptions {
   bool save_weights = false;
   solvers::EigenPlan eigen;
   KernelLayout kernel_layout = KernelLayout::automatic;
-  bool overwrite = false;
-  std::string summary_path;  // optional TSV of the summary
-  std::string command_line;
+  // --out: "{subject}" and "{space}" are filled in (required when there are
+  // several subjects or spaces).
+  OutputOptions output;
 };
 
-// One row of the decoding summary (one subject, one space).
-struct DecodeSummary {
-  std::string subject;
-  std::string space;
-  std::size_t train_samples = 0;
-  std::size_t test_samples = 0;
-  std::size_t voxels = 0;            // voxels the model used
-  double identification = 0;         // mean identification accuracy (chance 0.5)
-  double embedding_correlation = 0;  // mean corr(pred_i, true_i) over test samples
-  double mean_cv_r = 0;              // mean over dimensions of the CV correlation
-  bool reused = false;               // complete output already existed
-};
+// Runs every subject x space; returns the summary (one row per subject and
+// space, on every rank) after printing it and the per-space mean +- sd over
+// subjects (the paper's Table 2).
+io::SummaryTable run_decode(const DecodeOptions& options, const mpi::Comm& world);
 
-// Runs every subject x space; returns the summary rows (complete on every rank).
-std::vector<DecodeSummary> run_decode(const DecodeOptions& options, const mpi::Comm& world);
-
-// Per subject and space, then per space mean +- sd over subjects (the paper's Table 2).
-[[nodiscard]] std::string format_decode_summary(const std::vector<DecodeSummary>& rows);
-[[nodiscard]] std::string format_decode_summary_tsv(const std::vector<DecodeSummary>& rows);
+// The verb: options from the command line, then run_decode.
+int decode_command(const cli::Arguments& args, const mpi::Comm& world);
 
 }  // namespace b2m::jobs

@@ -1,34 +1,50 @@
 #include "jobs/design_job.hpp"
 
-#include "io/output_file.hpp"
-#include "jobs/study_files.hpp"
+#include "io/bids_events.hpp"
+#include "io/design_file.hpp"
+#include "mpi/agree.hpp"
 
 namespace b2m::jobs {
+namespace {
 
-void run_design(const DesignOptions& o, const mpi::Comm& comm) {
-  const AlignmentOptions& a = o.alignment;
-  const analysis::Design d = align_design(a, comm);
-  io::Provenance provenance;
-  provenance.command_line = o.command_line;
-  provenance.parameters = {
-      {"stage", "design"}, {"space", a.space}, {"delays", a.delays}, {"tr", a.tr}};
-  std::vector<std::string> inputs = events_files(a.events_dir);
+std::optional<DesignOptions> parse(const cli::Arguments& args) {
+  cli::Parser p("design", "Align clip embeddings into a design file");
+  p.alignment();
+  p.outputs("output design file", /*summary=*/false);
+  const auto r = p.parse(args);
+  if (!r) return std::nullopt;
+  DesignOptions o;
+  o.alignment = p.alignment(*r);
+  p.required<std::string>(*r, "features");
+  p.required<std::string>(*r, "space");
+  p.required<std::string>(*r, "events");
+  o.output = p.outputs(*r, args);
+  return o;
+}
+
+}  // namespace
+
+void run_design(const DesignOptions& o, const mpi::Comm& world) {
+  const analysis::DesignSource& a = o.alignment;
+  std::vector<std::string> inputs =
+      mpi::agree_on(world, [&] { return io::task_event_files(a.events_dir); });
   inputs.insert(inputs.begin(), a.features);
-  provenance.inputs = io::checksum_inputs(inputs, comm);
-  if (io::existing_output(o.out, provenance, comm) == io::OutputState::complete_same) return;
-  io::OutputFile out(o.out, provenance, comm);
-  io::H5File& f = out.file();
-  const auto rows = [](const solvers::Matrix<double>& m) {
-    return io::Shape{static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
-  };
-  f.write_all<double>("/train/X", rows(d.train_x), row_major(d.train_x));
-  f.write_all<double>("/test/X", rows(d.test_x), row_major(d.test_x));
-  std::vector<std::int32_t> runs(d.train_run.begin(), d.train_run.end());
-  f.write_all<std::int32_t>("/train/run", {runs.size()}, runs);
-  f.write_attribute("/", "space", a.space);
-  f.write_attribute("/", "delays", std::vector<double>(a.delays.begin(), a.delays.end()));
-  f.write_attribute("/test", "ids", d.test_clips);
-  out.commit();
+  Stage stage("design", {}, o.output, {{"space", a.space}, {"delays", a.delays}, {"tr", a.tr}});
+  stage.run({{a.space, {o.output.out}, inputs}}, 1, world, [&](UnitRun& run) {
+    const analysis::Design d = analysis::align_design(a, run.comm());
+    io::OutputFile out = run.open();
+    io::H5File& f = out.file();
+    io::write_design(f, d, d.train_run);
+    f.write_attribute("/", "space", a.space);
+    f.write_attribute("/", "delays", std::vector<double>(a.delays.begin(), a.delays.end()));
+    const nlohmann::json row = nlohmann::json::object();
+    run.commit(out, row);
+    return row;
+  });
+}
+
+int design_command(const cli::Arguments& args, const mpi::Comm& world) {
+  return cli::run_verb<DesignOptions>(args, world, parse, run_design);
 }
 
 }  // namespace b2m::jobs

@@ -2,19 +2,22 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
-#include "jobs/study_files.hpp"
+#include "analysis/feature_alignment.hpp"
+#include "jobs/cli.hpp"
+#include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::jobs {
 
 struct DesignOptions {
-  AlignmentOptions alignment;
-  std::string out;
-  std::string command_line;
+  analysis::DesignSource alignment;
+  OutputOptions output;
 };
 
-void run_design(const DesignOptions& options, const mpi::Comm& comm);
+void run_design(const DesignOptions& options, const mpi::Comm& world);
+
+// The verb: options from the command line, then run_design.
+int design_command(const cli::Arguments& args, const mpi::Comm& world);
 
 }  // namespace b2m::jobs

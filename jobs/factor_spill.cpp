@@ -10,21 +10,8 @@ constexpr std::size_t kParts = 5;
 
 }  // namespace
 
-FactorShape factor_shape(const solvers::RidgeFactor& f) {
-  return {double(f.lambda.size()), double(f.right_t.rows()), double(f.left.rows()),
-          double(f.weights_left.rows()), double(f.weights_left.cols())};
-}
-
-void resize_factor(solvers::RidgeFactor& f, const FactorShape& shape) {
-  const auto dim = [&](std::size_t i) { return static_cast<Eigen::Index>(shape[i]); };
-  f.lambda.resize(dim(0));
-  f.right_t.resize(dim(1), dim(0));
-  f.left.resize(dim(2), dim(0));
-  f.weights_left.resize(dim(3), dim(4));
-}
-
 void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
-  const FactorShape shape = factor_shape(f);
+  const solvers::FactorShape shape = solvers::factor_shape(f);
   const std::size_t at = key * kParts;
   file_.put(at, shape.data(), shape.size());
   file_.put(at + 1, f.lambda.data(), static_cast<std::size_t>(f.lambda.size()));
@@ -35,10 +22,10 @@ void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
 
 solvers::RidgeFactor FactorSpill::get(std::size_t key) const {
   const std::size_t at = key * kParts;
-  FactorShape shape{};
+  solvers::FactorShape shape{};
   file_.get(at, shape.data());
   solvers::RidgeFactor f;
-  resize_factor(f, shape);
+  solvers::resize_factor(f, shape);
   file_.get(at + 1, f.lambda.data());
   file_.get(at + 2, f.right_t.data());
   file_.get(at + 3, f.left.data());

@@ -3,7 +3,6 @@
 // time instead of all of them (about 150 MB each at p = 4,096).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <string>
 
@@ -11,13 +10,6 @@
 #include "solvers/ridge_factor.hpp"
 
 namespace b2m::jobs {
-
-// A factor's shape in five numbers (k, the rows of right_t and of left, the
-// rows and columns of weights_left), as it travels to a scratch file or to
-// another rank, and a factor resized to such a shape.
-using FactorShape = std::array<double, 5>;
-[[nodiscard]] FactorShape factor_shape(const solvers::RidgeFactor& f);
-void resize_factor(solvers::RidgeFactor& f, const FactorShape& shape);
 
 class FactorSpill {
  public:

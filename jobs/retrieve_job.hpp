@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "io/summary_table.hpp"
+#include "jobs/cli.hpp"
+#include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::jobs {
@@ -13,9 +16,6 @@ namespace b2m::jobs {
 struct RetrieveOptions {
   std::vector<std::string> predictions;  // decode outputs
   std::string corpus;                    // /embeddings [N, d], /ids [N], /tags/<tag> [N]
-  // Output path; "{name}" is the prediction file's name without ".h5"
-  // (required with several prediction files).
-  std::string out;
   std::size_t k = 10;
   bool per_window = false;  // one query per test window instead of per test clip
   // Corpus rows per read and GEMM. The chunk's scores (rows x queries) are
@@ -23,24 +23,16 @@ struct RetrieveOptions {
   // queries they are 10 MB and the scan finds them in cache (65,536 rows took
   // 10% longer, and 4x the memory).
   std::size_t chunk = 4096;
-  bool overwrite = false;
-  std::string summary_path;
-  std::string command_line;
+  // --out: "{name}" is the prediction file's name without ".h5" (required
+  // with several prediction files).
+  OutputOptions output;
 };
 
-struct RetrieveSummary {
-  std::string name;
-  std::size_t queries = 0;
-  std::size_t corpus = 0;
-  double top1_genre = 0;      // fraction of queries whose top-1 clip has the stimulus's genre
-  double topk_genre = 0;      // mean fraction of the top-k sharing it
-  double identification = 0;  // mean over queries whose stimulus is in the corpus (NaN if none)
-  bool reused = false;
-};
+// Retrieves for every prediction file, one after the other on all ranks;
+// returns the summary (one row per file, on every rank) after printing it.
+io::SummaryTable run_retrieve(const RetrieveOptions& options, const mpi::Comm& world);
 
-std::vector<RetrieveSummary> run_retrieve(const RetrieveOptions& options, const mpi::Comm& world);
-
-[[nodiscard]] std::string format_retrieve_summary(const std::vector<RetrieveSummary>& rows);
-[[nodiscard]] std::string format_retrieve_summary_tsv(const std::vector<RetrieveSummary>& rows);
+// The verb: options from the command line, then run_retrieve.
+int retrieve_command(const cli::Arguments& args, const mpi::Comm& world);
 
 }  // namespace b2m::jobs

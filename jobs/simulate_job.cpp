@@ -2,11 +2,16 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "analysis/study_simulator.hpp"
 #include "core/error.hpp"
-#include "io/output_file.hpp"
-#include "jobs/study_files.hpp"
+#include "io/bids_events.hpp"
+#include "io/corpus_file.hpp"
+#include "io/feature_file.hpp"
+#include "io/h5_matrix.hpp"
+#include "io/responses_file.hpp"
+#include "io/truth_file.hpp"
 #include "mpi/agree.hpp"
 
 namespace b2m::jobs {
@@ -14,135 +19,74 @@ namespace {
 
 // Voxels per generation block: fixes the random streams, whatever the ranks.
 constexpr std::size_t kSimBlock = 1024;
+// Corpus clips generated and written per round on each rank.
+constexpr std::size_t kCorpusChunk = 65536;
+// Width of the corpus's fixed-length id strings.
+constexpr std::size_t kIdWidth = 32;
 
-using solvers::Matrix;
-
-void write_features(const analysis::StudySimulator& sim, const std::string& path,
-                    const io::Provenance& provenance, const mpi::Comm& comm) {
-  if (io::existing_output(path, provenance, comm) == io::OutputState::complete_same) return;
-  io::OutputFile out(path, provenance, comm);
-  io::H5File& f = out.file();
+void write_features(const analysis::StudySimulator& sim, io::H5File& f) {
   f.create_group("/clips");
   f.write_attribute("/clips", "ids", sim.clip_ids());
   std::vector<std::int32_t> genres(sim.clip_genres().begin(), sim.clip_genres().end());
   f.write_all<std::int32_t>("/clips/genre", {genres.size()}, genres);
   f.write_attribute("/clips/genre", "names", sim.genre_names());
   for (std::size_t s = 0; s < analysis::study_spaces().size(); ++s)
-    write_clip_embeddings(f, analysis::study_spaces()[s].name, sim.features()[s]);
-  out.commit();
+    io::write_clip_embeddings(f, analysis::study_spaces()[s].name, sim.features()[s]);
 }
 
-void write_subject(const analysis::StudySimulator& sim, int subject, const std::string& responses,
-                   const std::string& truth, std::size_t voxels, const io::Provenance& provenance,
-                   const mpi::Comm& comm) {
-  if (io::existing_output(responses, provenance, comm) == io::OutputState::complete_same &&
-      io::existing_output(truth, provenance, comm) == io::OutputState::complete_same)
-    return;
-  const analysis::SubjectModel model = sim.subject_model(subject);
-  const auto& spaces = analysis::study_spaces();
-  const std::size_t n = sim.train_rows();
-  const std::size_t m = sim.test().rows();
-  const std::size_t reps = sim.test().repetitions;
-  const std::size_t rank = analysis::StudySimulator::rank();
-
-  io::OutputFile out_y(responses, provenance, comm);
-  io::OutputFile out_t(truth, provenance, comm);
-  io::H5File& fy = out_y.file();
-  io::H5File& ft = out_t.file();
-  fy.create<float>("/train/Y", {n, voxels});
-  std::vector<std::int32_t> runs(sim.train_run_labels().begin(), sim.train_run_labels().end());
-  fy.write_all<std::int32_t>("/train/run", {n}, runs);
-  fy.create<float>("/test/Y", {m, voxels});
-  fy.create<float>("/test/Y_reps", {reps, m, voxels});
-  fy.write_attribute("/test", "ids", sim.test().clip_ids);
-  fy.create<std::int32_t>("/voxels/roi", {voxels});
-  fy.write_attribute("/voxels/roi", "names", analysis::simulated_roi_names());
-  ft.create<std::uint8_t>("/drivers", {voxels});
+// The datasets of a subject's responses and truth files, before the voxels.
+void create_subject(const analysis::StudySimulator& sim, const analysis::SubjectModel& model,
+                    std::size_t voxels, io::H5File& fy, io::H5File& ft) {
+  io::create_responses(fy, {{sim.train_run_labels().begin(), sim.train_run_labels().end()},
+                            sim.test().rows(),
+                            sim.test().repetitions,
+                            voxels,
+                            sim.test().clip_ids,
+                            analysis::simulated_roi_names()});
   std::vector<std::string> names;
-  for (const auto& s : spaces) names.push_back(s.name);
-  ft.write_attribute("/drivers", "spaces", names);
-  ft.create<float>("/snr", {voxels});
-  ft.create<float>("/noise_ceiling", {voxels});
-  for (std::size_t s = 0; s < spaces.size(); ++s) {
-    const std::string g = "/spaces/" + spaces[s].name;
-    std::vector<float> basis = row_major(model.basis[s]);
-    ft.write_all<float>(g + "/basis", {spaces[s].dim, rank}, basis);
-    ft.create<float>(g + "/loadings", {rank, voxels});
-  }
+  for (const auto& s : analysis::study_spaces()) names.push_back(s.name);
+  io::create_truth(ft, names, model.basis, voxels);
+}
 
+// The subject's voxels, block by block, each rank its own blocks.
+void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectModel& model,
+                  std::size_t voxels, io::H5File& fy, io::H5File& ft, const mpi::Comm& comm) {
   const mpi::Blocks blocks(voxels, kSimBlock);
-  const auto mine =
-      blocks.owned_by(static_cast<std::size_t>(comm.rank()), static_cast<std::size_t>(comm.size()));
-  for (std::size_t round = 0; round < blocks.rounds(static_cast<std::size_t>(comm.size()));
-       ++round) {
+  const auto ranks = static_cast<std::size_t>(comm.size());
+  const auto mine = blocks.owned_by(static_cast<std::size_t>(comm.rank()), ranks);
+  for (std::size_t round = 0; round < blocks.rounds(ranks); ++round) {
     const bool active = round < mine.size();
     const mpi::Range v = active ? blocks.block(mine[round]) : mpi::Range{};
     const analysis::VoxelBlock block =
         active ? sim.simulate(model, mine[round], v) : analysis::VoxelBlock{};
-    const std::size_t w = v.size();
-    const auto write2 = [&](io::H5File& f, const std::string& path, std::size_t rows,
-                            const Matrix<float>& data) {
-      const std::vector<float> flat = active ? row_major(data) : std::vector<float>();
-      f.write<float>(path, {0, v.begin}, {active ? rows : 0, w}, flat.data());
-    };
-    write2(fy, "/train/Y", n, block.train);
-    write2(fy, "/test/Y", m, block.test);
-    for (std::size_t r = 0; r < reps; ++r) {
-      const std::vector<float> flat = active ? row_major(block.reps[r]) : std::vector<float>();
-      fy.write<float>("/test/Y_reps", {r, 0, v.begin},
-                      {active ? std::size_t{1} : std::size_t{0}, m, w}, flat.data());
-    }
-    fy.write<std::int32_t>("/voxels/roi", {v.begin}, {w}, block.roi.data());
-    ft.write<std::uint8_t>("/drivers", {v.begin}, {w}, block.drivers.data());
-    ft.write<float>("/snr", {v.begin}, {w}, block.snr.data());
-    ft.write<float>("/noise_ceiling", {v.begin}, {w}, block.noise_ceiling.data());
-    for (std::size_t s = 0; s < spaces.size(); ++s)
-      write2(ft, "/spaces/" + spaces[s].name + "/loadings", rank,
-             active ? block.loadings[s] : Matrix<float>());
+    io::write_responses(fy, v.begin, block.train, block.test, block.reps, block.roi);
+    io::write_truth(ft, v.begin, {block.drivers, block.snr, block.noise_ceiling, block.loadings});
   }
-  out_y.commit();
-  out_t.commit();
 }
 
-// Corpus clips generated and written per round on each rank.
-constexpr std::size_t kCorpusChunk = 65536;
-// Width of the corpus's fixed-length id strings.
-constexpr std::size_t kIdWidth = 32;
-
-// <out>/corpus.h5: the stimulus clips first (their clip-level embeddings, so
-// a prediction can be identified among the corpus), then `count` synthetic
-// clips "sim.NNNNNNNN" from the same stimulus model; genre and mood tags
-// for all.
+// The stimulus clips first (their clip-level embeddings, so a prediction
+// can be identified among the corpus), then `count` synthetic clips
+// "sim.NNNNNNNN" from the same stimulus model; genre and mood tags for all.
 void write_corpus(const analysis::StudySimulator& sim, const std::string& space, std::size_t count,
-                  const std::string& path, const io::Provenance& provenance,
-                  const mpi::Comm& comm) {
-  if (io::existing_output(path, provenance, comm) == io::OutputState::complete_same) return;
-  const std::size_t s = analysis::space_bit(space);
-  const analysis::ClipEmbeddings& stimuli = sim.features()[s];
-  const std::size_t n_stim = stimuli.ids.size(), dim = stimuli.dim, total = n_stim + count;
-  io::OutputFile out(path, provenance, comm);
-  io::H5File& f = out.file();
-  f.create<float>("/embeddings", {total, dim});
-  f.create_strings("/ids", {total}, kIdWidth);
-  f.create<std::int32_t>("/tags/genre", {total});
-  f.write_attribute("/tags/genre", "names", sim.genre_names());
-  f.create<std::int32_t>("/tags/mood", {total});
-  f.write_attribute("/tags/mood", "names", analysis::StudySimulator::mood_names());
+                  io::H5File& f, const mpi::Comm& comm) {
+  const analysis::ClipEmbeddings& stimuli = sim.features()[analysis::space_bit(space)];
+  const std::size_t n_stim = stimuli.ids.size(), dim = stimuli.dim;
+  io::create_corpus(
+      f, n_stim + count, dim, kIdWidth,
+      {{"genre", sim.genre_names()}, {"mood", analysis::StudySimulator::mood_names()}});
   f.write_attribute("/", "space", space);
   // The stimuli, written by the root.
   const bool root = comm.is_root();
-  std::vector<float> stim(n_stim * dim, 0.0f);
-  for (std::size_t c = 0; c < n_stim; ++c)
+  io::RowMajor<float> stim = io::RowMajor<float>::Zero(root ? long(n_stim) : 0, long(dim));
+  for (Eigen::Index c = 0; c < stim.rows(); ++c)
     for (std::size_t w = 0; w < stimuli.windows; ++w)
       for (std::size_t j = 0; j < dim; ++j)
-        stim[c * dim + j] += stimuli.window(c, w)[j] / float(stimuli.windows);
-  std::vector<std::int32_t> stim_genre(sim.clip_genres().begin(), sim.clip_genres().end());
-  f.write<float>("/embeddings", {0, 0}, {root ? n_stim : 0, dim}, stim.data());
-  f.write_strings("/ids", {0}, {root ? n_stim : 0},
-                  root ? stimuli.ids : std::vector<std::string>{});
-  f.write<std::int32_t>("/tags/genre", {0}, {root ? n_stim : 0}, stim_genre.data());
-  std::vector<std::int32_t> stim_mood(sim.clip_moods().begin(), sim.clip_moods().end());
-  f.write<std::int32_t>("/tags/mood", {0}, {root ? n_stim : 0}, stim_mood.data());
+        stim(c, long(j)) += stimuli.window(std::size_t(c), w)[j] / float(stimuli.windows);
+  const std::vector<std::int32_t> none;
+  io::write_corpus_rows(
+      f, 0, stim, root ? stimuli.ids : std::vector<std::string>{},
+      {root ? std::vector<std::int32_t>(sim.clip_genres().begin(), sim.clip_genres().end()) : none,
+       root ? std::vector<std::int32_t>(sim.clip_moods().begin(), sim.clip_moods().end()) : none});
   // The synthetic clips, each rank its share in chunks.
   const mpi::Range mine = mpi::even_part(count, static_cast<std::size_t>(comm.size()),
                                          static_cast<std::size_t>(comm.rank()));
@@ -152,21 +96,16 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
     const std::size_t first = std::min(mine.end, mine.begin + r * kCorpusChunk);
     const std::size_t n = std::min(mine.end, first + kCorpusChunk) - first;
     const analysis::CorpusChunk chunk = sim.corpus(space, first, n);
-    const std::vector<float> rows = row_major(chunk.embeddings);
     std::vector<std::string> ids;
     char id[kIdWidth];
     for (std::size_t i = 0; i < n; ++i) {
       std::snprintf(id, sizeof id, "sim.%08zu", first + i);
       ids.emplace_back(id);
     }
-    const std::vector<std::int32_t> genre(chunk.genre.begin(), chunk.genre.end());
-    f.write<float>("/embeddings", {n_stim + first, 0}, {n, n ? dim : 0}, rows.data());
-    f.write_strings("/ids", {n_stim + first}, {n}, ids);
-    f.write<std::int32_t>("/tags/genre", {n_stim + first}, {n}, genre.data());
-    const std::vector<std::int32_t> mood(chunk.mood.begin(), chunk.mood.end());
-    f.write<std::int32_t>("/tags/mood", {n_stim + first}, {n}, mood.data());
+    io::write_corpus_rows(
+        f, n_stim + first, chunk.embeddings, ids,
+        {{chunk.genre.begin(), chunk.genre.end()}, {chunk.mood.begin(), chunk.mood.end()}});
   }
-  out.commit();
 }
 
 std::string subject_name(int subject) {
@@ -175,46 +114,85 @@ std::string subject_name(int subject) {
   return text;
 }
 
+std::optional<SimulateOptions> parse(const cli::Arguments& args) {
+  cli::Parser p("simulate", "Simulate a study on the real ds003720 design");
+  p.events();
+  p.add()("out-dir", "output directory", cxxopts::value<std::string>())(
+      "subjects", "number of subjects", cxxopts::value<int>()->default_value("5"))(
+      "voxels", "voxels per subject", cxxopts::value<std::size_t>()->default_value("20000"))(
+      "seed", "random seed", cxxopts::value<std::uint64_t>()->default_value("1"))(
+      "corpus", "also write corpus.h5 with this many synthetic clips (plus the stimuli)",
+      cxxopts::value<std::size_t>()->default_value("0"))(
+      "corpus-space", "embedding space of the corpus",
+      cxxopts::value<std::string>()->default_value("mulan_music"))(
+      "overwrite", "replace complete outputs made with other parameters or inputs");
+  const auto r = p.parse(args);
+  if (!r) return std::nullopt;
+  SimulateOptions o;
+  o.events_dir = p.required<std::string>(*r, "events");
+  o.out_dir = p.required<std::string>(*r, "out-dir");
+  o.subjects = (*r)["subjects"].as<int>();
+  o.voxels = (*r)["voxels"].as<std::size_t>();
+  o.seed = (*r)["seed"].as<std::uint64_t>();
+  o.tr = (*r)["tr"].as<double>();
+  o.corpus = (*r)["corpus"].as<std::size_t>();
+  o.corpus_space = (*r)["corpus-space"].as<std::string>();
+  o.overwrite = r->count("overwrite") > 0;
+  o.command_line = args.command_line;
+  return o;
+}
+
 }  // namespace
 
-void run_simulate(const SimulateOptions& options, const mpi::Comm& comm) {
-  if (options.subjects < 1) throw ConfigError("--subjects must be at least 1");
-  if (options.voxels < 1) throw ConfigError("--voxels must be at least 1");
-  if (options.corpus > 0)
-    static_cast<void>(analysis::space_bit(options.corpus_space));  // known space
+void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
+  if (o.subjects < 1) throw ConfigError("simulate: --subjects must be at least 1");
+  if (o.voxels < 1) throw ConfigError("simulate: --voxels must be at least 1");
+  if (o.corpus > 0) static_cast<void>(analysis::space_bit(o.corpus_space));  // a known space
   const auto simulator = mpi::agree_on(comm, [&] {
-    std::filesystem::create_directories(options.out_dir);
-    analysis::StudyDesign design{io::read_task_events(options.events_dir, "Training"),
-                                 io::read_task_events(options.events_dir, "Test"), options.tr};
-    return std::make_unique<analysis::StudySimulator>(std::move(design), options.seed);
+    std::filesystem::create_directories(o.out_dir);
+    analysis::StudyDesign design{io::read_task_events(o.events_dir, "Training"),
+                                 io::read_task_events(o.events_dir, "Test"), o.tr};
+    return std::make_unique<analysis::StudySimulator>(std::move(design), o.seed);
   });
   const analysis::StudySimulator& sim = *simulator;
-  io::Provenance provenance;
-  provenance.command_line = options.command_line;
-  provenance.parameters = {{"stage", "simulate"},
-                           {"subjects", options.subjects},
-                           {"voxels", options.voxels},
-                           {"seed", options.seed},
-                           {"tr", options.tr}};
-  provenance.inputs = io::checksum_inputs(events_files(options.events_dir), comm);
-  const std::string dir = options.out_dir + "/";
-  write_features(sim, dir + "features.h5", provenance, comm);
-  if (options.corpus > 0) {
-    io::Provenance p = provenance;
-    p.parameters["corpus"] = options.corpus;
-    p.parameters["corpus_space"] = options.corpus_space;
-    write_corpus(sim, options.corpus_space, options.corpus, dir + "corpus.h5", p, comm);
-    if (comm.is_root())
-      std::printf("simulate: corpus of %zu clips (+ the stimuli) done\n", options.corpus);
-  }
-  for (int s = 1; s <= options.subjects; ++s) {
-    io::Provenance p = provenance;
-    p.parameters["subject"] = s;
-    write_subject(sim, s, dir + subject_name(s) + "_responses.h5",
-                  dir + subject_name(s) + "_truth.h5", options.voxels, p, comm);
-    if (comm.is_root())
-      std::printf("simulate: %s done (%zu voxels)\n", subject_name(s).c_str(), options.voxels);
-  }
+  const std::vector<std::string> events =
+      mpi::agree_on(comm, [&] { return io::task_event_files(o.events_dir); });
+  const std::string dir = o.out_dir + "/";
+  std::vector<Unit> units = {{"features", {dir + "features.h5"}, events}};
+  if (o.corpus > 0)
+    units.push_back({"corpus",
+                     {dir + "corpus.h5"},
+                     events,
+                     {{"corpus", o.corpus}, {"corpus_space", o.corpus_space}}});
+  for (int s = 1; s <= o.subjects; ++s)
+    units.push_back({subject_name(s),
+                     {dir + subject_name(s) + "_responses.h5", dir + subject_name(s) + "_truth.h5"},
+                     events,
+                     {{"subject", s}}});
+  Stage stage("simulate", {}, {o.out_dir, o.overwrite, "", o.command_line},
+              {{"subjects", o.subjects}, {"voxels", o.voxels}, {"seed", o.seed}, {"tr", o.tr}});
+  stage.run(units, 1, comm, [&](UnitRun& run) {
+    const nlohmann::json row = nlohmann::json::object();
+    io::OutputFile out = run.open(0);
+    if (run.unit().name == "features") {
+      write_features(sim, out.file());
+    } else if (run.unit().name == "corpus") {
+      write_corpus(sim, o.corpus_space, o.corpus, out.file(), run.comm());
+    } else {
+      const analysis::SubjectModel model =
+          sim.subject_model(run.unit().parameters.at("subject").get<int>());
+      io::OutputFile truth = run.open(1);
+      create_subject(sim, model, o.voxels, out.file(), truth.file());
+      write_voxels(sim, model, o.voxels, out.file(), truth.file(), run.comm());
+      run.commit(truth, row);
+    }
+    run.commit(out, row);
+    return row;
+  });
+}
+
+int simulate_command(const cli::Arguments& args, const mpi::Comm& world) {
+  return cli::run_verb<SimulateOptions>(args, world, parse, run_simulate);
 }
 
 }  // namespace b2m::jobs

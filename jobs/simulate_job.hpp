@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "jobs/cli.hpp"
+#include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::jobs {
@@ -17,12 +19,17 @@ struct SimulateOptions {
   double tr = 1.5;
   std::size_t corpus = 0;                    // synthetic corpus clips (0: no corpus)
   std::string corpus_space = "mulan_music";  // the corpus's embedding space
+  bool overwrite = false;
   std::string command_line;
 };
 
-// Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, and, per subject NN,
-// <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5. Collective over `comm`; outputs that already
-// exist complete with the same parameters are kept.
+// Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, and, per
+// subject NN, <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5.
+// Collective over `comm`; the stage skeleton's output policy applies to
+// each (jobs/stage.hpp).
 void run_simulate(const SimulateOptions& options, const mpi::Comm& comm);
+
+// The verb: options from the command line, then run_simulate.
+int simulate_command(const cli::Arguments& args, const mpi::Comm& world);
 
 }  // namespace b2m::jobs

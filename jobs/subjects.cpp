@@ -49,32 +49,4 @@ std::vector<Subject> subjects_of(const std::vector<std::string>& responses, cons
   return subjects;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ignored;
-  return std::filesystem::weakly_canonical(a, ignored) ==
-         std::filesystem::weakly_canonical(b, ignored);
-}
-
-void refuse_overwriting_inputs(const std::vector<std::string>& outputs,
-                               const std::vector<std::string>& inputs, const std::string& verb) {
-  for (const auto& out : outputs)
-    for (const auto& in : inputs)
-      if (same_file(out, in))
-        throw ConfigError(verb + ": the output " + out + " would overwrite the input " + in);
-}
-
-std::size_t subject_groups(std::size_t units, std::size_t ranks) {
-  std::size_t best = 1;
-  std::size_t best_cost = units;
-  for (std::size_t g = 1; g <= std::min(units, ranks); ++g) {
-    if (ranks % g != 0) continue;
-    const std::size_t cost = (units + g - 1) / g * g;
-    if (cost <= best_cost) {
-      best = g;
-      best_cost = cost;
-    }
-  }
-  return best;
-}
-
 }  // namespace b2m::jobs

@@ -1,5 +1,6 @@
 #include "mpi/rank_grid.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.hpp"
@@ -17,6 +18,20 @@ GroupSplit split_into_groups(const Comm& parent, std::size_t groups) {
   while (rank >= even_part(size, groups, group).end) ++group;
   Comm comm = parent.split(static_cast<int>(group), parent.rank());
   return GroupSplit{group, groups, std::move(comm)};
+}
+
+std::size_t group_count(std::size_t units, std::size_t ranks) {
+  std::size_t best = 1;
+  std::size_t best_cost = units;
+  for (std::size_t g = 1; g <= std::min(units, ranks); ++g) {
+    if (ranks % g != 0) continue;
+    const std::size_t cost = (units + g - 1) / g * g;
+    if (cost <= best_cost) {
+      best = g;
+      best_cost = cost;
+    }
+  }
+  return best;
 }
 
 RankGrid::RankGrid(const Comm& comm, std::size_t fold_groups)

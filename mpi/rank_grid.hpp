@@ -16,6 +16,14 @@ struct GroupSplit {
 };
 [[nodiscard]] GroupSplit split_into_groups(const Comm& parent, std::size_t groups);
 
+// The number of rank groups for `units` independent pieces of work (a
+// stage's subjects, subject x space pairs, ...): a divisor of `ranks` that
+// minimises the time to finish, ceil(units / groups) rounds at groups /
+// ranks of the job each (ties go to more groups, which communicate less).
+// With 5 units on 2 ranks one group of 2 beats two groups that leave a rank
+// idle.
+[[nodiscard]] std::size_t group_count(std::size_t units, std::size_t ranks);
+
 // A grid of fold groups x voxel groups over `comm`. Ranks that share a voxel
 // group hold the same voxels and different folds: their validation scores
 // are summed over `fold_peers`. Within a voxel group the refit is shared by

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 command -v clang-format >/dev/null || { echo "check-format: clang-format is not installed" >&2; exit 1; }
 off=()
 while IFS= read -r f; do
+  [ -f "$f" ] || continue
   clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || off+=("$f")
 done < <(git ls-files '*.cpp' '*.hpp')
 if ((${#off[@]})); then

@@ -31,8 +31,8 @@ for space in mulan_music mulan_text soundstream genre; do
     --features "$out/study/features.h5" --space "$space" --events "$root/data/ds003720/func" \
     --out "$out/encode/{subject}_$space.h5" --summary "$out/encode/summary_$space.tsv"
 done
-echo "significant = voxels with q < 0.05 (BH-FDR over autocorrelation-corrected p);"
-echo "median_r_A1 = median test r in the primary auditory ROI."
+echo "significant_q05 = voxels with q < 0.05 (BH-FDR over autocorrelation-corrected p);"
+echo "median_r_auditory = median test r in the primary auditory ROI."
 
 echo
 echo "== decode: ${#subjects[@]} subjects x 3 embedding spaces, one sample per clip ($ranks ranks)"

@@ -16,6 +16,7 @@
 // triangle is read.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "mpi/partition.hpp"
@@ -32,5 +33,20 @@ namespace b2m::solvers {
 [[nodiscard]] KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
                                             const std::vector<mpi::Range>& folds,
                                             const std::vector<double>& alphas);
+
+// The solver interface (ridge_solver.hpp) on a block-cyclic kernel and the
+// cross kernel of the test rows (n_test x n, on every rank): the fit above
+// and the test predictions K_test C. The fit consumes the kernel (its
+// refit may decompose it in place), so a solver fits once.
+class DistributedKernelRidge final : public RidgeSolver {
+ public:
+  DistributedKernelRidge(DistributedMatrix kernel, Matrix<double> test_kernel);
+  [[nodiscard]] CvFit fit(const Matrix<double>& y, const std::vector<mpi::Range>& folds,
+                          const std::vector<double>& alphas) override;
+
+ private:
+  std::optional<DistributedMatrix> kernel_;
+  Matrix<double> test_kernel_;
+};
 
 }  // namespace b2m::solvers

@@ -56,7 +56,7 @@ void check_kernel_ridge_inputs(Eigen::Index rows, Eigen::Index cols, Eigen::Inde
   if (alphas.empty()) throw ConfigError("kernel ridge: empty alpha grid");
 }
 
-void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
+void add_fold_mse(const ConstMatrixRef<double>& prediction, const Matrix<double>& y, mpi::Range val,
                   std::size_t folds,
                   Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse) {
   const auto a = static_cast<Eigen::Index>(val.begin);
@@ -82,6 +82,26 @@ void choose_alphas(const std::vector<double>& alphas, const mpi::Comm& comm, Ker
     out.alpha_index.push_back(k);
     out.alpha(j) = alphas[k];
   }
+}
+
+CvFit with_test_predictions(KernelRidgeCv cv, const Matrix<double>& test_kernel) {
+  CvFit out;
+  out.test_prediction = test_kernel * cv.dual;
+  out.alpha_index = std::move(cv.alpha_index);
+  out.alpha = std::move(cv.alpha);
+  out.cv_prediction = std::move(cv.cv_prediction);
+  out.dual = std::move(cv.dual);
+  return out;
+}
+
+KernelRidge::KernelRidge(Matrix<double> kernel, Matrix<double> test_kernel, const mpi::Comm& comm,
+                         EigenPlan plan)
+    : kernel_(std::move(kernel)), test_kernel_(std::move(test_kernel)), comm_(comm), plan_(plan) {}
+
+CvFit KernelRidge::fit(const Matrix<double>& y, const std::vector<mpi::Range>& folds,
+                       const std::vector<double>& alphas) {
+  return with_test_predictions(kernel_ridge_cv(kernel_, y, folds, alphas, comm_, plan_),
+                               test_kernel_);
 }
 
 KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>& y,
@@ -111,12 +131,24 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
 
   KernelRidgeCv out;
   out.cv_mse.setZero(n_alphas, d);
-  // Validation predictions of this rank's folds for every alpha, to keep the
-  // chosen one per target once all folds are scored.
-  std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>::Zero(n, d));
+  // The folds whose validation predictions this rank scores and keeps, for
+  // every alpha, until all folds are scored and each target's alpha is
+  // chosen: farmed, its own folds; otherwise the root (which decides) all of
+  // them. The others only join the eigensolves. So a rank keeps n_alphas
+  // predictions of its folds' rows, not of all n rows.
+  const auto keeps = [&](std::size_t f) { return farm ? mine(f) : comm.is_root(); };
+  std::vector<std::size_t> kept;
+  Eigen::Index kept_rows = 0;
+  for (std::size_t f = 0; f < folds.size(); ++f)
+    if (keeps(f)) {
+      kept.push_back(f);
+      kept_rows += static_cast<Eigen::Index>(folds[f].size());
+    }
+  std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>(kept_rows, d));
   // A failure in one rank's task must reach the others before the reduce.
   std::exception_ptr failure;
   try {
+    Eigen::Index at = 0;  // the fold's first row among the kept rows
     for (std::size_t f = 0; f < folds.size(); ++f) {
       if (!mine(f)) continue;
       const mpi::Range& val = folds[f];
@@ -124,16 +156,18 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
       const auto a = static_cast<Eigen::Index>(val.begin);
       const auto m = static_cast<Eigen::Index>(val.size());
       const SymmetricEigen eig = eigen(kernel(train, train));
+      if (!keeps(f)) continue;
       const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
       const Matrix<double> left = kernel(Eigen::seqN(a, m), train) * eig.vectors;
       const Matrix<double> b = eig.vectors.transpose() * y(train, Eigen::all);
       for (Eigen::Index i = 0; i < n_alphas; ++i) {
         const Eigen::VectorXd shrink =
             (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
-        Matrix<double> pred = left * (shrink.asDiagonal() * b);
+        auto pred = predictions[static_cast<std::size_t>(i)].middleRows(at, m);
+        pred.noalias() = left * (shrink.asDiagonal() * b);
         add_fold_mse(pred, y, val, folds.size(), out.cv_mse.row(i));
-        predictions[static_cast<std::size_t>(i)].middleRows(a, m) = pred;
       }
+      at += m;
     }
   } catch (...) {
     failure = std::current_exception();
@@ -142,11 +176,19 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
   if (farm)
     comm.allreduce_in_place(out.cv_mse.data(), static_cast<std::size_t>(out.cv_mse.size()),
                             mpi::Op::sum);
+  else
+    comm.bcast(out.cv_mse.data(), static_cast<std::size_t>(out.cv_mse.size()), 0);
 
   choose_alphas(alphas, comm, out);
-  out.cv_prediction.setZero(n, d);
-  for (Eigen::Index j = 0; j < d; ++j)  // zero outside this rank's folds
-    out.cv_prediction.col(j) = predictions[out.alpha_index[static_cast<std::size_t>(j)]].col(j);
+  out.cv_prediction.setZero(n, d);  // zero outside this rank's kept folds
+  Eigen::Index at = 0;
+  for (std::size_t f : kept) {
+    const auto m = static_cast<Eigen::Index>(folds[f].size());
+    for (Eigen::Index j = 0; j < d; ++j)
+      out.cv_prediction.col(j).segment(static_cast<Eigen::Index>(folds[f].begin), m) =
+          predictions[out.alpha_index[static_cast<std::size_t>(j)]].col(j).segment(at, m);
+    at += m;
+  }
   predictions.clear();
   if (farm)
     comm.allreduce_in_place(out.cv_prediction.data(),

@@ -19,6 +19,7 @@
 #include "mpi/comm.hpp"
 #include "mpi/partition.hpp"
 #include "solvers/matrix.hpp"
+#include "solvers/ridge_solver.hpp"
 #include "solvers/symmetric_eigen.hpp"
 
 namespace b2m::solvers {
@@ -40,6 +41,26 @@ struct KernelRidgeCv {
                                             const std::vector<double>& alphas,
                                             const mpi::Comm& comm, const EigenPlan& plan);
 
+// The solver interface (ridge_solver.hpp) on a kernel every rank of `comm`
+// holds, with the cross kernel of the test rows (n_test x n): the fit above,
+// and the test predictions K_test C from its dual coefficients C.
+class KernelRidge final : public RidgeSolver {
+ public:
+  KernelRidge(Matrix<double> kernel, Matrix<double> test_kernel, const mpi::Comm& comm,
+              EigenPlan plan);
+  [[nodiscard]] CvFit fit(const Matrix<double>& y, const std::vector<mpi::Range>& folds,
+                          const std::vector<double>& alphas) override;
+
+ private:
+  Matrix<double> kernel_, test_kernel_;
+  const mpi::Comm& comm_;
+  EigenPlan plan_;
+};
+
+// The interface's result from a kernel fit: its choices, cross-validated
+// predictions and dual coefficients, and the test predictions K_test C.
+[[nodiscard]] CvFit with_test_predictions(KernelRidgeCv cv, const Matrix<double>& test_kernel);
+
 // The steps both kernel layouts share (here and distributed_kernel_ridge_cv):
 // checks the shapes (a square kernel, one target row per kernel row) and a
 // non-empty alpha grid; adds one fold's validation MSE per target (in a fixed summation order) to
@@ -47,7 +68,7 @@ struct KernelRidgeCv {
 // minimum of the mean MSE) into out.alpha and out.alpha_index.
 void check_kernel_ridge_inputs(Eigen::Index rows, Eigen::Index cols, Eigen::Index y_rows,
                                const std::vector<double>& alphas);
-void add_fold_mse(const Matrix<double>& prediction, const Matrix<double>& y, mpi::Range val,
+void add_fold_mse(const ConstMatrixRef<double>& prediction, const Matrix<double>& y, mpi::Range val,
                   std::size_t folds,
                   Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse);
 void choose_alphas(const std::vector<double>& alphas, const mpi::Comm& comm, KernelRidgeCv& out);

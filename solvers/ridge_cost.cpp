@@ -103,6 +103,30 @@ std::size_t plan_fold_groups(std::size_t n, std::size_t m, const std::vector<mpi
   return 1;
 }
 
+ScoringPasses plan_scoring_passes(const std::vector<std::vector<double>>& shares,
+                                  const std::vector<bool>& wanted, const std::vector<double>& bytes,
+                                  double budget) {
+  const std::size_t folds = shares.size(), groups = folds ? shares.front().size() : 0;
+  ScoringPasses plan;
+  plan.batches.resize(groups);
+  plan.last_pass.assign(folds, 0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    auto& batches = plan.batches[g];
+    double held = 0;
+    for (std::size_t k = 0; k < folds; ++k) {
+      if (shares[k][g] <= 0 || !wanted[k]) continue;
+      if (batches.empty() || held + bytes[k] > budget) {
+        batches.emplace_back();
+        held = 0;
+      }
+      batches.back().push_back(k);
+      held += bytes[k];
+      plan.last_pass[k] = std::max(plan.last_pass[k], batches.size() - 1);
+    }
+  }
+  return plan;
+}
+
 mpi::Range share_of_block(const std::vector<double>& shares, std::size_t g, mpi::Range block) {
   const auto boundary = [&](std::size_t group) {
     if (group >= shares.size()) return block.size();

@@ -64,6 +64,20 @@ namespace b2m::solvers {
     std::size_t n, std::size_t m, const std::vector<mpi::Range>& folds, std::size_t p,
     std::size_t n_alphas, std::size_t voxels, std::size_t groups);
 
+// The passes of the scoring over the responses when `shares[k][g]` of fold
+// k goes to fold group g (plan_fold_shares): per group the folds it scores
+// a piece of (where `wanted[k]`), in fold order, in batches of as many folds
+// as `budget` bytes of their factors (`bytes[k]` each) hold; and per fold
+// the last pass in which any group scores it (when its owner may mark it
+// done: every piece is on disk).
+struct ScoringPasses {
+  std::vector<std::vector<std::vector<std::size_t>>> batches;  // [group][pass] -> folds
+  std::vector<std::size_t> last_pass;                          // per fold
+};
+[[nodiscard]] ScoringPasses plan_scoring_passes(const std::vector<std::vector<double>>& shares,
+                                                const std::vector<bool>& wanted,
+                                                const std::vector<double>& bytes, double budget);
+
 // The columns of `block` that group g scores of a fold shared as `shares`
 // (one fraction per group, summing to 1): consecutive ranges in group order
 // that cover the block.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
 #include "solvers/ordered_sum.hpp"
@@ -27,8 +28,7 @@ RidgeFold<T>::RidgeFold(SpectralFactor<T> factor, mpi::Range validation)
 
 template <class T>
 void RidgeFold<T>::accumulate(const ConstMatrixRef<T>& y, const std::vector<double>& alphas,
-                              Eigen::Ref<Eigen::MatrixXd> mse,
-                              Eigen::Ref<Eigen::MatrixXd> r2) const {
+                              Eigen::Ref<Scores> mse, Eigen::Ref<Scores> r2) const {
   const auto a = static_cast<Eigen::Index>(validation_.begin);
   const auto b = static_cast<Eigen::Index>(validation_.end);
   const Eigen::Index n = y.rows();
@@ -62,14 +62,25 @@ void RidgeFold<T>::accumulate(const ConstMatrixRef<T>& y, const std::vector<doub
   }
 }
 
-Eigen::Index best_alpha(const Eigen::Ref<const Eigen::VectorXd>& mse) {
+Eigen::Index best_alpha(const Eigen::Ref<const Eigen::VectorXd, 0, Eigen::InnerStride<>>& mse) {
   Eigen::Index best = 0;
   mse.minCoeff(&best);
   return best;
 }
 
-Eigen::VectorXd float_tie_tolerance(const Eigen::MatrixXd& mse, const Eigen::MatrixXd& r2,
-                                    std::size_t folds) {
+void choose_alphas(const Scores& mse, const Scores& r2, std::size_t folds,
+                   const std::vector<double>& alphas, const std::vector<std::uint8_t>& valid,
+                   Eigen::Ref<Eigen::VectorXd> alpha, Eigen::Ref<Eigen::VectorXd> cv_score) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (Eigen::Index j = 0; j < mse.cols(); ++j) {
+    const Eigen::Index best = best_alpha(mse.col(j));
+    const bool ok = valid[static_cast<std::size_t>(j)] != 0;
+    alpha(j) = ok ? alphas[static_cast<std::size_t>(best)] : nan;
+    cv_score(j) = ok ? r2(best, j) / double(folds) : nan;
+  }
+}
+
+Eigen::VectorXd float_tie_tolerance(const Scores& mse, const Scores& r2, std::size_t folds) {
   constexpr double kFloatMseError = 1e-6;
   Eigen::VectorXd tolerance(mse.cols());
   for (Eigen::Index j = 0; j < mse.cols(); ++j) {
@@ -79,7 +90,7 @@ Eigen::VectorXd float_tie_tolerance(const Eigen::MatrixXd& mse, const Eigen::Mat
   return tolerance;
 }
 
-std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse, const Eigen::VectorXd& relative) {
+std::vector<Eigen::Index> near_ties(const Scores& mse, const Eigen::VectorXd& relative) {
   std::vector<Eigen::Index> out;
   for (Eigen::Index j = 0; j < mse.cols(); ++j) {
     const Eigen::Index best = best_alpha(mse.col(j));
@@ -95,7 +106,7 @@ std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse, const Eigen::Vec
 
 template <class T>
 void RidgeRefit<T>::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
-                        Matrix<T>& test_prediction, Matrix<T>* weights) const {
+                        Matrix<T>& test_prediction, RowMajorMatrix<T>* weights) const {
   if (weights != nullptr && factor_.weights_left.size() == 0 && factor_.lambda.size() > 0)
     throw ConfigError("ridge refit: the factors were made without weights");
   Matrix<T> by;
@@ -109,45 +120,6 @@ void RidgeRefit<T>::fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen
   }
   test_prediction.noalias() = factor_.left * by;
   if (weights != nullptr) weights->noalias() = factor_.weights_left * by;
-}
-
-RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x, const ConstMatrixRef<double>& x_test,
-                        const ConstMatrixRef<double>& y, const std::vector<mpi::Range>& folds,
-                        const std::vector<double>& alphas) {
-  const Eigen::Index n = x.rows(), d = y.cols();
-  if (y.rows() != n || x_test.cols() != x.cols())
-    throw ConfigError("ridge cv fit: " + std::to_string(n) + " x " + std::to_string(x.cols()) +
-                      " features for " + std::to_string(y.rows()) + " target rows and " +
-                      std::to_string(x_test.cols()) + " test features");
-  Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(long(alphas.size()), d), r2 = mse;
-  std::vector<RidgeFactor> factors;
-  for (const mpi::Range& val : folds) {
-    const auto x_val =
-        x.middleRows(static_cast<Eigen::Index>(val.begin), static_cast<Eigen::Index>(val.size()));
-    factors.push_back(ridge_factor(x, val, x_val, false));
-    // (RidgeFold takes its factor by value; the copy is one fold's.)
-    RidgeFold<double>(factors.back(), val).accumulate(y, alphas, mse, r2);
-  }
-  RidgeCvFit fit;
-  fit.alpha.resize(d);
-  for (Eigen::Index j = 0; j < d; ++j)
-    fit.alpha(j) = alphas[static_cast<std::size_t>(best_alpha(mse.col(j)))];
-  // A fold's validation predictions are a refit on its training rows (its
-  // factors' right_t holds only those rows).
-  fit.cv_prediction.resize(n, d);
-  Matrix<double> prediction, y_train;
-  for (std::size_t k = 0; k < folds.size(); ++k) {
-    const auto a = static_cast<Eigen::Index>(folds[k].begin);
-    const auto m = static_cast<Eigen::Index>(folds[k].size());
-    y_train.resize(n - m, d);
-    y_train.topRows(a) = y.topRows(a);
-    y_train.bottomRows(n - a - m) = y.bottomRows(n - a - m);
-    RidgeRefit<double>(std::move(factors[k])).fit(y_train, fit.alpha, prediction, nullptr);
-    fit.cv_prediction.middleRows(a, m) = prediction;
-  }
-  RidgeRefit<double>(ridge_factor(x, {}, x_test, false))
-      .fit(y, fit.alpha, fit.test_prediction, nullptr);
-  return fit;
 }
 
 template class RidgeFold<double>;

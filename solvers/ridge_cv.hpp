@@ -12,6 +12,7 @@
 // No intercept: callers z-score X and Y.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "mpi/partition.hpp"
@@ -38,7 +39,7 @@ class RidgeFold {
   // (both n_alphas x block width). The sums run in a fixed order, so a
   // column's scores do not depend on the block it sits in.
   void accumulate(const ConstMatrixRef<T>& y, const std::vector<double>& alphas,
-                  Eigen::Ref<Eigen::MatrixXd> mse, Eigen::Ref<Eigen::MatrixXd> r2) const;
+                  Eigen::Ref<Scores> mse, Eigen::Ref<Scores> r2) const;
 
  private:
   SpectralFactor<T> factor_;
@@ -47,15 +48,24 @@ class RidgeFold {
 
 // The index of the alpha of least validation error in one column of
 // errors (one per alpha): the first minimum on ties, as numpy's argmin.
-[[nodiscard]] Eigen::Index best_alpha(const Eigen::Ref<const Eigen::VectorXd>& mse);
+[[nodiscard]] Eigen::Index best_alpha(
+    const Eigen::Ref<const Eigen::VectorXd, 0, Eigen::InnerStride<>>& mse);
 
 // Columns of summed validation errors (n_alphas x width) whose best alpha is
 // not clear at the precision the errors were computed in: another alpha's
 // error is within `relative(j)` of the smallest (relative: one per column).
 // Single-precision runs rescore these in double so that both precisions
 // choose the same alpha.
-[[nodiscard]] std::vector<Eigen::Index> near_ties(const Eigen::MatrixXd& mse,
+[[nodiscard]] std::vector<Eigen::Index> near_ties(const Scores& mse,
                                                   const Eigen::VectorXd& relative);
+
+// Per target (column of fold scores summed over `folds` folds) the alpha of
+// least validation error (best_alpha) and its mean validation R^2; NaN for
+// both where `valid` is 0 (a target without variance). Into `alpha` and
+// `cv_score`, sized by the caller.
+void choose_alphas(const Scores& mse, const Scores& r2, std::size_t folds,
+                   const std::vector<double>& alphas, const std::vector<std::uint8_t>& valid,
+                   Eigen::Ref<Eigen::VectorXd> alpha, Eigen::Ref<Eigen::VectorXd> cv_score);
 
 // The `relative` of near_ties for errors scored in float, from the errors
 // and R^2 summed over `folds` folds. On data of unit variance a float
@@ -63,8 +73,8 @@ class RidgeFold {
 // p = 512); 1e-6 leaves a 50x margin. The rounding error of a residual
 // scales with the data, not with the residual, so the relative error of the
 // MSE grows as 1 / sqrt(unexplained fraction) at the best alpha.
-[[nodiscard]] Eigen::VectorXd float_tie_tolerance(const Eigen::MatrixXd& mse,
-                                                  const Eigen::MatrixXd& r2, std::size_t folds);
+[[nodiscard]] Eigen::VectorXd float_tie_tolerance(const Scores& mse, const Scores& r2,
+                                                  std::size_t folds);
 
 // The refit on all training rows with each target's own alpha, and the
 // prediction of the test rows, from factors computed with nothing held out
@@ -76,29 +86,13 @@ class RidgeRefit {
 
   // y: training rows of a block of targets; alpha: one per column (a NaN
   // alpha gives a zero model). Writes test predictions (n_test x width) and,
-  // if `weights` is non-null, the weights (p x width).
+  // if `weights` is non-null, the weights (p x width, row-major: they are
+  // computed to be written).
   void fit(const ConstMatrixRef<T>& y, const Eigen::Ref<const Eigen::VectorXd>& alpha,
-           Matrix<T>& test_prediction, Matrix<T>* weights) const;
+           Matrix<T>& test_prediction, RowMajorMatrix<T>* weights) const;
 
  private:
   SpectralFactor<T> factor_;
 };
-
-// A whole cross-validated ridge fit of few targets in double: per target the
-// alpha of least summed validation error over `folds` (first on ties), the
-// cross-validated predictions of every training row at that alpha (each from
-// the fold that held it out) and the test predictions of the refit on all
-// rows. ridge_factor picks the smaller eigenproblem, so a model of a few
-// hundred features (an ROI's voxels) never factorizes an n x n kernel.
-struct RidgeCvFit {
-  Eigen::VectorXd alpha;
-  Matrix<double> cv_prediction;    // n x targets
-  Matrix<double> test_prediction;  // n_test x targets
-};
-[[nodiscard]] RidgeCvFit ridge_cv_fit(const ConstMatrixRef<double>& x,
-                                      const ConstMatrixRef<double>& x_test,
-                                      const ConstMatrixRef<double>& y,
-                                      const std::vector<mpi::Range>& folds,
-                                      const std::vector<double>& alphas);
 
 }  // namespace b2m::solvers

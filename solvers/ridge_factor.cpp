@@ -110,6 +110,19 @@ RidgeFactor ridge_factor(Matrix<double>&& x, const ConstMatrixRef<double>& x_out
   return f;
 }
 
+FactorShape factor_shape(const RidgeFactor& f) {
+  return {double(f.lambda.size()), double(f.right_t.rows()), double(f.left.rows()),
+          double(f.weights_left.rows()), double(f.weights_left.cols())};
+}
+
+void resize_factor(RidgeFactor& f, const FactorShape& shape) {
+  const auto dim = [&](std::size_t i) { return static_cast<Eigen::Index>(shape[i]); };
+  f.lambda.resize(dim(0));
+  f.right_t.resize(dim(1), dim(0));
+  f.left.resize(dim(2), dim(0));
+  f.weights_left.resize(dim(3), dim(4));
+}
+
 RidgeFactor ridge_factor(const ConstMatrixRef<double>& x, mpi::Range held_out,
                          const ConstMatrixRef<double>& x_out, bool with_weights) {
   Matrix<double> gram = ridge_gram(x, held_out);

@@ -18,6 +18,8 @@
 // per-target GEMMs in float.
 #pragma once
 
+#include <array>
+
 #include "mpi/partition.hpp"
 #include "solvers/matrix.hpp"
 #include "solvers/symmetric_eigen.hpp"
@@ -52,6 +54,13 @@ using RidgeFactor = SpectralFactor<double>;
 // X's storage.
 [[nodiscard]] RidgeFactor ridge_factor(Matrix<double>&& x, const ConstMatrixRef<double>& x_out,
                                        SymmetricEigen eig, bool with_weights);
+
+// A factor's shape in five numbers (k, the rows of right_t and of left, the
+// rows and columns of weights_left), as it travels to a scratch file or to
+// another rank, and a factor resized to such a shape.
+using FactorShape = std::array<double, 5>;
+[[nodiscard]] FactorShape factor_shape(const RidgeFactor& f);
+void resize_factor(RidgeFactor& f, const FactorShape& shape);
 
 // The factor in the working precision: moved for double, cast for float.
 template <class T>

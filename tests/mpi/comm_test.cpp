@@ -4,6 +4,7 @@
 #include "mpi/agree.hpp"
 #include "mpi/comm.hpp"
 #include "mpi/rank_grid.hpp"
+#include "tests/support/mpi_assert.hpp"
 
 namespace b2m::mpi {
 namespace {
@@ -14,7 +15,7 @@ TEST(Comm, CollectivesReduceGatherAndBroadcast) {
   EXPECT_EQ(world.allreduce(world.rank(), Op::sum), n * (n - 1) / 2);
   EXPECT_EQ(world.allreduce(world.rank(), Op::max), n - 1);
   const auto names = world.allgather(std::string(static_cast<std::size_t>(world.rank()), 'x'));
-  ASSERT_EQ(names.size(), static_cast<std::size_t>(n));
+  B2M_ASSERT_ALL(world, names.size() == static_cast<std::size_t>(n));
   for (int r = 0; r < n; ++r)
     EXPECT_EQ(names[static_cast<std::size_t>(r)].size(), static_cast<std::size_t>(r));
   std::string text = world.is_root() ? "from root" : "";

@@ -5,6 +5,7 @@
 
 #include "io/h5_file.hpp"
 #include "jobs/encode_job.hpp"
+#include "tests/support/mpi_assert.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace b2m::jobs {
@@ -54,10 +55,8 @@ EncodeOptions options(std::vector<std::string> responses, const std::string& des
   EncodeOptions o;
   o.responses = std::move(responses);
   o.design = design;
-  o.out = out;
-  o.n_alphas = 12;
-  o.alpha_min = 0.1;
-  o.alpha_max = 1e5;
+  o.output.out = out;
+  o.alphas = {{}, 12, 0.1, 1e5};
   return o;
 }
 
@@ -93,18 +92,19 @@ TEST(Encode, ResultsDoNotDependOnRanksBlocksOrFoldGroups) {
 
   run_encode(options({s1}, design, dir.file("default.h5")), world);
   EncodeOptions blocks = options({s1}, design, dir.file("blocks.h5"));
-  blocks.block_size = 7;
+  blocks.passes.block_size = 7;
   blocks.fold_groups = world.size() % 2 == 0 ? 2 : 1;
   run_encode(blocks, world);
-  const auto rows = run_encode(options({s1, s2}, design, dir.file("multi_{subject}.h5")), world);
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].subject, "s1");
-  EXPECT_EQ(rows[0].constant_voxels, 1u);
+  const io::SummaryTable table =
+      run_encode(options({s1, s2}, design, dir.file("multi_{subject}.h5")), world);
+  B2M_ASSERT_ALL(world, table.rows().size() == 2u);
+  EXPECT_EQ(table.rows()[0].at("subject"), "s1");
+  EXPECT_EQ(table.rows()[0].at("constant"), 1u);
 
   if (world.is_root()) {
     const mpi::Comm self = mpi::Comm::self();
     EncodeOptions reference = options({s1}, design, dir.file("reference.h5"));
-    reference.block_size = kVoxels;
+    reference.passes.block_size = kVoxels;
     run_encode(reference, self);
     run_encode(options({s2}, design, dir.file("reference2.h5")), self);
     expect_same_results(dir.file("default.h5"), dir.file("reference.h5"), 1e-10);

@@ -6,6 +6,7 @@
 #include "io/h5_error.hpp"
 #include "io/h5_file.hpp"
 #include "mpi/partition.hpp"
+#include "tests/support/mpi_assert.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace b2m::io {
@@ -32,7 +33,7 @@ TEST(H5File, EachRankWritesItsColumnsAndEveryoneReadsThemBack) {
   }
   const H5File f(path, Access::read, world);
   const auto all = f.read_all<double>("/train/Y");
-  ASSERT_EQ(all.size(), rows * cols);
+  B2M_ASSERT_ALL(world, all.size() == rows * cols);
   for (std::size_t i = 0; i < rows; ++i)
     for (std::size_t j = 0; j < cols; ++j) EXPECT_EQ(all[i * cols + j], double(100 * i + j));
   EXPECT_EQ(f.shape("/train/Y"), (Shape{rows, cols}));

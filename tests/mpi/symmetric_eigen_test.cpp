@@ -8,6 +8,7 @@
 #include "solvers/distributed_matrix.hpp"
 #include "solvers/scalapack.hpp"
 #include "solvers/symmetric_eigen.hpp"
+#include "tests/support/mpi_assert.hpp"
 
 namespace b2m::solvers {
 namespace {
@@ -48,7 +49,7 @@ TEST(SymmetricEigen, ScalapackMatchesLapackOnEveryGridAndBlockSize) {
         const std::string where = "n " + std::to_string(n) + ", grid " + std::to_string(rows) +
                                   "x" + std::to_string(cols) + ", block " + std::to_string(block);
         const double scale = a.norm();
-        ASSERT_EQ(dist.values.size(), n) << where;
+        B2M_ASSERT_ALL(world, dist.values.size() == n);
         EXPECT_LE((dist.values - local.values).cwiseAbs().maxCoeff(), 100 * n * eps * scale)
             << where;
         const Matrix<double> back =

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "solvers/design_ridge.hpp"
 #include "solvers/ridge_cost.hpp"
 #include "solvers/ridge_cv.hpp"
 #include "solvers/ridge_factor.hpp"
@@ -101,7 +102,7 @@ TEST(RidgeFold, ValidationErrorsMatchTheNormalEquations) {
   const mpi::Range val{30, 55};
   const std::vector<double> alphas = {0.1, 10.0, 1000.0};
   const RidgeFold<double> fold(ridge_factor(x, val, x.middleRows(30, 25), false), val);
-  Eigen::MatrixXd mse = Eigen::MatrixXd::Zero(3, v), r2 = Eigen::MatrixXd::Zero(3, v);
+  Scores mse = Scores::Zero(3, v), r2 = Scores::Zero(3, v);
   fold.accumulate(y, alphas, mse, r2);
   Matrix<double> x_train(n - val.size(), p), y_train(n - val.size(), v);
   x_train << x.topRows(30), x.bottomRows(35);
@@ -127,7 +128,8 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
   Eigen::VectorXd alpha(4);
   alpha << 0.5, 50.0, std::nan(""), 5000.0;
   const RidgeRefit<double> refit(ridge_factor(x, {}, x_test, true));
-  Matrix<double> prediction, weights;
+  Matrix<double> prediction;
+  RowMajorMatrix<double> weights;
   refit.fit(y, alpha, prediction, &weights);
   for (Eigen::Index j = 0; j < 4; ++j) {
     if (std::isnan(alpha(j))) {
@@ -143,14 +145,15 @@ TEST(RidgeRefit, PredictionsAndWeightsMatchTheNormalEquationsPerColumnAlpha) {
   EXPECT_THROW(lean.fit(y, alpha, prediction, &weights), ConfigError);
 }
 
-TEST(RidgeCvFit, MatchesABruteForceSearchOverTheNormalEquations) {
+TEST(DesignRidge, FitMatchesABruteForceSearchOverTheNormalEquations) {
   // Primal (n > p) and dual (p > n) forms.
   for (const auto& [n, p] : {std::pair<std::size_t, std::size_t>{90, 8}, {90, 150}}) {
     const Matrix<double> x = random_matrix(n, p, 21), x_test = random_matrix(11, p, 22);
     const Matrix<double> y = x * random_matrix(p, 4, 23) * 0.3 + 2.0 * random_matrix(n, 4, 24);
     const std::vector<mpi::Range> folds = {{0, 30}, {30, 55}, {55, 90}};
     const std::vector<double> alphas = {0.1, 3.0, 100.0, 3000.0, 1e5};
-    const RidgeCvFit fit = ridge_cv_fit(x, x_test, y, folds, alphas);
+    DesignRidge solver(x, x_test);
+    const CvFit fit = solver.fit(y, folds, alphas);
     // Brute force: per fold and alpha, weights from the training rows.
     const auto training = [&](const Matrix<double>& m, mpi::Range val) {
       Matrix<double> t(m.rows() - long(val.size()), m.cols());
@@ -186,7 +189,7 @@ TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
   const Matrix<double> x = random_matrix(120, 10, 8);
   const Matrix<double> y = x * random_matrix(10, 3, 9) + random_matrix(120, 3, 10);
   const std::vector<double> alphas = {1.0, 100.0};
-  Eigen::MatrixXd mse_d = Eigen::MatrixXd::Zero(2, 3), mse_s = mse_d, r2 = mse_d;
+  Scores mse_d = Scores::Zero(2, 3), mse_s = mse_d, r2 = mse_d;
   const RidgeFactor factor = ridge_factor(x, {0, 40}, x.topRows(40), false);
   RidgeFold<double>(factor, {0, 40}).accumulate(y, alphas, mse_d, r2);
   const Matrix<float> y_single = y.cast<float>();
@@ -195,7 +198,7 @@ TEST(RidgeFold, SinglePrecisionAgreesWithDouble) {
 }
 
 TEST(NearTies, FlagsColumnsWhoseBestAlphasAreWithinTheTolerance) {
-  Eigen::MatrixXd mse(3, 4);
+  Scores mse(3, 4);
   mse << 1.0, 2.0, 5.0, 1.0,   //
       1.00001, 1.0, 6.0, 1.0,  //
       2.0, 1.5, 5.00000001, 1.0;
@@ -288,6 +291,21 @@ TEST(PlanFoldShares, KeepsFoldsWithTheirOwnersWithoutVoxels) {
     EXPECT_EQ(shares[k][k % 2], 1.0);
     EXPECT_EQ(shares[k][1 - k % 2], 0.0);
   }
+}
+
+// Each group's folds in fold order, batched within the budget; a fold's
+// last pass is the latest in which any group scores a piece of it.
+TEST(PlanScoringPasses, BatchesEachGroupsFoldsWithinTheBudget) {
+  const std::vector<std::vector<double>> shares = {
+      {1, 0}, {0, 1}, {1, 0}, {0, 1}, {0.5, 0.5}};  // fold 4 shared by both groups
+  const std::vector<bool> wanted = {true, true, false, true, true};
+  const ScoringPasses plan = plan_scoring_passes(shares, wanted, {3, 3, 3, 3, 3}, 6);
+  EXPECT_EQ(plan.batches[0], (std::vector<std::vector<std::size_t>>{{0, 4}}));  // fold 2 not wanted
+  EXPECT_EQ(plan.batches[1], (std::vector<std::vector<std::size_t>>{{1, 3}, {4}}));
+  EXPECT_EQ(plan.last_pass, (std::vector<std::size_t>{0, 0, 0, 0, 1}));
+  // A fold larger than the budget is a pass of its own.
+  const ScoringPasses big = plan_scoring_passes({{1}, {1}}, {true, true}, {10, 1}, 5);
+  EXPECT_EQ(big.batches[0], (std::vector<std::vector<std::size_t>>{{0}, {1}}));
 }
 
 TEST(ShareOfBlock, CoversTheBlockInGroupOrder) {

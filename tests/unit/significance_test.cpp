@@ -97,5 +97,28 @@ TEST(Significance, PValuesOfSegmentedNullsAreCalibrated) {
   EXPECT_NEAR(double(hits) / double(pairs), 0.05, 0.01);
 }
 
+// encode's block of p-values equals the per-voxel formula, NaN where invalid.
+TEST(Significance, TestPValuesOfABlockArePerColumnFisherOverEffectiveSamples) {
+  std::mt19937_64 rng(21);
+  const std::size_t n = 120, segment = 12;
+  solvers::Matrix<double> pred(n, 3), truth(n, 3);
+  for (Eigen::Index j = 0; j < 3; ++j) {
+    const auto x = segmented_ar1(rng, n, segment, 0.8);
+    const auto y = segmented_ar1(rng, n, segment, 0.5);
+    for (std::size_t t = 0; t < n; ++t) {
+      pred(Eigen::Index(t), j) = x[t];
+      truth(Eigen::Index(t), j) = 0.3 * x[t] + y[t];
+    }
+  }
+  Eigen::VectorXd r(3);
+  r << 0.25, 0.1, -0.2;
+  const Eigen::VectorXd p = test_p_values<double>(pred, truth, r, {1, 1, 0}, 20, segment);
+  for (Eigen::Index j = 0; j < 2; ++j) {
+    const double n_eff = effective_samples(pred.col(j).data(), truth.col(j).data(), n, 20, segment);
+    EXPECT_EQ(p(j), fisher_p_value(r(j), n_eff)) << j;
+  }
+  EXPECT_TRUE(std::isnan(p(2)));
+}
+
 }  // namespace
 }  // namespace b2m::analysis

@@ -1,0 +1,31 @@
+// Everything decode reports about one model's predictions: per dimension
+// the CV and test correlations, per test sample the identification accuracy
+// (Brain2Music) and the embedding correlation, identification per genre,
+// and the means a summary row shows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "analysis/identification.hpp"
+#include "solvers/matrix.hpp"
+
+namespace b2m::analysis {
+
+struct DecodeMetrics {
+  Eigen::VectorXd cv_r, test_r;        // per dimension
+  std::vector<double> identification;  // per test sample (chance 0.5)
+  Eigen::VectorXd embedding_r;         // per test sample: corr(pred_i, true_i)
+  GroupMeans genre_identification;     // identification per genre of the test samples
+  double mean_identification = 0, mean_embedding_r = 0;
+  double mean_cv_r = 0;  // over the dimensions with a finite CV r
+};
+
+// `genres`: the genre of each test sample.
+[[nodiscard]] DecodeMetrics decode_metrics(const solvers::Matrix<double>& test_prediction,
+                                           const solvers::Matrix<double>& test_target,
+                                           const solvers::Matrix<double>& cv_prediction,
+                                           const solvers::Matrix<double>& train_target,
+                                           const std::vector<std::string>& genres);
+
+}  // namespace b2m::analysis

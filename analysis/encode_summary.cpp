@@ -1,0 +1,41 @@
+#include "analysis/encode_summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "analysis/significance.hpp"
+#include "analysis/summary_stats.hpp"
+
+namespace b2m::analysis {
+
+std::int64_t auditory_label(const std::vector<std::string>& names) {
+  const auto a1 = std::find_if(names.begin(), names.end(), [](const std::string& n) {
+    return n.find("auditory") != std::string::npos || n == "A1";
+  });
+  return a1 == names.end() ? -1 : a1 - names.begin();
+}
+
+EncodeSummary summarize_encoding(const std::vector<double>& r, const std::vector<double>& alpha,
+                                 const std::vector<double>& p, const std::vector<std::int64_t>& roi,
+                                 std::int64_t auditory) {
+  EncodeSummary s;
+  s.voxels = r.size();
+  const std::vector<double> q = fdr_q_values(p);
+  s.significant = static_cast<std::size_t>(
+      std::count_if(q.begin(), q.end(), [](double v) { return v < 0.05; }));
+  s.constant = static_cast<std::size_t>(
+      std::count_if(alpha.begin(), alpha.end(), [](double v) { return std::isnan(v); }));
+  s.median_r = median_finite(r);
+  s.median_r_auditory = std::numeric_limits<double>::quiet_NaN();
+  if (auditory >= 0 && roi.size() == r.size()) {
+    std::vector<double> in_roi;
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (roi[i] == auditory) in_roi.push_back(r[i]);
+    s.median_r_auditory = median_finite(in_roi);
+  }
+  std::tie(s.alpha_p5, s.alpha_p95) = percentile_range(alpha, 5, 95);
+  return s;
+}
+
+}  // namespace b2m::analysis

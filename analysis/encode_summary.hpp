@@ -1,0 +1,33 @@
+// The per-subject summary of an encoding model (a row of encode's table):
+// how many voxels are significant, how well the auditory ROI and all
+// voxels are predicted, and which alphas were chosen.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace b2m::analysis {
+
+struct EncodeSummary {
+  std::size_t voxels = 0;
+  std::size_t constant = 0;      // NaN alpha: no variance in any training run
+  std::size_t significant = 0;   // q < 0.05 (BH-FDR over p_test)
+  double median_r_auditory = 0;  // NaN without an auditory ROI
+  double median_r = 0;
+  double alpha_p5 = 0, alpha_p95 = 0;  // chosen-alpha range (5th-95th percentile)
+};
+
+// The label of the auditory ROI among atlas `names`: the first that
+// contains "auditory" or is "A1"; -1 if there is none.
+[[nodiscard]] std::int64_t auditory_label(const std::vector<std::string>& names);
+
+// From per-voxel test r, chosen alpha and p_test; `roi` (one label per
+// voxel, or empty) and `auditory` (a label, or -1) for the auditory median.
+[[nodiscard]] EncodeSummary summarize_encoding(const std::vector<double>& r,
+                                               const std::vector<double>& alpha,
+                                               const std::vector<double>& p,
+                                               const std::vector<std::int64_t>& roi,
+                                               std::int64_t auditory);
+
+}  // namespace b2m::analysis

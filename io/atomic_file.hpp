@@ -1,0 +1,18 @@
+// Small files (summary tables, .npy copies of results) written whole and
+// atomically: into `<path>.partial`, flushed to disk, then renamed to
+// `<path>`, so that a reader sees the old file or the new one, never a
+// half-written one. The directory is created if needed. Errors name the
+// file and say why (e.g. "No space left on device"); the partial file is
+// removed.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace b2m::io {
+
+// Writes the concatenation of `pieces` to `path`.
+void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> pieces);
+
+}  // namespace b2m::io

@@ -1,0 +1,62 @@
+#include "io/design_file.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+#include "core/error.hpp"
+
+namespace b2m::io {
+namespace {
+
+ColMajor<double> read_matrix(const H5File& f, const std::string& dataset) {
+  const Shape s = f.shape(dataset);
+  if (s.size() != 2)
+    throw InputError(f.path() + ":" + dataset + ": expected a 2-D dataset, got " +
+                     std::to_string(s.size()) + "-D");
+  const std::vector<double> flat = f.read_all<double>(dataset);
+  for (std::size_t i = 0; i < flat.size(); ++i)
+    if (!std::isfinite(flat[i]))
+      throw InputError(f.path() + ":" + dataset + ": non-finite value at row " +
+                       std::to_string(i / s[1]) + ", column " + std::to_string(i % s[1]));
+  return Eigen::Map<const RowMajor<double>>(flat.data(), static_cast<Eigen::Index>(s[0]),
+                                            static_cast<Eigen::Index>(s[1]));
+}
+
+}  // namespace
+
+DesignMatrices read_design(const H5File& f) {
+  DesignMatrices d;
+  d.train_x = read_matrix(f, "/train/X");
+  d.test_x = read_matrix(f, "/test/X");
+  if (d.train_x.cols() != d.test_x.cols())
+    throw InputError(f.path() + ": /train/X has " + std::to_string(d.train_x.cols()) +
+                     " features but /test/X has " + std::to_string(d.test_x.cols()));
+  if (f.has_attribute("/test", "ids")) d.test_clips = f.read_strings_attribute("/test", "ids");
+  return d;
+}
+
+ResponsesLayout responses_for(const H5File& f, const DesignMatrices& d,
+                              const std::string& design_source) {
+  ResponsesLayout out = read_responses_layout(f);
+  if (static_cast<std::size_t>(d.train_x.rows()) != out.n)
+    throw InputError("training rows differ: " + f.path() + ":/train/Y has " +
+                     std::to_string(out.n) + ", design " + design_source + " has " +
+                     std::to_string(d.train_x.rows()));
+  if (static_cast<std::size_t>(d.test_x.rows()) != out.m)
+    throw InputError("test rows differ: " + f.path() + ":/test/Y has " + std::to_string(out.m) +
+                     ", design " + design_source + " has " + std::to_string(d.test_x.rows()));
+  if (out.m < 2) throw InputError(f.path() + ": fewer than 2 test rows");
+  if (out.test_clip_rows == 0 && !d.test_clips.empty())
+    out.test_clip_rows = rows_per_clip(out.m, d.test_clips.size(), design_source);
+  return out;
+}
+
+void write_design(H5File& f, const DesignMatrices& design, const std::vector<int>& train_run) {
+  write_matrix<double>(f, "/train/X", design.train_x);
+  write_matrix<double>(f, "/test/X", design.test_x);
+  const std::vector<std::int32_t> runs(train_run.begin(), train_run.end());
+  f.write_all<std::int32_t>("/train/run", {runs.size()}, runs);
+  f.write_attribute("/test", "ids", design.test_clips);
+}
+
+}  // namespace b2m::io

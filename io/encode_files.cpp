@@ -1,0 +1,103 @@
+#include "io/encode_files.hpp"
+
+namespace b2m::io {
+namespace {
+
+const char* const kColumns[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels/r_test",
+                                "/voxels/r2_test", "/voxels/p_test"};
+
+}  // namespace
+
+template <class T>
+void EncodeResults::create(std::size_t voxels, std::size_t blocks,
+                           const std::vector<double>& alphas, std::size_t features) {
+  for (const char* set : kColumns) file_.create<double>(set, {voxels});
+  file_.create<std::uint8_t>("/voxels/valid", {voxels});
+  file_.write_attribute("/voxels", "alphas", alphas);
+  if (features > 0) file_.create<T>("/weights", {features, voxels});
+  file_.create<std::uint8_t>("/progress/blocks_done", {blocks});
+  file_.flush();
+}
+
+std::vector<std::uint8_t> EncodeResults::blocks_done() const {
+  return file_.read_all<std::uint8_t>("/progress/blocks_done");
+}
+
+void EncodeResults::write(mpi::Range voxels, const VoxelColumns& c) {
+  const Shape at = {voxels.begin}, count = {voxels.size()};
+  const double* columns[] = {c.alpha, c.cv_score, c.r_test, c.r2_test, c.p_test};
+  for (std::size_t k = 0; k < 5; ++k) file_.write<double>(kColumns[k], at, count, columns[k]);
+  file_.write<std::uint8_t>("/voxels/valid", at, count, c.valid);
+}
+
+template <class T>
+void EncodeResults::write_weights(std::size_t first_voxel, const RowMajorRef<T>& weights) {
+  write_rows<T>(file_, "/weights", 0, first_voxel, weights);
+}
+
+void EncodeResults::mark_done(std::optional<std::size_t> block) {
+  const std::uint8_t one = 1;
+  file_.write<std::uint8_t>("/progress/blocks_done", {block.value_or(0)}, {block ? 1u : 0u}, &one);
+}
+
+void EncodeResults::read(mpi::Range voxels, std::vector<double>& r, std::vector<double>& alpha,
+                         std::vector<double>& p) const {
+  const std::pair<const char*, std::vector<double>*> sets[] = {
+      {"/voxels/r_test", &r}, {"/voxels/alpha", &alpha}, {"/voxels/p_test", &p}};
+  for (const auto& [name, values] : sets) {
+    values->resize(voxels.size());
+    file_.read<double>(name, {voxels.begin}, {voxels.size()}, values->data());
+  }
+}
+
+void ScoreCheckpoint::create(std::size_t folds, std::size_t alphas, std::size_t voxels,
+                             std::size_t blocks) {
+  file_.create<double>("/cv/mse", {folds, alphas, voxels});
+  file_.create<double>("/cv/r2", {folds, alphas, voxels});
+  file_.create<std::uint8_t>("/cv/done", {folds, blocks});
+  file_.flush();
+}
+
+std::vector<std::uint8_t> ScoreCheckpoint::done() const {
+  return file_.read_all<std::uint8_t>("/cv/done");
+}
+
+void ScoreCheckpoint::write(std::size_t fold, std::size_t first_voxel,
+                            const RowMajorRef<double>& mse, const RowMajorRef<double>& r2) {
+  write_slice<double>(file_, "/cv/mse", fold, first_voxel, mse);
+  write_slice<double>(file_, "/cv/r2", fold, first_voxel, r2);
+}
+
+void ScoreCheckpoint::mark_done(std::optional<std::pair<std::size_t, std::size_t>> fold_block) {
+  const std::uint8_t one = 1;
+  const auto [fold, block] = fold_block.value_or(std::pair<std::size_t, std::size_t>{0, 0});
+  const std::size_t n = fold_block ? 1 : 0;
+  file_.write<std::uint8_t>("/cv/done", {fold, block}, {n, n}, &one);
+}
+
+void ScoreCheckpoint::summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<double>& r2) const {
+  const Shape shape = file_.shape("/cv/mse");
+  const std::size_t folds = shape[0], alphas = shape[1], w = voxels.size();
+  const Shape at = {0, 0, voxels.begin};
+  const Shape count = {w == 0 ? 0 : folds, w == 0 ? 0 : alphas, w};
+  std::vector<double> m(folds * alphas * w), s(m.size());
+  file_.read<double>("/cv/mse", at, count, m.data());
+  file_.read<double>("/cv/r2", at, count, s.data());
+  mse.setZero(long(alphas), long(w));
+  r2.setZero(long(alphas), long(w));
+  for (std::size_t k = 0; k < folds; ++k)
+    for (std::size_t a = 0; a < alphas; ++a)
+      for (std::size_t j = 0; j < w; ++j) {
+        mse(long(a), long(j)) += m[(k * alphas + a) * w + j];
+        r2(long(a), long(j)) += s[(k * alphas + a) * w + j];
+      }
+}
+
+template void EncodeResults::create<float>(std::size_t, std::size_t, const std::vector<double>&,
+                                           std::size_t);
+template void EncodeResults::create<double>(std::size_t, std::size_t, const std::vector<double>&,
+                                            std::size_t);
+template void EncodeResults::write_weights<float>(std::size_t, const RowMajorRef<float>&);
+template void EncodeResults::write_weights<double>(std::size_t, const RowMajorRef<double>&);
+
+}  // namespace b2m::io

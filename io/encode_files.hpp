@@ -1,0 +1,74 @@
+// The files of an encode run (docs/formats.md), in terms of what the run
+// reads and writes rather than of datasets:
+//
+//   EncodeResults   the result: per voxel alpha, cv_score, r_test, r2_test,
+//                   p_test and valid, optionally /weights [p, V], and which
+//                   voxel blocks are finished (/progress/blocks_done);
+//   ScoreCheckpoint the checkpoint beside it: per fold, alpha and voxel the
+//                   validation MSE and R^2 (/cv/mse, /cv/r2 [folds, alphas,
+//                   V]) and which (fold, block) pairs are on disk (/cv/done).
+//
+// Writes are collective hyperslab transfers: a rank with nothing to write
+// passes an empty selection (an empty range or matrix, or no mark) and
+// still joins.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "io/h5_file.hpp"
+#include "io/h5_matrix.hpp"
+#include "mpi/partition.hpp"
+
+namespace b2m::io {
+
+// The per-voxel results of a slice of voxels, in the result file's order.
+struct VoxelColumns {
+  const double *alpha, *cv_score, *r_test, *r2_test, *p_test;
+  const std::uint8_t* valid;
+};
+
+class EncodeResults {
+ public:
+  explicit EncodeResults(H5File& file) : file_(file) {}
+  // The datasets of `voxels` voxels in `blocks` blocks, and /weights
+  // [features, voxels] of element type T if `features` > 0. Collective.
+  template <class T>
+  void create(std::size_t voxels, std::size_t blocks, const std::vector<double>& alphas,
+              std::size_t features);
+  [[nodiscard]] std::vector<std::uint8_t> blocks_done() const;
+  void write(mpi::Range voxels, const VoxelColumns& columns);
+  template <class T>
+  void write_weights(std::size_t first_voxel, const RowMajorRef<T>& weights);
+  // Marks block `block` finished (or joins without marking). Collective.
+  void mark_done(std::optional<std::size_t> block);
+  // r_test, alpha and p_test of `voxels`. Collective.
+  void read(mpi::Range voxels, std::vector<double>& r, std::vector<double>& alpha,
+            std::vector<double>& p) const;
+
+ private:
+  H5File& file_;
+};
+
+class ScoreCheckpoint {
+ public:
+  explicit ScoreCheckpoint(H5File& file) : file_(file) {}
+  void create(std::size_t folds, std::size_t alphas, std::size_t voxels, std::size_t blocks);
+  // Folds x blocks: 1 where the fold's scores of the block are all on disk.
+  [[nodiscard]] std::vector<std::uint8_t> done() const;
+  // Fold `fold`'s scores (alphas x voxels) of voxels from `first_voxel` on.
+  void write(std::size_t fold, std::size_t first_voxel, const RowMajorRef<double>& mse,
+             const RowMajorRef<double>& r2);
+  // Marks (fold, block) on disk, or joins without marking. Collective.
+  void mark_done(std::optional<std::pair<std::size_t, std::size_t>> fold_block);
+  // The scores of `voxels` summed over the folds, in fold order, whatever
+  // the rank layout that wrote them (alphas x voxels). Collective.
+  void summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<double>& r2) const;
+
+ private:
+  H5File& file_;
+};
+
+}  // namespace b2m::io

@@ -1,0 +1,65 @@
+// The responses file of one subject (docs/formats.md): /train/Y [n, V],
+// /train/run [n], /test/Y [m, V], optionally /test/Y_reps, the test clip ids
+// and /voxels/roi. What the stages check before they read a voxel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/h5_file.hpp"
+#include "io/h5_matrix.hpp"
+#include "mpi/partition.hpp"
+
+namespace b2m::io {
+
+struct ResponsesLayout {
+  std::size_t n = 0, m = 0, voxels = 0;
+  std::vector<mpi::Range> runs;
+  // Test rows per test clip, from the optional `ids` attribute of /test
+  // (one id per clip); 0 where the file does not say.
+  std::size_t test_clip_rows = 0;
+};
+
+// Checks that /train/Y [n, V], /test/Y [m, V] and /train/run [n] agree, that
+// there is a voxel, that the runs are contiguous and that the test clip ids,
+// if given, divide the test rows evenly; errors name the file.
+[[nodiscard]] ResponsesLayout read_responses_layout(const H5File& f);
+
+// Test rows per clip given `clips` test clip ids for `rows` test rows of
+// `file`; an error unless they divide evenly.
+[[nodiscard]] std::size_t rows_per_clip(std::size_t rows, std::size_t clips,
+                                        const std::string& file);
+
+// Run row ranges from the per-row run labels of a responses file: each run
+// must be one contiguous block of at least two rows. `where` names the data.
+[[nodiscard]] std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
+                                                 const std::string& where);
+
+// A new responses file of `voxels` voxels: /train/Y [n, V] with the run of
+// each row (`runs`, n values), /test/Y [m, V] with `test_ids` (one id per
+// test clip), /test/Y_reps [reps, m, V] when reps > 0, and /voxels/roi
+// labelled with `roi_names`. Collective.
+struct ResponsesShape {
+  std::vector<std::int32_t> runs;
+  std::size_t test_rows = 0, reps = 0, voxels = 0;
+  std::vector<std::string> test_ids, roi_names;
+};
+void create_responses(H5File& f, const ResponsesShape& shape);
+// The responses of voxels from `first` on: training and test rows (row-major
+// [rows, voxels]), one matrix per repetition and the ROI label of each
+// voxel. Collective; a rank without voxels passes empty ones.
+void write_responses(H5File& f, std::size_t first, const RowMajorRef<float>& train,
+                     const RowMajorRef<float>& test, const std::vector<RowMajor<float>>& reps,
+                     const std::vector<std::int32_t>& roi);
+
+// The ROI atlas of the voxels: a label per voxel and the name of each label.
+struct Atlas {
+  std::vector<std::int64_t> label;  // per voxel
+  std::vector<std::string> names;   // label value -> name
+};
+// /voxels/roi with its `names` attribute; every label must have a name and
+// there must be one label per voxel (`voxels`).
+[[nodiscard]] Atlas read_atlas(const H5File& f, std::size_t voxels);
+
+}  // namespace b2m::io

@@ -1,0 +1,144 @@
+#include "jobs/cli.hpp"
+
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "mpi/environment.hpp"
+
+namespace b2m::jobs::cli {
+
+Parser::Parser(const std::string& verb, const std::string& description)
+    : verb_(verb), spec_("b2m " + verb, description) {
+  spec_.add_options()("h,help", "show this help");
+}
+
+void Parser::positional(const std::string& name, const std::string& help) {
+  spec_.parse_positional({name});
+  spec_.positional_help(help);
+}
+
+void Parser::outputs(const std::string& out_help, bool summary) {
+  spec_.add_options()("out", out_help, cxxopts::value<std::string>())(
+      "overwrite", "replace a complete output made with other parameters or inputs");
+  if (summary)
+    spec_.add_options()("summary", "write the summary table here (TSV, or JSON for *.json)",
+                        cxxopts::value<std::string>());
+}
+
+void Parser::cross_validation(double alpha_max) {
+  char max[32];
+  std::snprintf(max, sizeof max, "%g", alpha_max);
+  spec_.add_options()("folds", "cross-validation folds (grouped by run)",
+                      cxxopts::value<std::size_t>()->default_value("5"))(
+      "alphas", "explicit alpha grid (comma separated)", cxxopts::value<std::vector<double>>())(
+      "n-alphas", "log-spaced alphas", cxxopts::value<std::size_t>()->default_value("20"))(
+      "alpha-min", "smallest alpha", cxxopts::value<double>()->default_value("1"))(
+      "alpha-max", "largest alpha", cxxopts::value<double>()->default_value(max));
+}
+
+void Parser::events() {
+  spec_.add_options()("events", "BIDS func directory with the events files",
+                      cxxopts::value<std::string>())(
+      "tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
+}
+
+void Parser::alignment() {
+  events();
+  spec_.add_options()("features", "feature file with clip embeddings",
+                      cxxopts::value<std::string>())("space", "feature space in the feature file",
+                                                     cxxopts::value<std::string>())(
+      "delays", "FIR delays in TRs",
+      cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4"));
+}
+
+std::optional<cxxopts::ParseResult> Parser::parse(const Arguments& args) {
+  cxxopts::ParseResult result;
+  try {
+    result = spec_.parse(args.argc, args.argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw ConfigError(spec_.program() + ": " + e.what());
+  }
+  if (result.count("help")) {
+    if (mpi::world_rank() == 0) std::printf("%s\n", spec_.help().c_str());
+    return std::nullopt;
+  }
+  if (!result.unmatched().empty())
+    throw ConfigError(spec_.program() + ": unexpected argument '" + result.unmatched()[0] + "'");
+  return result;
+}
+
+OutputOptions Parser::outputs(const cxxopts::ParseResult& r, const Arguments& args) const {
+  OutputOptions o;
+  o.out = required<std::string>(r, "out");
+  o.overwrite = r.count("overwrite") > 0;
+  if (r.count("summary")) o.summary = r["summary"].as<std::string>();
+  o.command_line = args.command_line;
+  return o;
+}
+
+std::size_t Parser::folds(const cxxopts::ParseResult& r) const {
+  return r["folds"].as<std::size_t>();
+}
+
+analysis::DesignSource Parser::alignment(const cxxopts::ParseResult& r) const {
+  analysis::DesignSource a;
+  a.features = optional<std::string>(r, "features", "");
+  a.space = optional<std::string>(r, "space", "");
+  a.events_dir = optional<std::string>(r, "events", "");
+  a.delays = integers(r, "delays");
+  a.tr = r["tr"].as<double>();
+  return a;
+}
+
+solvers::AlphaGrid Parser::alphas(const cxxopts::ParseResult& r) const {
+  solvers::AlphaGrid g;
+  g.values = optional<std::vector<double>>(r, "alphas", {});
+  g.count = r["n-alphas"].as<std::size_t>();
+  g.min = r["alpha-min"].as<double>();
+  g.max = r["alpha-max"].as<double>();
+  return g;
+}
+
+std::string Parser::choice(const cxxopts::ParseResult& r, const std::string& name,
+                           const std::vector<std::string>& choices) const {
+  const std::string value = r[name].as<std::string>();
+  std::string listed;
+  for (const std::string& c : choices) {
+    if (c == value) return value;
+    listed += (listed.empty() ? "" : ", ") + c;
+  }
+  throw ConfigError(verb_ + ": --" + name + " must be one of " + listed + ", got '" + value + "'");
+}
+
+std::pair<int, int> Parser::grid(const cxxopts::ParseResult& r, const std::string& name) const {
+  const std::string g = r[name].as<std::string>();
+  const auto x = g.find('x');
+  int rows = 0, cols = 0;
+  try {
+    if (x != std::string::npos) {
+      rows = std::stoi(g.substr(0, x));
+      cols = std::stoi(g.substr(x + 1));
+    }
+  } catch (const std::exception&) {
+    rows = 0;
+  }
+  if (rows < 1 || cols < 1)
+    throw ConfigError(verb_ + ": --" + name + " must look like 2x2, got '" + g + "'");
+  return {rows, cols};
+}
+
+std::vector<int> Parser::integers(const cxxopts::ParseResult& r, const std::string& name) const {
+  std::vector<int> out;
+  for (const std::string& s : r[name].as<std::vector<std::string>>()) {
+    try {
+      std::size_t used = 0;
+      out.push_back(std::stoi(s, &used));
+      if (used != s.size()) throw std::invalid_argument(s);
+    } catch (const std::exception&) {
+      throw ConfigError(verb_ + ": bad value '" + s + "' for --" + name);
+    }
+  }
+  return out;
+}
+
+}  // namespace b2m::jobs::cli

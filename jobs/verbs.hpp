@@ -1,0 +1,34 @@
+// The verb table: one line per `b2m` verb, its name and its one-line help.
+// A verb `x` is a driver file (jobs/x_job.cpp) that defines
+// `int jobs::x_command(const cli::Arguments&, const mpi::Comm&)`: it parses
+// the verb's options (cli.hpp) and runs its stage (stage.hpp). Adding a verb
+// is that file and one line here.
+#pragma once
+
+#include "jobs/cli.hpp"
+#include "mpi/comm.hpp"
+
+#define B2M_VERBS(VERB)                                                                \
+  VERB(simulate, "simulate a study on the real ds003720 design")                       \
+  VERB(design, "align clip embeddings to the TR grid (FIR delays) into a design file") \
+  VERB(encode, "voxelwise ridge encoding models, cross-validated per voxel")           \
+  VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")         \
+  VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")
+
+namespace b2m::jobs {
+
+#define B2M_DECLARE_VERB(name, help) int name##_command(const cli::Arguments&, const mpi::Comm&);
+B2M_VERBS(B2M_DECLARE_VERB)
+#undef B2M_DECLARE_VERB
+
+struct Verb {
+  const char* name;
+  const char* help;
+  int (*command)(const cli::Arguments&, const mpi::Comm&);
+};
+
+#define B2M_VERB_ENTRY(name, help) Verb{#name, help, name##_command},
+inline constexpr Verb kVerbs[] = {B2M_VERBS(B2M_VERB_ENTRY)};
+#undef B2M_VERB_ENTRY
+
+}  // namespace b2m::jobs
