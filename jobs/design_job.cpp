@@ -15,9 +15,8 @@ std::optional<DesignOptions> parse(const cli::Arguments& args) {
   if (!r) return std::nullopt;
   DesignOptions o;
   o.alignment = p.alignment(*r);
-  p.required<std::string>(*r, "features");
-  p.required<std::string>(*r, "space");
-  p.required<std::string>(*r, "events");
+  for (const char* needed : {"features", "space", "events"})
+    static_cast<void>(p.required<std::string>(*r, needed));
   o.output = p.outputs(*r, args);
   return o;
 }

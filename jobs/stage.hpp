@@ -45,6 +45,12 @@ struct OutputOptions {
 };
 
 struct Unit {
+  Unit(std::string name_, std::vector<std::string> outputs_, std::vector<std::string> inputs_,
+       nlohmann::json parameters_ = nlohmann::json::object())
+      : name(std::move(name_)),
+        outputs(std::move(outputs_)),
+        inputs(std::move(inputs_)),
+        parameters(std::move(parameters_)) {}
   std::string name;                  // in progress lines and summary rows
   std::vector<std::string> outputs;  // final paths; the first carries the summary row
   std::vector<std::string> inputs;   // checksummed into the provenance

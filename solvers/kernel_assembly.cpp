@@ -94,6 +94,9 @@ void BlockCyclicKernel::add(const Matrix<double>& train, const Matrix<double>& t
 }
 
 void BlockCyclicKernel::finish() {
+  // The packed-tile buffer (about n^2 / (2 ranks) values) must not outlive
+  // the assembly: the solve that follows has the peak memory.
+  std::vector<double>().swap(part_);
   k_.grid().comm().allreduce_in_place(k_test_.data(), static_cast<std::size_t>(k_test_.size()),
                                       mpi::Op::sum);
 }

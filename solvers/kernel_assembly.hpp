@@ -67,7 +67,7 @@ class BlockCyclicKernel {
   // chunk's contribution onto each process). Collective. Each chunk sends
   // about n^2 / 2 values whatever its width.
   void add(const Matrix<double>& train, const Matrix<double>& test);
-  // Sums K_test over the grid. Collective.
+  // Sums K_test over the grid and frees the assembly's buffers. Collective.
   void finish();
   [[nodiscard]] Matrix<double>& test_kernel() { return k_test_; }
 

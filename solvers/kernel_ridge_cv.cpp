@@ -62,10 +62,11 @@ void add_fold_mse(const ConstMatrixRef<double>& prediction, const Matrix<double>
   const auto a = static_cast<Eigen::Index>(val.begin);
   const auto m = static_cast<Eigen::Index>(val.size());
   const auto square = [](double v) { return v * v; };
+  std::vector<double> residual(static_cast<std::size_t>(m));  // one buffer for every target
   for (Eigen::Index j = 0; j < y.cols(); ++j) {
-    const Eigen::VectorXd residual = y.col(j).segment(a, m) - prediction.col(j);
-    cv_mse(j) += ordered_sum(residual.data(), static_cast<std::size_t>(m), square) / double(m) /
-                 double(folds);
+    for (Eigen::Index i = 0; i < m; ++i)
+      residual[static_cast<std::size_t>(i)] = y(a + i, j) - prediction(i, j);
+    cv_mse(j) += ordered_sum(residual.data(), residual.size(), square) / double(m) / double(folds);
   }
 }
 

@@ -8,19 +8,27 @@ noise ceiling. The responses are then encoded from the clip embeddings of
 three spaces (`--features --space --events`), and the results must match the
 truth.
 
-Thresholds. The data are deterministic (fixed seed, rank-independent
-simulator), so the margins below were set from the numbers a correct pipeline
-gives (noted as "observed") and from what broken pipelines give. The
-simulator's spaces are correlated the way the real ones are (MuLan-text reads
-the clip's semantic latent = genre centroid + clip deviation; SoundStream
-mostly a fast acoustic latent), so a wrong space still predicts a voxel in
-part: text-only voxels get r ~ 0.42 from SoundStream (observed), not ~ 0.
-A one-clip misalignment of the features keeps the genre part and drops
-text-only voxels from r = 0.585 to 0.345 (observed, and re-checked here as a
-negative control with the mulan_text embeddings rolled by one clip), so the
-text-only bar is 0.45. Undriven voxels are noise: mean |r| ~ 0.043 for 60 s
-test clips (observed), and ~5-6% of them reach p < 0.05 (observed; the
-p-value corrects for autocorrelation within test clips).
+Thresholds come from the ground truth and from sampling error, not from
+numbers earlier b2m runs printed:
+
+- a voxel's noise ceiling (the correlation of its noiseless test signal with
+  its test responses) is the most any model can reach: test r may not beat
+  it beyond the sampling error of the mean excess (3 standard errors);
+- the right model of a voxel driven by one space alone recovers most of that
+  ceiling: its mean normalized r (r / ceiling) is at least 0.8 (the model is
+  the simulator's own forward model; what is lost is estimation error at
+  4,920 training rows);
+- a wrong space (the simulator's spaces are correlated the way the real ones
+  are, so it still predicts such a voxel in part) and a misaligned one (the
+  mulan_text embeddings rolled by one clip, a negative control) recover
+  significantly less: their normalized r is lower on average by more than 3
+  standard errors of the paired differences, and lower on more voxels than a
+  sign test allows by chance (p < 0.001);
+- undriven voxels are noise: their mean r is within 4 standard errors of 0,
+  and the fraction with p_test < 0.05 is 0.05 within 3 binomial standard
+  errors plus the 2.5 points that noise shared by clips presented back to
+  back adds (documented in the README; p_test models autocorrelation within
+  test clips only).
 """
 import os
 import shutil
@@ -30,6 +38,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
 
 import h5py
 import numpy as np
+from scipy import stats
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
@@ -80,49 +89,46 @@ def body(opts, checks):
         checks.check(f"{space}: one valid, finite result per voxel",
                      r_test[space].shape == drivers.shape and (valid == 1).all() and np.isfinite(r_test[space]).all())
 
+    def normalized(r, voxels):
+        return r[voxels] / ceiling[voxels]
+
+    def clearly_lower(low, high):
+        """Paired: high - low above 3 standard errors, and low below high on
+        more voxels than chance allows (sign test, p < 0.001)."""
+        diff = high - low
+        wins = int((diff > 0).sum())
+        p = stats.binomtest(wins, diff.size, 0.5, alternative="greater").pvalue
+        return diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(diff.size) and p < 1e-3, diff, wins
+
     for space, r in r_test.items():
-        own = (drivers & bit[space]) > 0
-        # observed: |mean r| <= 0.002, mean |r| 0.041..0.044, driven-by-space mean r 0.51..0.57
-        checks.check(f"{space}: undriven voxels are noise: |mean r| < 0.015, mean |r| < 0.05",
-                     abs(r[undriven].mean()) < 0.015 and np.abs(r[undriven]).mean() < 0.05,
-                     f"mean r {r[undriven].mean():.4f}, mean |r| {np.abs(r[undriven]).mean():.4f}")
-        checks.check(f"{space}: voxels driven by {space} have mean r > 0.40 and > undriven + 0.3",
-                     r[own].mean() > 0.40 and r[own].mean() > r[undriven].mean() + 0.3,
-                     f"driven {r[own].mean():.3f} (n={own.sum()}), undriven {r[undriven].mean():.3f}")
+        own_only = drivers == bit[space]
+        n_und = int(undriven.sum())
+        se = r[undriven].std(ddof=1) / np.sqrt(n_und)
+        checks.check(f"{space}: undriven voxels: mean r within 4 standard errors of 0",
+                     abs(r[undriven].mean()) < 4 * se, f"mean r {r[undriven].mean():.4f}, se {se:.4f}")
         frac = float((p_test[space][undriven] < 0.05).mean())
-        checks.check(f"{space}: fraction of undriven voxels with p_test < 0.05 is < 0.15", frac < 0.15,
-                     f"{frac:.3f}")
-        c = np.corrcoef(r[driven], ceiling[driven])[0, 1]
-        checks.check(f"{space}: r_test tracks the noise ceiling across driven voxels (corr > 0.5)", c > 0.5,
-                     f"corr {c:.3f}")  # observed 0.83..0.94
+        bound = 0.05 + 3 * np.sqrt(0.05 * 0.95 / n_und) + 0.025
+        checks.check(f"{space}: undriven voxels with p_test < 0.05: {frac:.3f} <= {bound:.3f}",
+                     frac <= bound, f"n = {n_und}")
         excess = r[driven] - ceiling[driven]
-        checks.check(f"{space}: r_test does not beat the noise ceiling (mean excess < 0.02, max < 0.1)",
-                     excess.mean() < 0.02 and excess.max() < 0.1,
-                     f"mean {excess.mean():.3f}, max {excess.max():.3f}")  # observed mean <= -0.09, max 0.015
+        se_excess = excess.std(ddof=1) / np.sqrt(excess.size)
+        checks.check(f"{space}: driven voxels do not beat their noise ceiling (mean excess < 3 se)",
+                     excess.mean() < 3 * se_excess, f"mean excess {excess.mean():.3f}, se {se_excess:.4f}")
+        if own_only.sum() >= 20:
+            nr = normalized(r, own_only)
+            checks.check(f"{space}: voxels driven by {space} alone: mean r / ceiling >= 0.8",
+                         nr.mean() >= 0.8, f"{nr.mean():.3f} (n={own_only.sum()})")
 
     if "mulan_text" in r_test and "soundstream" in r_test:
         rt, rs = r_test["mulan_text"], r_test["soundstream"]
-        # observed: text-only 0.585 with mulan_text, 0.419 with soundstream, mulan_text higher on all
-        checks.check("text-only voxels: mean r with mulan_text > 0.45", rt[text_only].mean() > 0.45,
-                     f"{rt[text_only].mean():.3f} (n={text_only.sum()})")
-        diff = rt[text_only] - rs[text_only]
-        checks.check("text-only voxels: soundstream clearly lower (mean gap > 0.08, ratio < 0.85, "
-                     "mulan_text better on >= 90%)",
-                     diff.mean() > 0.08 and rs[text_only].mean() < 0.85 * rt[text_only].mean()
-                     and (diff > 0).mean() >= 0.9,
-                     f"soundstream {rs[text_only].mean():.3f}, gap {diff.mean():.3f}, better on {(diff > 0).mean():.2f}")
-        sound = (drivers & bit["soundstream"]) > 0
-        diff = rs[sound] - rt[sound]
-        # observed: 0.509 with soundstream, gap 0.166, soundstream better on 89%
-        checks.check("soundstream-driven voxels: predicted by soundstream (mean r > 0.40, better than "
-                     "mulan_text by > 0.08 on average, on >= 75%)",
-                     rs[sound].mean() > 0.40 and diff.mean() > 0.08 and (diff > 0).mean() >= 0.75,
-                     f"mean r {rs[sound].mean():.3f}, gap {diff.mean():.3f}, better on {(diff > 0).mean():.2f}")
-    if "mulan_music" in r_test:
-        music = (drivers & bit["mulan_music"]) > 0
-        checks.check("mulan_music-driven voxels: mean r with mulan_music > 0.45",
-                     r_test["mulan_music"][music].mean() > 0.45,
-                     f"{r_test['mulan_music'][music].mean():.3f}")  # observed 0.565
+        ok, diff, wins = clearly_lower(normalized(rs, text_only), normalized(rt, text_only))
+        checks.check("text-only voxels: soundstream (a wrong space) recovers clearly less of the ceiling",
+                     ok, f"gap {diff.mean():.3f}, mulan_text better on {wins} of {diff.size}")
+        sound_only = drivers == bit["soundstream"]
+        sound = sound_only if sound_only.sum() >= 20 else (drivers & bit["soundstream"]) > 0
+        ok, diff, wins = clearly_lower(normalized(rt, sound), normalized(rs, sound))
+        checks.check("soundstream-driven voxels: mulan_text (a wrong space) recovers clearly less",
+                     ok, f"gap {diff.mean():.3f}, soundstream better on {wins} of {diff.size}")
 
     # Negative control: the text embeddings shifted by one clip must fail the
     # text-only bar (shows that bar catches a one-clip misalignment).
@@ -133,11 +139,12 @@ def body(opts, checks):
         e[...] = np.roll(e[...], 1, axis=0)
     out = os.path.join(w, "encode_rolled.h5")
     r = harness.run_b2m(opts, encode_args(opts, study, rolled, "mulan_text", out))
-    if checks.require_run("b2m encode with mulan_text rolled by one clip", r):
+    if checks.require_run("b2m encode with mulan_text rolled by one clip", r) and "mulan_text" in r_test:
         with h5py.File(out, "r") as f:
             rr = f["voxels/r_test"][...]
-        checks.check("negative control: one-clip misalignment drops text-only r below the 0.45 bar",
-                     rr[text_only].mean() < 0.45, f"{rr[text_only].mean():.3f}")  # observed 0.345
+        ok, diff, wins = clearly_lower(normalized(rr, text_only), normalized(r_test["mulan_text"], text_only))
+        checks.check("negative control: a one-clip misalignment recovers clearly less of the ceiling",
+                     ok, f"gap {diff.mean():.3f}, aligned better on {wins} of {diff.size}")
 
 
 if __name__ == "__main__":
