@@ -1,5 +1,7 @@
 #include "analysis/scores.hpp"
 
+#include "analysis/summary_stats.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -42,14 +44,7 @@ Eigen::VectorXd r_squared(const solvers::ConstMatrixRef<T>& prediction,
 double mean_column_r(const solvers::Matrix<double>& prediction,
                      const solvers::Matrix<double>& truth) {
   const Eigen::VectorXd r = pearson_r<double>(prediction, truth);
-  double sum = 0;
-  std::size_t count = 0;
-  for (Eigen::Index j = 0; j < r.size(); ++j)
-    if (std::isfinite(r(j))) {
-      sum += r(j);
-      ++count;
-    }
-  return count ? sum / double(count) : std::numeric_limits<double>::quiet_NaN();
+  return mean_finite({r.data(), r.data() + r.size()});
 }
 
 #define B2M_SCORES(T)                                                       \

@@ -10,8 +10,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-void drop_nan(std::vector<double>& v) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+void keep_finite(std::vector<double>& v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
 }
 
 }  // namespace
@@ -28,14 +28,14 @@ double mean_finite(const std::vector<double>& v) {
 }
 
 double median_finite(std::vector<double> v) {
-  drop_nan(v);
+  keep_finite(v);
   if (v.empty()) return kNaN;
   std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
   return v[v.size() / 2];
 }
 
 std::pair<double, double> percentile_range(std::vector<double> v, std::size_t lo, std::size_t hi) {
-  drop_nan(v);
+  keep_finite(v);
   if (v.empty()) return {kNaN, kNaN};
   std::sort(v.begin(), v.end());
   const auto at = [&](std::size_t percent) {

@@ -9,10 +9,10 @@ namespace b2m::analysis {
 
 // The mean of the finite values (NaN if there are none).
 [[nodiscard]] double mean_finite(const std::vector<double>& v);
-// The median of the non-NaN values: the upper median (element size / 2
-// of the sorted values) for an even count; NaN if there are none.
+// The median of the finite values: the upper median (element size / 2 of
+// the sorted values) for an even count; NaN if there are none.
 [[nodiscard]] double median_finite(std::vector<double> v);
-// Order statistics of the non-NaN values at percents lo and hi (sorted
+// Order statistics of the finite values at percents lo and hi (sorted
 // element floor(size * percent / 100), at most the last): e.g. 5 and 95
 // for a 5th-95th percentile range. NaNs if there are none.
 [[nodiscard]] std::pair<double, double> percentile_range(std::vector<double> v, std::size_t lo,

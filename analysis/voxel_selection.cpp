@@ -74,7 +74,7 @@ VoxelSelection roi_voxels(const io::Atlas& atlas, const std::vector<std::string>
     if (models_top > 0) s.model_of.push_back(static_cast<std::size_t>(m));
   }
   if (models_top > s.models.size())
-    throw ConfigError("decode: --roi-models " + std::to_string(models_top) + " but only " +
+    throw ConfigError("the top " + std::to_string(models_top) + " of one model per ROI, but only " +
                       std::to_string(s.models.size()) + " ROIs have voxels in " + source);
   if (models_top == 0) s.models.clear();
   return s;

@@ -65,7 +65,7 @@ void create_corpus(H5File& f, std::size_t rows, std::size_t dim, std::size_t id_
   }
 }
 
-void write_corpus_rows(H5File& f, std::size_t first, const RowMajorRef<float>& embeddings,
+void write_corpus_rows(H5File& f, std::size_t first, const RowMajor<float>& embeddings,
                        const std::vector<std::string>& ids,
                        const std::vector<std::vector<std::int32_t>>& tags) {
   const std::size_t n = ids.size();

@@ -46,7 +46,7 @@ void create_corpus(H5File& f, std::size_t rows, std::size_t dim, std::size_t id_
 // Rows from `first` on: embeddings (rows x dim, row-major), ids and tags
 // (in the order of the tags' names, sorted). Collective; a rank without
 // rows passes empty ones (and an empty vector per tag).
-void write_corpus_rows(H5File& f, std::size_t first, const RowMajorRef<float>& embeddings,
+void write_corpus_rows(H5File& f, std::size_t first, const RowMajor<float>& embeddings,
                        const std::vector<std::string>& ids,
                        const std::vector<std::vector<std::int32_t>>& tags);
 

@@ -6,10 +6,10 @@
 
 namespace b2m::io {
 
-void write_decode_predictions(H5File& f, const RowMajorRef<double>& test_prediction,
-                              const RowMajorRef<double>& test_target,
-                              const RowMajorRef<double>& cv_prediction,
-                              const RowMajorRef<double>& train_target) {
+void write_decode_predictions(H5File& f, const RowMajor<double>& test_prediction,
+                              const RowMajor<double>& test_target,
+                              const RowMajor<double>& cv_prediction,
+                              const RowMajor<double>& train_target) {
   write_matrix<double>(f, "/test/prediction", test_prediction);
   write_matrix<double>(f, "/test/target", test_target);
   write_matrix<double>(f, "/train/cv_prediction", cv_prediction);
@@ -47,7 +47,7 @@ void write_decode_scores(H5File& f, const DecodeScores& s) {
 }
 
 void write_roi_models(H5File& f, const std::vector<double>& cv_r,
-                      const std::vector<std::uint8_t>& top, const RowMajorRef<double>& alpha,
+                      const std::vector<std::uint8_t>& top, const RowMajor<double>& alpha,
                       const std::vector<std::string>& names) {
   f.write_all<double>("/rois/cv_r", {cv_r.size()}, cv_r);
   f.write_all<std::uint8_t>("/rois/top", {top.size()}, top);

@@ -13,10 +13,10 @@
 namespace b2m::io {
 
 // Predictions and targets (samples x d, in the feature file's units).
-void write_decode_predictions(H5File& f, const RowMajorRef<double>& test_prediction,
-                              const RowMajorRef<double>& test_target,
-                              const RowMajorRef<double>& cv_prediction,
-                              const RowMajorRef<double>& train_target);
+void write_decode_predictions(H5File& f, const RowMajor<double>& test_prediction,
+                              const RowMajor<double>& test_target,
+                              const RowMajor<double>& cv_prediction,
+                              const RowMajor<double>& train_target);
 
 // Which clip, window and run each sample is; clips index `clip_ids`.
 struct DecodeSampleIndex {
@@ -42,7 +42,7 @@ void write_decode_scores(H5File& f, const DecodeScores& scores);
 // One model per ROI: mean CV r, whether among the top k averaged, and the
 // alpha per dimension (models x d).
 void write_roi_models(H5File& f, const std::vector<double>& cv_r,
-                      const std::vector<std::uint8_t>& top, const RowMajorRef<double>& alpha,
+                      const std::vector<std::uint8_t>& top, const RowMajor<double>& alpha,
                       const std::vector<std::string>& names);
 
 // What retrieve reads of a decode result: the test predictions (row-major

@@ -31,7 +31,7 @@ void EncodeResults::write(mpi::Range voxels, const VoxelColumns& c) {
 }
 
 template <class T>
-void EncodeResults::write_weights(std::size_t first_voxel, const RowMajorRef<T>& weights) {
+void EncodeResults::write_weights(std::size_t first_voxel, const RowMajor<T>& weights) {
   write_rows<T>(file_, "/weights", 0, first_voxel, weights);
 }
 
@@ -62,8 +62,8 @@ std::vector<std::uint8_t> ScoreCheckpoint::done() const {
   return file_.read_all<std::uint8_t>("/cv/done");
 }
 
-void ScoreCheckpoint::write(std::size_t fold, std::size_t first_voxel,
-                            const RowMajorRef<double>& mse, const RowMajorRef<double>& r2) {
+void ScoreCheckpoint::write(std::size_t fold, std::size_t first_voxel, const RowMajor<double>& mse,
+                            const RowMajor<double>& r2) {
   write_slice<double>(file_, "/cv/mse", fold, first_voxel, mse);
   write_slice<double>(file_, "/cv/r2", fold, first_voxel, r2);
 }
@@ -97,7 +97,7 @@ template void EncodeResults::create<float>(std::size_t, std::size_t, const std::
                                            std::size_t);
 template void EncodeResults::create<double>(std::size_t, std::size_t, const std::vector<double>&,
                                             std::size_t);
-template void EncodeResults::write_weights<float>(std::size_t, const RowMajorRef<float>&);
-template void EncodeResults::write_weights<double>(std::size_t, const RowMajorRef<double>&);
+template void EncodeResults::write_weights<float>(std::size_t, const RowMajor<float>&);
+template void EncodeResults::write_weights<double>(std::size_t, const RowMajor<double>&);
 
 }  // namespace b2m::io

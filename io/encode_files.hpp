@@ -41,7 +41,7 @@ class EncodeResults {
   [[nodiscard]] std::vector<std::uint8_t> blocks_done() const;
   void write(mpi::Range voxels, const VoxelColumns& columns);
   template <class T>
-  void write_weights(std::size_t first_voxel, const RowMajorRef<T>& weights);
+  void write_weights(std::size_t first_voxel, const RowMajor<T>& weights);
   // Marks block `block` finished (or joins without marking). Collective.
   void mark_done(std::optional<std::size_t> block);
   // r_test, alpha and p_test of `voxels`. Collective.
@@ -59,8 +59,8 @@ class ScoreCheckpoint {
   // Folds x blocks: 1 where the fold's scores of the block are all on disk.
   [[nodiscard]] std::vector<std::uint8_t> done() const;
   // Fold `fold`'s scores (alphas x voxels) of voxels from `first_voxel` on.
-  void write(std::size_t fold, std::size_t first_voxel, const RowMajorRef<double>& mse,
-             const RowMajorRef<double>& r2);
+  void write(std::size_t fold, std::size_t first_voxel, const RowMajor<double>& mse,
+             const RowMajor<double>& r2);
   // Marks (fold, block) on disk, or joins without marking. Collective.
   void mark_done(std::optional<std::pair<std::size_t, std::size_t>> fold_block);
   // The scores of `voxels` summed over the folds, in fold order, whatever

@@ -1,10 +1,12 @@
 // Eigen matrices as hyperslabs of 2-D (or, for a leading index, 3-D) HDF5
 // datasets, which are row-major. Reads of voxel columns come back
 // column-major (one voxel, one contiguous column: the layout of every
-// solver). Writes take row-major matrices: results that are mostly written
-// (scores per fold, weights, simulated responses) are computed row-major
-// and written from where they were computed; a column-major argument is
-// transposed once into the write buffer (Eigen::Ref makes that copy).
+// solver). Writes take whole row-major matrices: results that are mostly
+// written (scores per fold, weights, simulated responses) are computed
+// row-major and written from where they were computed; any other argument
+// (column-major, a block) converts to a temporary row-major matrix, the one
+// transposing copy HDF5 needs. A whole matrix is contiguous on every rank,
+// so no rank can fail a layout check that its peers pass.
 #pragma once
 
 #include <Eigen/Core>
@@ -33,39 +35,32 @@ template <class T>
   return block;
 }
 
+// The rows and columns `m` writes: none for an empty matrix, whose rank
+// joins the collective transfer without writing.
 template <class T>
-using RowMajorRef = Eigen::Ref<const RowMajor<T>>;
-
-// The rows and columns `m` writes: none for an empty matrix (whose rank
-// joins the collective transfer without writing); its rows must be
-// contiguous, as HDF5 reads the buffer.
-template <class T>
-[[nodiscard]] Shape written_extent(const H5File& f, const std::string& dataset,
-                                   const RowMajorRef<T>& m) {
+[[nodiscard]] Shape written_extent(const RowMajor<T>& m) {
   if (m.rows() == 0 || m.cols() == 0) return {0, 0};
-  if (m.outerStride() != m.cols())
-    throw Error(f.path() + ":" + dataset + ": rows to write must be contiguous");
   return {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
 }
 
 // Writes `m` at row `row`, column `col` of a 2-D dataset.
 template <class T>
 void write_rows(H5File& f, const std::string& dataset, std::size_t row, std::size_t col,
-                const RowMajorRef<T>& m) {
-  f.write<T>(dataset, {row, col}, written_extent<T>(f, dataset, m), m.data());
+                const RowMajor<T>& m) {
+  f.write<T>(dataset, {row, col}, written_extent<T>(m), m.data());
 }
 
 // The same for slice `index` of a 3-D dataset [slices, rows, cols].
 template <class T>
 void write_slice(H5File& f, const std::string& dataset, std::size_t index, std::size_t col,
-                 const RowMajorRef<T>& m) {
-  const Shape extent = written_extent<T>(f, dataset, m);
+                 const RowMajor<T>& m) {
+  const Shape extent = written_extent<T>(m);
   f.write<T>(dataset, {index, 0, col}, {extent[0] ? 1u : 0u, extent[0], extent[1]}, m.data());
 }
 
 // Creates a 2-D dataset of m's shape and writes rank 0's `m` into it.
 template <class T>
-void write_matrix(H5File& f, const std::string& dataset, const RowMajorRef<T>& m) {
+void write_matrix(H5File& f, const std::string& dataset, const RowMajor<T>& m) {
   f.create<T>(dataset, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())});
   if (f.comm().is_root())
     write_rows<T>(f, dataset, 0, 0, m);

@@ -13,8 +13,13 @@ namespace {
 // The attribute that carries an output's summary row.
 constexpr const char* kSummary = "summary";
 
-bool readable(const std::string& path) {
-  return std::ifstream(path).good();
+// Whether `path` can be read, as rank 0 sees it, on every rank: on a
+// shared file system ranks may briefly disagree, and each answer decides
+// whether a collective open follows.
+bool readable(const std::string& path, const mpi::Comm& comm) {
+  int good = comm.is_root() && std::ifstream(path).good() ? 1 : 0;
+  comm.bcast(&good, 1, 0);
+  return good != 0;
 }
 
 // The fingerprint stored in an existing file, or "" if it cannot be read.
@@ -35,7 +40,7 @@ std::string stored_fingerprint(const std::string& path, const mpi::Comm& comm, b
 
 OutputState existing_output(const std::string& path, const Provenance& provenance,
                             const mpi::Comm& comm) {
-  if (!readable(path)) return OutputState::absent;
+  if (!readable(path, comm)) return OutputState::absent;
   const std::string stored = stored_fingerprint(path, comm, true);
   return stored == provenance.fingerprint() ? OutputState::complete_same
                                             : OutputState::complete_different;
@@ -73,12 +78,9 @@ void check_output_paths(const std::vector<std::string>& outputs,
   }
 }
 
-std::string read_output_summary(const std::string& path, const mpi::Comm& comm) {
+std::optional<std::string> read_output_summary(const std::string& path, const mpi::Comm& comm) {
   const H5File file(path, Access::read, comm);
-  if (!file.has_attribute("/", kSummary))
-    throw InputError(path +
-                     ": complete, but without the summary of its unit; remove it or "
-                     "pass --overwrite");
+  if (!file.has_attribute("/", kSummary)) return std::nullopt;
   return file.read_string_attribute("/", kSummary);
 }
 
@@ -93,9 +95,9 @@ OutputFile::OutputFile(const std::string& path, const Provenance& provenance, co
     const auto parent = std::filesystem::path(path).parent_path();
     if (comm.is_root() && !parent.empty()) std::filesystem::create_directories(parent);
   });
-  const bool can_resume = readable(partial_) &&
+  const bool can_resume = readable(partial_, comm) &&
                           stored_fingerprint(partial_, comm, false) == provenance.fingerprint() &&
-                          (!with_checkpoint || readable(checkpoint_path_));
+                          (!with_checkpoint || readable(checkpoint_path_, comm));
   const Access access = can_resume ? Access::read_write : Access::create;
   mpi::agree_on(comm, [&] { file_ = std::make_unique<H5File>(partial_, access, comm); });
   if (with_checkpoint)

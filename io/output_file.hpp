@@ -12,6 +12,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,10 @@ void check_output_paths(const std::vector<std::string>& outputs,
                         const std::vector<std::string>& owner,
                         const std::vector<std::string>& inputs, const std::string& verb);
 
-// The summary of a complete output (the JSON its stage recorded at commit).
-[[nodiscard]] std::string read_output_summary(const std::string& path, const mpi::Comm& comm);
+// The summary of a complete output (the JSON its stage recorded at commit);
+// nullopt where it has none.
+[[nodiscard]] std::optional<std::string> read_output_summary(const std::string& path,
+                                                             const mpi::Comm& comm);
 
 class OutputFile {
  public:

@@ -95,8 +95,8 @@ void create_responses(H5File& f, const ResponsesShape& s) {
   f.write_attribute("/voxels/roi", "names", s.roi_names);
 }
 
-void write_responses(H5File& f, std::size_t first, const RowMajorRef<float>& train,
-                     const RowMajorRef<float>& test, const std::vector<RowMajor<float>>& reps,
+void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
+                     const RowMajor<float>& test, const std::vector<RowMajor<float>>& reps,
                      const std::vector<std::int32_t>& roi) {
   write_rows<float>(f, "/train/Y", 0, first, train);
   write_rows<float>(f, "/test/Y", 0, first, test);

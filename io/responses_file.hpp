@@ -49,8 +49,8 @@ void create_responses(H5File& f, const ResponsesShape& shape);
 // The responses of voxels from `first` on: training and test rows (row-major
 // [rows, voxels]), one matrix per repetition and the ROI label of each
 // voxel. Collective; a rank without voxels passes empty ones.
-void write_responses(H5File& f, std::size_t first, const RowMajorRef<float>& train,
-                     const RowMajorRef<float>& test, const std::vector<RowMajor<float>>& reps,
+void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
+                     const RowMajor<float>& test, const std::vector<RowMajor<float>>& reps,
                      const std::vector<std::int32_t>& roi);
 
 // The ROI atlas of the voxels: a label per voxel and the name of each label.

@@ -1,7 +1,7 @@
 // The command line, shared: each verb's driver file defines its options
 // from the groups below (each defined once, with one default per verb where
 // verbs differ), parses them into its plain options struct and calls its
-// driver; main.cpp's verb table lists the verbs. Options are parsed on every
+// driver; the verb table (verbs.hpp) lists the verbs. Options are parsed on every
 // rank, so a bad option fails on all of them together.
 #pragma once
 

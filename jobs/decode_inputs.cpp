@@ -8,8 +8,8 @@ namespace b2m::jobs {
 
 using solvers::Matrix;
 
-void for_each_chunk(const DecodeSource& source, const VoxelShare& mine, const mpi::Comm& comm,
-                    std::size_t columns, const ChunkUse& use) {
+void for_each_chunk(const DecodeSource& source, const analysis::VoxelShare& mine,
+                    const mpi::Comm& comm, std::size_t columns, const ChunkUse& use) {
   const io::H5File& f = source.responses;
   const analysis::DecodeSamples& samples = source.samples;
   const std::size_t chunks = (mine.span.size() + columns - 1) / columns;
@@ -44,7 +44,7 @@ void for_each_chunk(const DecodeSource& source, const VoxelShare& mine, const mp
   }
 }
 
-RoiInputs read_roi_inputs(const DecodeSource& source, const VoxelShare& mine,
+RoiInputs read_roi_inputs(const DecodeSource& source, const analysis::VoxelShare& mine,
                           const mpi::Comm& comm) {
   RoiInputs in;
   const auto count = static_cast<Eigen::Index>(mine.voxels.size());

@@ -25,8 +25,6 @@ struct DecodeSource {
   std::vector<mpi::Range> runs;  // training sample ranges per run
 };
 
-using analysis::VoxelShare;
-
 // Voxels per collective read (at most; at least where the chunk is sized
 // to the memory).
 inline constexpr std::size_t kReadColumns = 4096;
@@ -40,8 +38,8 @@ using ChunkUse = std::function<void(const solvers::Matrix<double>& train,
 // Reads `mine` in chunks of `columns` file columns and hands each to `use`.
 // Every rank calls `use` equally often, with empty chunks too, so `use` may
 // run collectives. Collective.
-void for_each_chunk(const DecodeSource& source, const VoxelShare& mine, const mpi::Comm& comm,
-                    std::size_t columns, const ChunkUse& use);
+void for_each_chunk(const DecodeSource& source, const analysis::VoxelShare& mine,
+                    const mpi::Comm& comm, std::size_t columns, const ChunkUse& use);
 
 // The voxels of a batch of ROI models (roi_share), held whole: training
 // and test inputs (samples x voxels) and each column's model. Collective.
@@ -49,7 +47,7 @@ struct RoiInputs {
   solvers::Matrix<double> train, test;
   std::vector<std::size_t> model_of;
 };
-[[nodiscard]] RoiInputs read_roi_inputs(const DecodeSource& source, const VoxelShare& mine,
-                                        const mpi::Comm& comm);
+[[nodiscard]] RoiInputs read_roi_inputs(const DecodeSource& source,
+                                        const analysis::VoxelShare& mine, const mpi::Comm& comm);
 
 }  // namespace b2m::jobs

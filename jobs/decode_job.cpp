@@ -144,8 +144,8 @@ Fit fit_whole(const DecodeOptions& o, const UnitInputs& in, const std::vector<do
   const auto n_test = static_cast<Eigen::Index>(source.samples.test.size());
   std::size_t largest_fold = 0;
   for (const mpi::Range& f : in.folds) largest_fold = std::max(largest_fold, f.size());
-  const VoxelShare mine = analysis::even_share(in.selection, source.layout.voxels,
-                                               std::size_t(comm.size()), std::size_t(comm.rank()));
+  const analysis::VoxelShare mine = analysis::even_share(
+      in.selection, source.layout.voxels, std::size_t(comm.size()), std::size_t(comm.rank()));
   solvers::CvFit fit;
   if (distributed_kernel(o, n - static_cast<int>(largest_fold), comm)) {
     const auto [rows, cols] = o.eigen.grid_shape(comm.size());
@@ -235,8 +235,8 @@ void write_weights(io::H5File& f, const UnitInputs& in, const Matrix<double>& du
                    const mpi::Comm& comm) {
   const auto d = static_cast<std::size_t>(dual.cols());
   f.create<double>("/weights", {in.selection.voxels.size(), d});
-  const VoxelShare mine = analysis::even_share(in.selection, in.source->layout.voxels,
-                                               std::size_t(comm.size()), std::size_t(comm.rank()));
+  const analysis::VoxelShare mine = analysis::even_share(
+      in.selection, in.source->layout.voxels, std::size_t(comm.size()), std::size_t(comm.rank()));
   for_each_chunk(*in.source, mine, comm, kReadColumns,
                  [&](const Matrix<double>& train, const Matrix<double>&, std::size_t first) {
                    const io::RowMajor<double> w = train.transpose() * dual;
@@ -327,6 +327,8 @@ nlohmann::json decode_unit(UnitRun& run, const DecodeOptions& o, const Study& st
 
 void check_options(const DecodeOptions& o) {
   if (o.spaces.empty()) throw ConfigError("decode: give at least one --space");
+  if (o.features.empty()) throw ConfigError("decode: --features is required");
+  if (o.events_dir.empty()) throw ConfigError("decode: --events is required");
   if (o.spaces.size() > 1 && o.output.out.find("{space}") == std::string::npos)
     throw ConfigError("decode: with several --space values, --out must contain {space}");
   if (o.top_voxels > 0 && o.encode_result.empty())

@@ -72,18 +72,12 @@ std::unique_ptr<solvers::SpectralSolver> design_solver(analysis::Design design,
 // The summary row of a subject from its per-voxel results (on the group's
 // root), the same on every rank of the group.
 nlohmann::json summary_row(const Unit& unit, const std::string& space, const VoxelResults& res,
-                           const io::H5File& responses, std::size_t voxels, const mpi::Comm& comm) {
-  std::vector<std::int64_t> roi;
-  std::int64_t auditory = -1;
-  if (responses.exists("/voxels/roi") && responses.has_attribute("/voxels/roi", "names")) {
-    const io::Atlas atlas = io::read_atlas(responses, voxels);
-    roi = atlas.label;
-    auditory = analysis::auditory_label(atlas.names);
-  }
+                           const io::Atlas& atlas, const mpi::Comm& comm) {
   std::string text;
-  if (comm.is_root()) {
-    const analysis::EncodeSummary s =
-        analysis::summarize_encoding(res.r, res.alpha, res.p, roi, auditory);
+  mpi::agree_on(comm, [&] {
+    if (!comm.is_root()) return;
+    const analysis::EncodeSummary s = analysis::summarize_encoding(
+        res.r, res.alpha, res.p, atlas.label, analysis::auditory_label(atlas.names));
     text = nlohmann::json{{"subject", unit.name},
                           {"space", space},
                           {"voxels", s.voxels},
@@ -94,7 +88,7 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Vox
                           {"alpha_p5", io::number(s.alpha_p5)},
                           {"alpha_p95", io::number(s.alpha_p95)}}
                .dump();
-  }
+  });
   comm.bcast(text, 0);
   return nlohmann::json::parse(text);
 }
@@ -108,6 +102,12 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
   const io::ResponsesLayout layout = mpi::agree_on(
       comm, [&] { return io::responses_for(*responses, loaded.design, loaded.source); });
+  // The ROIs, for the summary's auditory median (none without /voxels/roi).
+  const io::Atlas atlas = mpi::agree_on(comm, [&] {
+    const bool labelled =
+        responses->exists("/voxels/roi") && responses->has_attribute("/voxels/roi", "names");
+    return labelled ? io::read_atlas(*responses, layout.voxels) : io::Atlas{};
+  });
   std::vector<mpi::Range> folds = mpi::agree_on(comm, [&] {
     try {
       return solvers::contiguous_folds(layout.runs, o.folds);
@@ -136,8 +136,7 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
   } else {
     results = passes.read_results();
   }
-  const nlohmann::json row =
-      summary_row(run.unit(), space, results, *responses, layout.voxels, comm);
+  const nlohmann::json row = summary_row(run.unit(), space, results, atlas, comm);
   run.commit(out, row);
   return row;
 }

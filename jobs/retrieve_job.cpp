@@ -269,6 +269,8 @@ std::optional<RetrieveOptions> parse(const cli::Arguments& args) {
 io::SummaryTable run_retrieve(const RetrieveOptions& o, const mpi::Comm& world) {
   if (o.predictions.empty())
     throw ConfigError("retrieve: give at least one decode output (--predictions)");
+  if (o.corpus.empty()) throw ConfigError("retrieve: --corpus is required");
+  if (o.output.out.empty()) throw ConfigError("retrieve: --out is required");
   if (o.k < 1) throw ConfigError("retrieve: -k must be at least 1");
   if (o.chunk < 1) throw ConfigError("retrieve: --chunk must be positive");
   if (o.predictions.size() > 1 && o.output.out.find("{name}") == std::string::npos)

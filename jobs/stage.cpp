@@ -63,13 +63,15 @@ nlohmann::json Stage::run_one(const Unit& unit, const mpi::Comm& group, const Ru
   provenance.parameters = parameters_;
   provenance.parameters.update(unit.parameters);
   provenance.inputs = checksums(unit.inputs, group);
-  const bool complete = mpi::agree_on(group, [&] {
-    return io::outputs_complete(unit.outputs, provenance, options_.overwrite, group);
+  // A complete output without a summary row (made by hand, say) is made again.
+  const std::optional<std::string> done = mpi::agree_on(group, [&] {
+    const bool complete = io::outputs_complete(unit.outputs, provenance, options_.overwrite, group);
+    return complete ? io::read_output_summary(unit.outputs.front(), group) : std::nullopt;
   });
+  const bool complete = done.has_value();
   nlohmann::json row;
   if (complete) {
-    row = nlohmann::json::parse(
-        mpi::agree_on(group, [&] { return io::read_output_summary(unit.outputs.front(), group); }));
+    row = nlohmann::json::parse(*done);
   } else {
     UnitRun run(unit, std::move(provenance), group);
     row = run_unit(run);

@@ -41,11 +41,6 @@ std::vector<Subject> subjects_of(const std::vector<std::string>& responses, cons
     const std::string name = subject_name(r);
     subjects.push_back({name, r, fill(out, "subject", name)});
   }
-  for (std::size_t i = 0; i < subjects.size(); ++i)
-    for (std::size_t j = i + 1; j < subjects.size(); ++j)
-      if (subjects[i].out == subjects[j].out)
-        throw ConfigError(verb + ": subjects " + subjects[i].responses + " and " +
-                          subjects[j].responses + " would both write " + subjects[i].out);
   return subjects;
 }
 

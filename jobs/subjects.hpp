@@ -14,8 +14,8 @@ struct Subject {
 };
 
 // One Subject per responses file. With several files `out` must contain
-// "{subject}"; two subjects may not write the same path. `verb` names the
-// command in errors.
+// "{subject}" (the stage refuses two units writing one path). `verb` names
+// the command in errors.
 [[nodiscard]] std::vector<Subject> subjects_of(const std::vector<std::string>& responses,
                                                const std::string& out, const std::string& verb);
 

@@ -127,7 +127,8 @@ class Comm {
   // Gathers variable-length strings on every rank.
   [[nodiscard]] std::vector<std::string> allgather(const std::string& text) const;
 
-  // For the io layer (parallel HDF5) only: the raw handle never leaves mpi/ and io/.
+  // For the libraries that take a communicator (parallel HDF5 in io/, BLACS
+  // in solvers/blacs_grid.cpp) only: no public header hands it on.
   [[nodiscard]] MPI_Comm raw() const { return comm_; }
 
  private:

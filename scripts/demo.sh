@@ -3,7 +3,8 @@
 # (with a 100,000-clip corpus), encode every subject in one 2-rank MPI job per
 # feature space, decode every subject into three embedding spaces in one job,
 # retrieve the MuLan-music predictions from the corpus, and print the summary
-# tables. Outputs go to demo-out/ (re-running skips whatever is complete).
+# tables. Outputs go to demo-out/ (re-running skips whatever is complete;
+# outputs of other settings, e.g. another B2M_DEMO_VOXELS, are replaced).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${B2M_BUILD_DIR:-$root/build}
@@ -22,14 +23,14 @@ export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 mkdir -p "$out"
 echo "== simulate: 5 subjects x $voxels voxels on the ds003720 design ($ranks ranks)"
 mpirun "${mpirun_flags[@]}" "$b2m" simulate --events "$root/data/ds003720/func" \
-  --out-dir "$out/study" --subjects 5 --voxels "$voxels" --corpus "$corpus"
+  --out-dir "$out/study" --subjects 5 --voxels "$voxels" --corpus "$corpus" --overwrite
 
 subjects=("$out"/study/sub-0?_responses.h5)
 for space in mulan_music mulan_text soundstream genre; do
   echo "== encode: ${#subjects[@]} subjects, feature space $space ($ranks ranks)"
   mpirun "${mpirun_flags[@]}" "$b2m" encode "${subjects[@]}" \
     --features "$out/study/features.h5" --space "$space" --events "$root/data/ds003720/func" \
-    --out "$out/encode/{subject}_$space.h5" --summary "$out/encode/summary_$space.tsv"
+    --out "$out/encode/{subject}_$space.h5" --summary "$out/encode/summary_$space.tsv" --overwrite
 done
 echo "significant_q05 = voxels with q < 0.05 (BH-FDR over autocorrelation-corrected p);"
 echo "median_r_auditory = median test r in the primary auditory ROI."
@@ -38,14 +39,14 @@ echo
 echo "== decode: ${#subjects[@]} subjects x 3 embedding spaces, one sample per clip ($ranks ranks)"
 mpirun "${mpirun_flags[@]}" "$b2m" decode "${subjects[@]}" --features "$out/study/features.h5" \
   --space mulan_music --space mulan_text --space w2v_bert --per-clip --events "$root/data/ds003720/func" \
-  --out "$out/decode/{subject}_{space}.h5" --summary "$out/decode/summary.tsv"
+  --out "$out/decode/{subject}_{space}.h5" --summary "$out/decode/summary.tsv" --overwrite
 echo "identification: fraction of other test clips whose true embedding correlates less with"
 echo "the prediction than the clip's own (chance 0.5); embedding_r: corr(prediction, truth)."
 
 echo
 echo "== retrieve: MuLan-music predictions among the stimuli + $corpus corpus clips ($ranks ranks)"
 mpirun "${mpirun_flags[@]}" "$b2m" retrieve "$out"/decode/sub-0?_mulan_music.h5 \
-  --corpus "$out/study/corpus.h5" --out "$out/retrieve/{name}.h5"
+  --corpus "$out/study/corpus.h5" --out "$out/retrieve/{name}.h5" --overwrite
 echo "top1_genre: fraction of test clips whose best corpus match has the stimulus's genre (chance 0.1)."
 echo
 echo "Summary tables: $out/encode/summary_*.tsv, $out/decode/summary.tsv"

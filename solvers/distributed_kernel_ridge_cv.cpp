@@ -32,35 +32,6 @@ void scale_local(DistributedMatrix& m, Scale&& scale) {
   }
 }
 
-// Adds to `cv_mse` (one value per target) the validation MSE of the m x d
-// prediction against rows [a, a + m) of `y`, divided by the number of
-// folds: each process sums the squared errors of its own entries (in a
-// fixed order) and the sums are reduced over the grid, so no process
-// gathers the prediction to score it.
-void add_fold_mse(const DistributedMatrix& prediction, const Matrix<double>& y, int a,
-                  std::size_t folds,
-                  Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> cv_mse) {
-  const BlacsGrid& grid = prediction.grid();
-  const int nb = prediction.block();
-  const Matrix<double>& local = prediction.local();
-  Eigen::VectorXd sse = Eigen::VectorXd::Zero(y.cols());
-  for (Eigen::Index j = 0; j < local.cols(); ++j) {
-    const int gj =
-        DistributedMatrix::global_index(static_cast<int>(j), nb, grid.col(), grid.cols());
-    double sum = 0;
-    for (Eigen::Index i = 0; i < local.rows(); ++i) {
-      const int gi =
-          DistributedMatrix::global_index(static_cast<int>(i), nb, grid.row(), grid.rows());
-      const double residual = y(a + gi, gj) - local(i, j);
-      sum += residual * residual;
-    }
-    sse(gj) = sum;
-  }
-  grid.comm().allreduce_in_place(sse.data(), static_cast<std::size_t>(sse.size()), mpi::Op::sum);
-  for (Eigen::Index j = 0; j < sse.size(); ++j)
-    cv_mse(j) += sse(j) / double(prediction.rows()) / double(folds);
-}
-
 }  // namespace
 
 DistributedKernelRidge::DistributedKernelRidge(DistributedMatrix kernel, Matrix<double> test_kernel)
@@ -131,14 +102,19 @@ KernelRidgeCv kernel_ridge_cv(DistributedMatrix kernel, const Matrix<double>& y,
       scaled.local() = by.local();
       scale_local(scaled, [&](int row, int) { return 1.0 / (lambda(row) + alphas[i]); });
       scalapack::pdgemm('N', 'N', m, d, nt, 1.0, at(left), at(scaled), 0.0, at(prediction));
-      add_fold_mse(prediction, y, a, folds.size(), out.cv_mse.row(static_cast<Eigen::Index>(i)));
-      // Only the alpha's owner keeps its predictions.
+      // The alpha's owner alone gathers the prediction, scores it (in the
+      // fixed order of add_fold_mse, whatever the grid) and keeps it.
       const int owner = static_cast<int>(i % static_cast<std::size_t>(comm.size()));
       const Matrix<double> p = prediction.gather_to(owner);
-      if (owns(i)) predictions[i].middleRows(a, m) = p;
+      if (!owns(i)) continue;
+      add_fold_mse(p, y, val, folds.size(), out.cv_mse.row(static_cast<Eigen::Index>(i)));
+      predictions[i].middleRows(a, m) = p;
     }
   }
 
+  // Each alpha's row was scored by its owner alone.
+  comm.allreduce_in_place(out.cv_mse.data(), static_cast<std::size_t>(out.cv_mse.size()),
+                          mpi::Op::sum);
   choose_alphas(alphas, comm, out);
   out.cv_prediction.setZero(n, d);
   for (Eigen::Index j = 0; j < d; ++j) {

@@ -145,7 +145,8 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
       kept.push_back(f);
       kept_rows += static_cast<Eigen::Index>(folds[f].size());
     }
-  std::vector<Matrix<double>> predictions(alphas.size(), Matrix<double>(kept_rows, d));
+  std::vector<Matrix<double>> predictions;
+  mpi::agree_on(comm, [&] { predictions.assign(alphas.size(), Matrix<double>(kept_rows, d)); });
   // A failure in one rank's task must reach the others before the reduce.
   std::exception_ptr failure;
   try {
@@ -157,18 +158,26 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
       const auto a = static_cast<Eigen::Index>(val.begin);
       const auto m = static_cast<Eigen::Index>(val.size());
       const SymmetricEigen eig = eigen(kernel(train, train));
-      if (!keeps(f)) continue;
-      const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
-      const Matrix<double> left = kernel(Eigen::seqN(a, m), train) * eig.vectors;
-      const Matrix<double> b = eig.vectors.transpose() * y(train, Eigen::all);
-      for (Eigen::Index i = 0; i < n_alphas; ++i) {
-        const Eigen::VectorXd shrink =
-            (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
-        auto pred = predictions[static_cast<std::size_t>(i)].middleRows(at, m);
-        pred.noalias() = left * (shrink.asDiagonal() * b);
-        add_fold_mse(pred, y, val, folds.size(), out.cv_mse.row(i));
-      }
-      at += m;
+      const auto score = [&] {
+        if (!keeps(f)) return;
+        const Eigen::VectorXd lambda = eig.values.cwiseMax(0.0);
+        const Matrix<double> left = kernel(Eigen::seqN(a, m), train) * eig.vectors;
+        const Matrix<double> b = eig.vectors.transpose() * y(train, Eigen::all);
+        for (Eigen::Index i = 0; i < n_alphas; ++i) {
+          const Eigen::VectorXd shrink =
+              (1.0 / (lambda.array() + alphas[static_cast<std::size_t>(i)])).matrix();
+          auto pred = predictions[static_cast<std::size_t>(i)].middleRows(at, m);
+          pred.noalias() = left * (shrink.asDiagonal() * b);
+          add_fold_mse(pred, y, val, folds.size(), out.cv_mse.row(i));
+        }
+        at += m;
+      };
+      // Unfarmed, every rank solved the fold and only the root scores it:
+      // a failure there must reach the others before the next solve.
+      if (farm)
+        score();
+      else
+        mpi::agree_on(comm, score);
     }
   } catch (...) {
     failure = std::current_exception();
@@ -215,7 +224,8 @@ KernelRidgeCv kernel_ridge_cv(const Matrix<double>& kernel, const Matrix<double>
     }
   }
   comm.bcast(out.dual.data(), static_cast<std::size_t>(out.dual.size()), owner);
-  comm.bcast(out.cv_prediction.data(), static_cast<std::size_t>(out.cv_prediction.size()), 0);
+  if (!farm)  // (farmed, the allreduce above gave every rank all of them)
+    comm.bcast(out.cv_prediction.data(), static_cast<std::size_t>(out.cv_prediction.size()), 0);
   return out;
 }
 

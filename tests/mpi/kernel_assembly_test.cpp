@@ -8,17 +8,12 @@
 #include "mpi/partition.hpp"
 #include "solvers/kernel_assembly.hpp"
 #include "tests/support/mpi_assert.hpp"
+#include "tests/support/random.hpp"
 
 namespace b2m::solvers {
 namespace {
 
-Matrix<double> gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
-}
+using testing::gaussian;
 
 constexpr Eigen::Index kSamples = 37, kTest = 5, kFeatures = 203;
 

@@ -106,7 +106,9 @@ TEST(RoiEnsemble, FarmedModelsCombineAsOnOneRank) {
   EXPECT_NEAR(got.cv(n - 1, d - 1), 10.0 * (5.0 + 2.0 + 3.0) / 3.0, 1e-13);
   for (std::size_t m = 0; m < models; ++m) {
     EXPECT_EQ(got.alpha(Eigen::Index(m), 1), std::pow(10.0, double(m)));
-    if (!std::isnan(cv_r[m])) EXPECT_EQ(got.cv_r[m], cv_r[m]);
+    if (!std::isnan(cv_r[m])) {
+      EXPECT_EQ(got.cv_r[m], cv_r[m]);
+    }
   }
   EXPECT_TRUE(roi_ranks_before(cv_r, 2, 3));
   EXPECT_TRUE(roi_ranks_before(cv_r, 6, 1));  // NaN ranks last

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "jobs/stage.hpp"
@@ -44,13 +43,6 @@ struct Fixture {
   int runs = 0;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(Stage, RunsOnceSkipsCompleteOutputsAndRefusesOtherParameters) {
   const mpi::Comm world = mpi::Comm::world();
   Fixture f(world);
@@ -59,7 +51,7 @@ TEST(Stage, RunsOnceSkipsCompleteOutputsAndRefusesOtherParameters) {
   for (std::size_t i = 0; i < 3; ++i)  // in unit order, on every rank
     EXPECT_EQ(first.rows()[i].at("unit"), f.units[i].name);
   EXPECT_EQ(world.allreduce(f.runs, mpi::Op::sum) > 0, true);
-  EXPECT_EQ(slurp(f.dir.file("summary.tsv")), first.tsv());
+  EXPECT_EQ(testing::read_text(f.dir.file("summary.tsv")), first.tsv());
 
   const int before = f.runs;
   const io::SummaryTable again = f.run(world, 1);

@@ -22,6 +22,9 @@ class TempDir {
   std::string path_;
 };
 
+// The whole contents of a text file ("" if it cannot be read).
+[[nodiscard]] std::string read_text(const std::string& path);
+
 // The repository root (for data/).
 [[nodiscard]] std::string source_dir();
 

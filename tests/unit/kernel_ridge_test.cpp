@@ -5,18 +5,13 @@
 #include "mpi/comm.hpp"
 #include "solvers/kernel_ridge_cv.hpp"
 #include "solvers/ridge_cv.hpp"
+#include "tests/support/random.hpp"
 #include "tests/support/tolerance.hpp"
 
 namespace b2m::solvers {
 namespace {
 
-Matrix<double> gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
-}
+using testing::gaussian;
 
 // Primal ridge by the normal equations (p x p): the independent reference.
 Matrix<double> primal_weights(const Matrix<double>& x, const Matrix<double>& y, double alpha) {

@@ -9,6 +9,7 @@
 #include "solvers/ridge_cv.hpp"
 #include "solvers/ridge_factor.hpp"
 #include "solvers/symmetric_eigen.hpp"
+#include "tests/support/random.hpp"
 #include "tests/support/tolerance.hpp"
 
 namespace b2m::solvers {
@@ -20,11 +21,7 @@ using testing::ridge_backward_error;
 using testing::ridge_condition;
 
 Matrix<double> random_matrix(std::size_t rows, std::size_t cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
+  return testing::gaussian(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols), seed);
 }
 
 // Ridge weights from the normal equations: an independent reference.

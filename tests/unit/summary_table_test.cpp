@@ -2,9 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "io/atomic_file.hpp"
@@ -23,13 +21,6 @@ SummaryTable table() {
       {{"subject", "sub-01"}, {"voxels", 10000}, {"median_r", number(0.4567)}, {"alpha", 2070.5}});
   t.add({{"subject", "sub-10"}, {"voxels", 5}, {"median_r", number(kNaN)}, {"alpha", 1e7}});
   return t;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 TEST(SummaryTable, TextPadsColumnsToTheirWidestCellTextLeftNumbersRight) {
@@ -70,9 +61,9 @@ TEST(WriteSummary, TsvOrJsonByNameWholeAndWithoutAPartialFile) {
   const mpi::Comm self = mpi::Comm::self();
   const testing::TempDir dir(self);
   write_summary(table(), dir.file("out/summary.tsv"));  // the directory is made
-  EXPECT_EQ(slurp(dir.file("out/summary.tsv")), table().tsv());
+  EXPECT_EQ(testing::read_text(dir.file("out/summary.tsv")), table().tsv());
   write_summary(table(), dir.file("out/summary.json"));
-  EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("out/summary.json"))).size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir.file("out/summary.json"))).size(), 2u);
   EXPECT_FALSE(std::filesystem::exists(dir.file("out/summary.tsv.partial")));
   EXPECT_FALSE(std::filesystem::exists(dir.file("out/summary.json.partial")));
 }
@@ -82,7 +73,7 @@ TEST(WriteFileAtomically, ReplacesWholeAndNamesThePathWhenItCannot) {
   const testing::TempDir dir(self);
   write_file_atomically(dir.file("a.txt"), {"first ", "version"});
   write_file_atomically(dir.file("a.txt"), {"second"});
-  EXPECT_EQ(slurp(dir.file("a.txt")), "second");
+  EXPECT_EQ(testing::read_text(dir.file("a.txt")), "second");
   // A directory that is a file: the error names the path.
   write_file_atomically(dir.file("plain"), {"x"});
   try {
