@@ -37,7 +37,10 @@ solvers::Matrix<double> apply_delays(const solvers::Matrix<double>& features,
   for (std::size_t d = 0; d < delays.size(); ++d) {
     const Eigen::Index shift = delays[d];
     if (shift < 0) throw ConfigError("delays must be >= 0, got " + std::to_string(shift));
-    if (shift >= n) continue;
+    // A delay as long as the run would leave its columns all zero.
+    if (shift >= n)
+      throw ConfigError("--delays: a delay of " + std::to_string(shift) +
+                        " TRs is not shorter than a run of " + std::to_string(n) + " TRs");
     out.block(shift, static_cast<Eigen::Index>(d) * dim, n - shift, dim) =
         features.topRows(n - shift);
   }

@@ -1,7 +1,11 @@
 #include "analysis/retrieval.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <sstream>
 
 #include "analysis/stimulus_timeline.hpp"
 #include "core/error.hpp"
@@ -226,11 +230,46 @@ solvers::Matrix<float> unit_rows(const solvers::Matrix<float>& m) {
 
 void normalize_columns(solvers::Matrix<float>& m) {
   // Vectorized float norms: a relative error of about 1e-7 on a cosine,
-  // far below what separates retrieved clips.
+  // far below what separates retrieved clips. A column whose squares
+  // overflow float (entries beyond about 1e19) is scaled by its largest
+  // entry first, so its cosines stay right instead of becoming zeros.
   for (Eigen::Index j = 0; j < m.cols(); ++j) {
-    const float norm = m.col(j).norm();
-    if (norm > 0) m.col(j) /= norm;
+    auto col = m.col(j);
+    float norm = col.norm();
+    if (!std::isfinite(norm)) {
+      const float largest = col.cwiseAbs().maxCoeff();
+      if (std::isfinite(largest) && largest > 0) col /= largest;
+      norm = col.norm();
+    }
+    if (norm > 0) col /= norm;
   }
+}
+
+std::optional<std::string> repeated_id(const std::vector<std::string>& shard_ids,
+                                       const mpi::Comm& comm) {
+  // Each id's 64-bit hash goes to every rank (8 bytes a row); only ids
+  // whose hash occurs twice are then compared as strings, so a hash
+  // collision never passes for a repeat.
+  std::vector<std::uint64_t> hashes(shard_ids.size());
+  std::transform(shard_ids.begin(), shard_ids.end(), hashes.begin(),
+                 [](const std::string& id) { return std::hash<std::string>()(id); });
+  std::vector<std::uint64_t> all = comm.allgatherv(hashes.data(), hashes.size());
+  std::sort(all.begin(), all.end());
+  std::vector<std::uint64_t> twice;
+  for (std::size_t i = 1; i < all.size(); ++i)
+    if (all[i] == all[i - 1] && (twice.empty() || twice.back() != all[i])) twice.push_back(all[i]);
+  std::string suspects;  // this rank's ids under those hashes, NUL-separated
+  for (std::size_t i = 0; i < shard_ids.size(); ++i)
+    if (std::binary_search(twice.begin(), twice.end(), hashes[i])) suspects += shard_ids[i] + '\0';
+  std::vector<std::string> ids;
+  for (const std::string& part : comm.allgather(suspects)) {
+    std::istringstream lines(part);
+    for (std::string id; std::getline(lines, id, '\0');) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  const auto repeat = std::adjacent_find(ids.begin(), ids.end());
+  if (repeat == ids.end()) return std::nullopt;
+  return *repeat;
 }
 
 std::vector<double> agreement_curve(const std::vector<std::vector<std::int32_t>>& retrieved_tags,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -82,8 +83,8 @@ class StimulusFinder {
   // The ids and tags ([tag][row]) of rows first, first + 1, ...
   void scan(std::size_t first, const std::vector<std::string>& ids,
             const std::vector<std::vector<std::int32_t>>& tags);
-  // Every rank's finds, on every rank (collective). Ids are unique in a
-  // well-formed corpus; where one repeats, the last of its rows is the
+  // Every rank's finds, on every rank (collective). Ids must be unique
+  // (repeated_id); were one repeated, the last of its rows would be the
   // stimulus's, whatever the number of shards.
   void combine(const mpi::Comm& comm);
   [[nodiscard]] const std::vector<long long>& row() const { return row_; }  // -1: none
@@ -143,6 +144,11 @@ struct Queries {
 
 // Rows scaled to unit Euclidean norm; a zero row stays zero.
 [[nodiscard]] solvers::Matrix<float> unit_rows(const solvers::Matrix<float>& m);
+// An id that occurs more than once among every rank's `shard_ids`, or
+// nullopt; the same answer on every rank (collective).
+[[nodiscard]] std::optional<std::string> repeated_id(const std::vector<std::string>& shard_ids,
+                                                     const mpi::Comm& comm);
+
 // Columns scaled to unit Euclidean norm, in place; a zero column stays zero.
 void normalize_columns(solvers::Matrix<float>& m);
 

@@ -15,4 +15,12 @@ namespace b2m::io {
 // Writes the concatenation of `pieces` to `path`.
 void write_file_atomically(const std::string& path, std::initializer_list<std::string_view> pieces);
 
+// The two halves, for a file that must appear only after another one
+// (decode's .npy copies, after the result they copy): stage_file writes
+// staged_path(path) (`<path>.partial`) and flushes it to disk;
+// promote_file renames it to `path`.
+void stage_file(const std::string& path, std::initializer_list<std::string_view> pieces);
+[[nodiscard]] std::string staged_path(const std::string& path);
+void promote_file(const std::string& path);
+
 }  // namespace b2m::io

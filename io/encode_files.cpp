@@ -1,5 +1,7 @@
 #include "io/encode_files.hpp"
 
+#include "io/h5_error.hpp"
+
 namespace b2m::io {
 namespace {
 
@@ -48,6 +50,15 @@ void EncodeResults::read(mpi::Range voxels, std::vector<double>& r, std::vector<
     values->resize(voxels.size());
     file_.read<double>(name, {voxels.begin}, {voxels.size()}, values->data());
   }
+}
+
+void check_resumable(H5File& results, H5File& checkpoint) {
+  const std::size_t blocks = EncodeResults(results).blocks_done().size();
+  const Shape scored = checkpoint.shape("/cv/done");
+  static_cast<void>(ScoreCheckpoint(checkpoint).done());
+  if (scored.size() != 2 || scored[1] != blocks)
+    throw H5Error(checkpoint.path() + ":/cv/done does not match " + results.path() +
+                  ":/progress/blocks_done");
 }
 
 void ScoreCheckpoint::create(std::size_t folds, std::size_t alphas, std::size_t voxels,

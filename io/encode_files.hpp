@@ -52,6 +52,10 @@ class EncodeResults {
   H5File& file_;
 };
 
+// For resuming an encode output: reads the progress records of `results`
+// and its `checkpoint` and checks that they agree, or throws (collective).
+void check_resumable(H5File& results, H5File& checkpoint);
+
 class ScoreCheckpoint {
  public:
   explicit ScoreCheckpoint(H5File& file) : file_(file) {}

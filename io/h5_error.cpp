@@ -1,5 +1,10 @@
 #include "io/h5_error.hpp"
 
+#include <cerrno>
+#include <cstring>
+
+#include "mpi/io_guard.hpp"
+
 namespace b2m::io {
 namespace {
 
@@ -26,6 +31,28 @@ std::string hdf5_error_stack() {
   H5Eclear2(H5E_DEFAULT);
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
+}
+
+std::string h5_failure(const char* call, const std::string& file, const std::string& object) {
+  const int error = errno;
+  std::string text = "HDF5 " + std::string(call) + " failed on " + file;
+  if (!object.empty()) text += ":" + object;
+  const std::string io_failure = mpi::take_io_failure();
+  if (!io_failure.empty()) return text + ": " + io_failure + "\n" + hdf5_error_stack();
+  switch (error) {
+    case ENOSPC:
+    case EDQUOT:
+    case EROFS:
+    case EIO:
+    case EFBIG:
+    case EACCES:
+    case EPERM:
+      text += ": " + std::string(std::strerror(error));
+      break;
+    default:
+      break;
+  }
+  return text + "\n" + hdf5_error_stack();
 }
 
 }  // namespace b2m::io

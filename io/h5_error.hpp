@@ -24,15 +24,20 @@ void clear_hdf5_errors() noexcept;
 // The current HDF5 error stack as one line per entry.
 [[nodiscard]] std::string hdf5_error_stack();
 
+// The message of a failed HDF5 call: what was being done, the file and the
+// object, the system's reason where the file system gave one (HDF5's own
+// stack does not carry it: "No space left on device", "Read-only file
+// system", ...), then the stack.
+[[nodiscard]] std::string h5_failure(const char* call, const std::string& file,
+                                     const std::string& object);
+
 // Throws H5Error if `status` is negative (HDF5's failure convention for both
-// herr_t and hid_t), naming what was being done, the file and the object.
+// herr_t and hid_t). Calls that touch the disk clear errno first, so that a
+// reason found there belongs to them.
 template <class Status>
 Status h5_check(Status status, const char* call, const std::string& file,
                 const std::string& object) {
-  if (status < 0) {
-    throw H5Error("HDF5 " + std::string(call) + " failed on " + file +
-                  (object.empty() ? std::string() : ":" + object) + "\n" + hdf5_error_stack());
-  }
+  if (status < 0) throw H5Error(h5_failure(call, file, object));
   return status;
 }
 

@@ -6,31 +6,19 @@
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <tuple>
 
 #include "io/h5_error.hpp"
+#include "io/h5_types.hpp"
 
 namespace b2m::io {
 namespace {
 
-template <class T>
-hid_t mem_type() {
-  if constexpr (std::is_same_v<T, double>)
-    return H5T_NATIVE_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>)
-    return H5T_NATIVE_FLOAT;
-  else if constexpr (std::is_same_v<T, std::int32_t>)
-    return H5T_NATIVE_INT32;
-  else if constexpr (std::is_same_v<T, std::int64_t>)
-    return H5T_NATIVE_INT64;
-  else if constexpr (std::is_same_v<T, std::uint8_t>)
-    return H5T_NATIVE_UINT8;
-  else
-    static_assert(sizeof(T) == 0, "unsupported HDF5 element type");
-}
-
 std::vector<hsize_t> to_hsize(const Shape& s) {
   return std::vector<hsize_t>(s.begin(), s.end());
 }
+
+}  // namespace
 
 H5Handle string_type(bool variable, std::size_t length, const std::string& file) {
   H5Handle type(h5_check(H5Tcopy(H5T_C_S1), "H5Tcopy", file, ""), H5Kind::datatype);
@@ -40,8 +28,6 @@ H5Handle string_type(bool variable, std::size_t length, const std::string& file)
   return type;
 }
 
-}  // namespace
-
 std::size_t string_width(const std::vector<std::string>& strings) {
   std::size_t width = 1;
   for (const std::string& s : strings) width = std::max(width, s.size());
@@ -49,31 +35,65 @@ std::size_t string_width(const std::vector<std::string>& strings) {
 }
 
 H5File::H5File(const std::string& path, Access access, const mpi::Comm& comm)
-    : path_(path), comm_(&comm) {
+    : path_(path), comm_(&comm), uncaught_at_start_(std::uncaught_exceptions()) {
   silence_hdf5_errors();
-  H5Handle fapl(h5_check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", path, ""), H5Kind::plist);
-  h5_check(H5Pset_fapl_mpio(fapl.id(), comm.raw(), MPI_INFO_NULL), "H5Pset_fapl_mpio", path, "");
-  if (access == Access::create) {
-    file_ = H5Handle(h5_check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
-                              "H5Fcreate", path, ""),
-                     H5Kind::file);
-  } else {
-    if (!std::ifstream(path).good())
+  H5Handle fapl;
+  agreed([&] {
+    fapl = H5Handle(h5_check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", path, ""), H5Kind::plist);
+    h5_check(H5Pset_fapl_mpio(fapl.id(), comm.raw(), MPI_INFO_NULL), "H5Pset_fapl_mpio", path, "");
+    // Metadata reads are collective (one rank reads, the others receive), so
+    // no rank can fail one alone. Collective metadata writes are not asked
+    // for: with ROMIO (HDF5 1.10) they leave NaN-filled bytes in place of
+    // datasets' zero fill; a failed write is caught by mpi/io_guard instead.
+    h5_check(H5Pset_all_coll_metadata_ops(fapl.id(), true), "H5Pset_all_coll_metadata_ops", path,
+             "");
+    transfer_plist_ =
+        H5Handle(h5_check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", path, ""), H5Kind::plist);
+    h5_check(H5Pset_dxpl_mpio(transfer_plist_.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio", path,
+             "");
+    if (access != Access::create && !std::ifstream(path).good())
       throw H5Error("cannot open " + path + ": no such readable file");
-    const unsigned flags = access == Access::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
-    const hid_t id = H5Fopen(path.c_str(), flags, fapl.id());
-    if (id < 0)
-      throw H5Error("cannot open " + path + ": not an HDF5 file, or truncated or corrupt\n" +
-                    hdf5_error_stack());
-    file_ = H5Handle(id, H5Kind::file);
+  });
+  try {
+    agreed([&] {
+      if (access == Access::create) {
+        file_ = H5Handle(h5_check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()),
+                                  "H5Fcreate", path, ""),
+                         H5Kind::file);
+        return;
+      }
+      const unsigned flags = access == Access::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
+      const hid_t id = H5Fopen(path.c_str(), flags, fapl.id());
+      if (id < 0)
+        throw H5Error("cannot open " + path + ": not an HDF5 file, or truncated or corrupt\n" +
+                      hdf5_error_stack());
+      file_ = H5Handle(id, H5Kind::file);
+    });
+  } catch (...) {
+    // Opened here but not on a peer: closing would wait for it.
+    file_.release();
+    throw;
   }
-  transfer_plist_ =
-      H5Handle(h5_check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate", path, ""), H5Kind::plist);
-  h5_check(H5Pset_dxpl_mpio(transfer_plist_.id(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio", path,
-           "");
 }
 
-bool H5File::exists(const std::string& object) const {
+void H5File::raise_io_failure() const {
+  const std::string failure = mpi::take_io_failure();
+  if (!failure.empty()) throw H5Error(failure);
+}
+
+H5File::~H5File() noexcept {
+  if (file_.valid() && !mpi::collective_close_safe(*comm_, uncaught_at_start_)) file_.release();
+}
+
+void H5File::close() {
+  agreed([&] {
+    if (!file_.close_checked())
+      throw H5Error("closing " + path_ + " failed (its last data may not be on disk)\n" +
+                    hdf5_error_stack());
+  });
+}
+
+bool H5File::link_exists(const std::string& object) const {
   // Walk the path so that a missing intermediate group is "absent", not an error.
   std::size_t pos = 0;
   while (true) {
@@ -90,35 +110,41 @@ bool H5File::exists(const std::string& object) const {
   }
 }
 
+bool H5File::exists(const std::string& object) const {
+  return agreed([&] { return link_exists(object); });
+}
+
 std::vector<std::string> H5File::children(const std::string& group) const {
-  if (!exists(group)) return {};
-  H5G_info_t info;
-  h5_check(H5Gget_info_by_name(file_.id(), group.c_str(), &info, H5P_DEFAULT),
-           "H5Gget_info_by_name", path_, group);
-  std::vector<std::string> names;
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t length = h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME,
-                                                       H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT),
-                                    "H5Lget_name_by_idx", path_, group);
-    std::string name(static_cast<std::size_t>(length) + 1, '\0');
-    h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, i,
-                                name.data(), name.size(), H5P_DEFAULT),
-             "H5Lget_name_by_idx", path_, group);
-    name.resize(static_cast<std::size_t>(length));
-    names.push_back(name);
-  }
-  return names;
+  return agreed([&] {
+    std::vector<std::string> names;
+    if (!link_exists(group)) return names;
+    H5G_info_t info;
+    h5_check(H5Gget_info_by_name(file_.id(), group.c_str(), &info, H5P_DEFAULT),
+             "H5Gget_info_by_name", path_, group);
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+      const ssize_t length = h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME,
+                                                         H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT),
+                                      "H5Lget_name_by_idx", path_, group);
+      std::string name(static_cast<std::size_t>(length) + 1, '\0');
+      h5_check(H5Lget_name_by_idx(file_.id(), group.c_str(), H5_INDEX_NAME, H5_ITER_INC, i,
+                                  name.data(), name.size(), H5P_DEFAULT),
+               "H5Lget_name_by_idx", path_, group);
+      name.resize(static_cast<std::size_t>(length));
+      names.push_back(name);
+    }
+    return names;
+  });
 }
 
 H5Handle H5File::open_dataset(const std::string& dataset) const {
-  if (!exists(dataset)) throw H5Error(path_ + ": dataset " + dataset + " is missing");
+  if (!link_exists(dataset)) throw H5Error(path_ + ": dataset " + dataset + " is missing");
   return H5Handle(
       h5_check(H5Dopen2(file_.id(), dataset.c_str(), H5P_DEFAULT), "H5Dopen2", path_, dataset),
       H5Kind::dataset);
 }
 
 Shape H5File::shape(const std::string& dataset) const {
-  return extent(open_dataset(dataset), dataset);
+  return agreed([&] { return extent(open_dataset(dataset), dataset); });
 }
 
 Shape H5File::extent(const H5Handle& set, const std::string& dataset) const {
@@ -132,13 +158,8 @@ Shape H5File::extent(const H5Handle& set, const std::string& dataset) const {
   return Shape(dims.begin(), dims.end());
 }
 
-void H5File::transfer(const std::string& dataset, const Shape& start, const Shape& count,
-                      hid_t type, void* buffer, bool writing) const {
-  transfer(open_dataset(dataset), dataset, start, count, type, buffer, writing);
-}
-
-void H5File::transfer(const H5Handle& set, const std::string& dataset, const Shape& start,
-                      const Shape& count, hid_t type, void* buffer, bool writing) const {
+H5File::Selection H5File::select(H5Handle set, const std::string& dataset, const Shape& start,
+                                 const Shape& count) const {
   const Shape full = extent(set, dataset);
   if (start.size() != full.size() || count.size() != full.size())
     throw H5Error(path_ + ":" + dataset + ": selection rank does not match the dataset rank");
@@ -147,75 +168,103 @@ void H5File::transfer(const H5Handle& set, const std::string& dataset, const Sha
       throw H5Error(path_ + ":" + dataset + ": selection outside the dataset (dimension " +
                     std::to_string(i) + ": " + std::to_string(start[i] + count[i]) + " > " +
                     std::to_string(full[i]) + ")");
-  const H5Handle file_space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
-                            H5Kind::dataspace);
+  Selection s;
+  s.file_space =
+      H5Handle(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset), H5Kind::dataspace);
   const bool empty = std::any_of(count.begin(), count.end(), [](std::size_t c) { return c == 0; });
   const auto h_start = to_hsize(start);
   auto h_count = to_hsize(count);
   if (empty) {
-    h5_check(H5Sselect_none(file_space.id()), "H5Sselect_none", path_, dataset);
+    h5_check(H5Sselect_none(s.file_space.id()), "H5Sselect_none", path_, dataset);
     std::fill(h_count.begin(), h_count.end(), 1);
   } else {
-    h5_check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, h_start.data(), nullptr,
+    h5_check(H5Sselect_hyperslab(s.file_space.id(), H5S_SELECT_SET, h_start.data(), nullptr,
                                  h_count.data(), nullptr),
              "H5Sselect_hyperslab", path_, dataset);
   }
-  const H5Handle mem_space(
-      h5_check(H5Screate_simple(static_cast<int>(h_count.size()), h_count.data(), nullptr),
-               "H5Screate_simple", path_, dataset),
-      H5Kind::dataspace);
-  if (empty) h5_check(H5Sselect_none(mem_space.id()), "H5Sselect_none", path_, dataset);
-  if (writing) {
-    h5_check(
-        H5Dwrite(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
-        "H5Dwrite", path_, dataset);
-  } else {
-    h5_check(H5Dread(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), buffer),
-             "H5Dread", path_, dataset);
-  }
+  s.mem_space =
+      H5Handle(h5_check(H5Screate_simple(static_cast<int>(h_count.size()), h_count.data(), nullptr),
+                        "H5Screate_simple", path_, dataset),
+               H5Kind::dataspace);
+  if (empty) h5_check(H5Sselect_none(s.mem_space.id()), "H5Sselect_none", path_, dataset);
+  s.set = std::move(set);
+  return s;
+}
+
+void H5File::check_numeric(const H5Handle& set, const std::string& dataset, hid_t type) const {
+  const H5T_class_t wanted = H5Tget_class(type);
+  if (wanted != H5T_INTEGER && wanted != H5T_FLOAT) return;
+  const H5Handle stored(h5_check(H5Dget_type(set.id()), "H5Dget_type", path_, dataset),
+                        H5Kind::datatype);
+  const H5T_class_t held = H5Tget_class(stored.id());
+  if (held == H5T_INTEGER || held == H5T_FLOAT) return;
+  const char* what = held == H5T_STRING     ? "strings"
+                     : held == H5T_COMPOUND ? "compound values (complex numbers?)"
+                                            : "values of a non-numeric type";
+  throw InputError(path_ + ":" + dataset + " holds " + what + ", not numbers");
+}
+
+void H5File::transfer(const Selection& s, const std::string& dataset, hid_t type, void* buffer,
+                      bool writing) const {
+  agreed([&] {
+    if (!writing) check_numeric(s.set, dataset, type);
+    if (writing)
+      h5_check(H5Dwrite(s.set.id(), type, s.mem_space.id(), s.file_space.id(), transfer_plist_.id(),
+                        buffer),
+               "H5Dwrite", path_, dataset);
+    else
+      h5_check(H5Dread(s.set.id(), type, s.mem_space.id(), s.file_space.id(), transfer_plist_.id(),
+                       buffer),
+               "H5Dread", path_, dataset);
+  });
 }
 
 template <class T>
 void H5File::read(const std::string& dataset, const Shape& start, const Shape& count,
                   T* out) const {
-  transfer(dataset, start, count, mem_type<T>(), out, false);
+  const Selection s = agreed([&] { return select(open_dataset(dataset), dataset, start, count); });
+  transfer(s, dataset, mem_type<T>(), out, false);
 }
 
 void H5File::transfer_rows(const std::string& dataset, const std::vector<std::size_t>& rows,
                            hid_t type, void* buffer) const {
-  const H5Handle set = open_dataset(dataset);
-  const Shape full = extent(set, dataset);
-  if (full.size() != 2) throw H5Error(path_ + ":" + dataset + ": row reads need a 2-D dataset");
-  const H5Handle file_space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
-                            H5Kind::dataspace);
   // Rows are read in sorted order (a hyperslab union is in file order), then
   // put back where the caller asked for them.
-  std::vector<std::size_t> order(rows.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return rows[a] < rows[b]; });
   std::vector<std::size_t> unique;
-  for (std::size_t i : order)
-    if (unique.empty() || unique.back() != rows[i]) unique.push_back(rows[i]);
-  h5_check(H5Sselect_none(file_space.id()), "H5Sselect_none", path_, dataset);
-  for (std::size_t r : unique) {
-    if (r >= full[0])
-      throw H5Error(path_ + ":" + dataset + ": row " + std::to_string(r) +
-                    " outside the dataset (" + std::to_string(full[0]) + " rows)");
-    const hsize_t start[2] = {r, 0}, count[2] = {1, full[1]};
-    h5_check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_OR, start, nullptr, count, nullptr),
-             "H5Sselect_hyperslab", path_, dataset);
-  }
-  const hsize_t mem_dims[2] = {std::max<hsize_t>(unique.size(), 1), std::max<hsize_t>(full[1], 1)};
-  const H5Handle mem_space(
-      h5_check(H5Screate_simple(2, mem_dims, nullptr), "H5Screate_simple", path_, dataset),
-      H5Kind::dataspace);
-  if (unique.empty()) h5_check(H5Sselect_none(mem_space.id()), "H5Sselect_none", path_, dataset);
-  const std::size_t width = H5Tget_size(type) * full[1];
+  std::size_t columns = 0;
+  const Selection s = agreed([&] {
+    Selection out;
+    out.set = open_dataset(dataset);
+    const Shape full = extent(out.set, dataset);
+    if (full.size() != 2) throw H5Error(path_ + ":" + dataset + ": row reads need a 2-D dataset");
+    columns = full[1];
+    unique = rows;
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    out.file_space = H5Handle(h5_check(H5Dget_space(out.set.id()), "H5Dget_space", path_, dataset),
+                              H5Kind::dataspace);
+    h5_check(H5Sselect_none(out.file_space.id()), "H5Sselect_none", path_, dataset);
+    for (std::size_t r : unique) {
+      if (r >= full[0])
+        throw H5Error(path_ + ":" + dataset + ": row " + std::to_string(r) +
+                      " outside the dataset (" + std::to_string(full[0]) + " rows)");
+      const hsize_t start[2] = {r, 0}, count[2] = {1, full[1]};
+      h5_check(
+          H5Sselect_hyperslab(out.file_space.id(), H5S_SELECT_OR, start, nullptr, count, nullptr),
+          "H5Sselect_hyperslab", path_, dataset);
+    }
+    const hsize_t mem_dims[2] = {std::max<hsize_t>(unique.size(), 1),
+                                 std::max<hsize_t>(full[1], 1)};
+    out.mem_space = H5Handle(
+        h5_check(H5Screate_simple(2, mem_dims, nullptr), "H5Screate_simple", path_, dataset),
+        H5Kind::dataspace);
+    if (unique.empty())
+      h5_check(H5Sselect_none(out.mem_space.id()), "H5Sselect_none", path_, dataset);
+    return out;
+  });
+  const std::size_t width = H5Tget_size(type) * columns;
   std::vector<char> sorted(width * std::max<std::size_t>(unique.size(), 1));
-  h5_check(
-      H5Dread(set.id(), type, mem_space.id(), file_space.id(), transfer_plist_.id(), sorted.data()),
-      "H5Dread", path_, dataset);
+  transfer(s, dataset, type, sorted.data(), false);
   char* out = static_cast<char*>(buffer);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto at = static_cast<std::size_t>(
@@ -232,12 +281,14 @@ void H5File::read_rows(const std::string& dataset, const std::vector<std::size_t
 
 template <class T>
 std::vector<T> H5File::read_all(const std::string& dataset) const {
-  const H5Handle set = open_dataset(dataset);
-  const Shape full = extent(set, dataset);
-  const std::size_t n =
-      std::accumulate(full.begin(), full.end(), std::size_t{1}, std::multiplies<>());
-  std::vector<T> out(n);
-  transfer(set, dataset, Shape(full.size(), 0), full, mem_type<T>(), out.data(), false);
+  std::vector<T> out;
+  const Selection s = agreed([&] {
+    H5Handle set = open_dataset(dataset);
+    const Shape full = extent(set, dataset);
+    out.resize(std::accumulate(full.begin(), full.end(), std::size_t{1}, std::multiplies<>()));
+    return select(std::move(set), dataset, Shape(full.size(), 0), full);
+  });
+  transfer(s, dataset, mem_type<T>(), out.data(), false);
   return out;
 }
 
@@ -245,32 +296,36 @@ void H5File::make_parents(const std::string& object) {
   std::size_t pos = 0;
   while ((pos = object.find('/', pos + 1)) != std::string::npos) {
     const std::string prefix = object.substr(0, pos);
-    if (!exists(prefix)) create_group(prefix);
+    if (!link_exists(prefix))
+      H5Handle(
+          h5_check(H5Gcreate2(file_.id(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   "H5Gcreate2", path_, prefix),
+          H5Kind::group);
   }
 }
 
 void H5File::create_group(const std::string& group) {
-  make_parents(group);
-  H5Handle g(h5_check(H5Gcreate2(file_.id(), group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      "H5Gcreate2", path_, group),
-             H5Kind::group);
+  agreed([&] { make_parents(group + "/"); });
 }
 
 void H5File::create_typed(const std::string& dataset, const Shape& shape, hid_t type) {
-  make_parents(dataset);
-  const auto dims = to_hsize(shape);
-  const H5Handle space(
-      h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-               "H5Screate_simple", path_, dataset),
-      H5Kind::dataspace);
-  // Parallel writes need the space allocated up front; NaN-free zero fill.
-  const H5Handle dcpl(h5_check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path_, dataset),
-                      H5Kind::plist);
-  h5_check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", path_, dataset);
-  const H5Handle set(h5_check(H5Dcreate2(file_.id(), dataset.c_str(), type, space.id(), H5P_DEFAULT,
-                                         dcpl.id(), H5P_DEFAULT),
-                              "H5Dcreate2", path_, dataset),
-                     H5Kind::dataset);
+  agreed([&] { make_parents(dataset); });
+  agreed([&] {
+    const auto dims = to_hsize(shape);
+    const H5Handle space(
+        h5_check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                 "H5Screate_simple", path_, dataset),
+        H5Kind::dataspace);
+    // Parallel writes need the space allocated up front; NaN-free zero fill.
+    const H5Handle dcpl(h5_check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", path_, dataset),
+                        H5Kind::plist);
+    h5_check(H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", path_,
+             dataset);
+    const H5Handle set(h5_check(H5Dcreate2(file_.id(), dataset.c_str(), type, space.id(),
+                                           H5P_DEFAULT, dcpl.id(), H5P_DEFAULT),
+                                "H5Dcreate2", path_, dataset),
+                       H5Kind::dataset);
+  });
 }
 
 template <class T>
@@ -298,12 +353,17 @@ std::pair<H5Handle, std::size_t> H5File::string_type_of(const H5Handle& set,
 
 std::vector<std::string> H5File::read_strings(const std::string& dataset, const Shape& start,
                                               const Shape& count) const {
-  const H5Handle set = open_dataset(dataset);
-  const auto [type, width] = string_type_of(set, dataset);
   const std::size_t n =
       std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
+  H5Handle type;
+  std::size_t width = 0;
+  const Selection s = agreed([&] {
+    H5Handle set = open_dataset(dataset);
+    std::tie(type, width) = string_type_of(set, dataset);
+    return select(std::move(set), dataset, start, count);
+  });
   std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
-  transfer(set, dataset, start, count, type.id(), raw.data(), false);
+  transfer(s, dataset, type.id(), raw.data(), false);
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i)
     out.emplace_back(raw.data() + i * width, strnlen(raw.data() + i * width, width));
@@ -312,162 +372,51 @@ std::vector<std::string> H5File::read_strings(const std::string& dataset, const 
 
 void H5File::write_strings(const std::string& dataset, const Shape& start, const Shape& count,
                            const std::vector<std::string>& values) {
-  const H5Handle set = open_dataset(dataset);
-  const std::size_t width = string_type_of(set, dataset).second;
-  const std::size_t n =
-      std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
-  if (values.size() != n)
-    throw H5Error(path_ + ":" + dataset + ": " + std::to_string(values.size()) + " strings for " +
-                  std::to_string(n) + " places");
-  std::vector<char> raw(width * std::max<std::size_t>(n, 1), '\0');
-  for (std::size_t i = 0; i < n; ++i) {
-    if (values[i].size() > width)
-      throw H5Error(path_ + ":" + dataset + ": '" + values[i] + "' is longer than the " +
-                    std::to_string(width) + " characters of the dataset");
-    std::memcpy(raw.data() + i * width, values[i].data(), values[i].size());
-  }
-  const H5Handle type = string_type(false, width, path_);
-  transfer(set, dataset, start, count, type.id(), raw.data(), true);
+  std::vector<char> raw;
+  H5Handle type;
+  const Selection s = agreed([&] {
+    H5Handle set = open_dataset(dataset);
+    const std::size_t width = string_type_of(set, dataset).second;
+    const std::size_t n =
+        std::accumulate(count.begin(), count.end(), std::size_t{1}, std::multiplies<>());
+    if (values.size() != n)
+      throw H5Error(path_ + ":" + dataset + ": " + std::to_string(values.size()) + " strings for " +
+                    std::to_string(n) + " places");
+    raw.assign(width * std::max<std::size_t>(n, 1), '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+      if (values[i].size() > width)
+        throw H5Error(path_ + ":" + dataset + ": '" + values[i] + "' is longer than the " +
+                      std::to_string(width) + " characters of the dataset");
+      std::memcpy(raw.data() + i * width, values[i].data(), values[i].size());
+    }
+    type = string_type(false, width, path_);
+    return select(std::move(set), dataset, start, count);
+  });
+  transfer(s, dataset, type.id(), raw.data(), true);
 }
 
 template <class T>
 void H5File::write(const std::string& dataset, const Shape& start, const Shape& count,
                    const T* data) {
-  transfer(dataset, start, count, mem_type<T>(), const_cast<T*>(data), true);
+  const Selection s = agreed([&] { return select(open_dataset(dataset), dataset, start, count); });
+  transfer(s, dataset, mem_type<T>(), const_cast<T*>(data), true);
 }
 
 template <class T>
 void H5File::write_all(const std::string& dataset, const Shape& shape, const std::vector<T>& data) {
+  agreed([&] {
+    const std::size_t n =
+        std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    if (data.size() != n)
+      throw H5Error(path_ + ":" + dataset + ": data size does not match the dataset shape");
+  });
   create<T>(dataset, shape);
-  const std::size_t n =
-      std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
-  if (data.size() != n)
-    throw H5Error(path_ + ":" + dataset + ": data size does not match the dataset shape");
   const bool root = comm_->is_root();
   write<T>(dataset, Shape(shape.size(), 0), root ? shape : Shape(shape.size(), 0), data.data());
 }
 
-H5Handle H5File::open_attribute(const std::string& object, const std::string& name) const {
-  if (!has_attribute(object, name))
-    throw H5Error(path_ + ":" + object + ": attribute " + name + " is missing");
-  return H5Handle(
-      h5_check(H5Aopen_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-               "H5Aopen_by_name", path_, object + "@" + name),
-      H5Kind::attribute);
-}
-
-bool H5File::has_attribute(const std::string& object, const std::string& name) const {
-  if (!exists(object)) return false;
-  return h5_check(H5Aexists_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
-                  "H5Aexists_by_name", path_, object + "@" + name) > 0;
-}
-
-void H5File::write_attribute(const std::string& object, const std::string& name,
-                             const std::string& value) {
-  write_attribute(object, name, std::vector<std::string>{value});
-}
-
-void H5File::write_attribute(const std::string& object, const std::string& name,
-                             const std::vector<std::string>& values) {
-  const std::string where = object + "@" + name;
-  if (has_attribute(object, name))
-    h5_check(H5Adelete_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
-             "H5Adelete_by_name", path_, where);
-  // Fixed-length strings: parallel HDF5 writes them safely from every rank.
-  std::size_t width = 1;
-  for (const auto& v : values) width = std::max(width, v.size() + 1);
-  const H5Handle type = string_type(false, width, path_);
-  h5_check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), "H5Tset_strpad", path_, where);
-  std::vector<char> packed(width * values.size(), '\0');
-  for (std::size_t i = 0; i < values.size(); ++i)
-    std::copy(values[i].begin(), values[i].end(), packed.begin() + static_cast<long>(i * width));
-  const bool scalar = values.size() == 1;
-  const hsize_t n = values.size();
-  const H5Handle space(h5_check(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr),
-                                "H5Screate", path_, where),
-                       H5Kind::dataspace);
-  const H5Handle attr(
-      h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(), type.id(), space.id(),
-                                 H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-               "H5Acreate_by_name", path_, where),
-      H5Kind::attribute);
-  h5_check(H5Awrite(attr.id(), type.id(), packed.data()), "H5Awrite", path_, where);
-}
-
-void H5File::write_attribute(const std::string& object, const std::string& name,
-                             const std::vector<double>& values) {
-  const std::string where = object + "@" + name;
-  if (has_attribute(object, name))
-    h5_check(H5Adelete_by_name(file_.id(), object.c_str(), name.c_str(), H5P_DEFAULT),
-             "H5Adelete_by_name", path_, where);
-  const hsize_t n = values.size();
-  const H5Handle space(h5_check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", path_, where),
-                       H5Kind::dataspace);
-  const H5Handle attr(
-      h5_check(H5Acreate_by_name(file_.id(), object.c_str(), name.c_str(), H5T_NATIVE_DOUBLE,
-                                 space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-               "H5Acreate_by_name", path_, where),
-      H5Kind::attribute);
-  h5_check(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, values.data()), "H5Awrite", path_, where);
-}
-
-std::vector<std::string> H5File::read_strings_attribute(const std::string& object,
-                                                        const std::string& name) const {
-  const std::string where = object + "@" + name;
-  const H5Handle attr = open_attribute(object, name);
-  const H5Handle file_type(h5_check(H5Aget_type(attr.id()), "H5Aget_type", path_, where),
-                           H5Kind::datatype);
-  if (H5Tget_class(file_type.id()) != H5T_STRING)
-    throw H5Error(path_ + ":" + where + ": attribute is not a string");
-  const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
-                       H5Kind::dataspace);
-  const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
-                                                   "H5Sget_simple_extent_npoints", path_, where));
-  std::vector<std::string> out;
-  if (H5Tis_variable_str(file_type.id()) > 0) {
-    const H5Handle type = string_type(true, 0, path_);
-    h5_check(H5Tset_cset(type.id(), H5Tget_cset(file_type.id())), "H5Tset_cset", path_, where);
-    std::vector<char*> raw(n, nullptr);
-    h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
-    for (char* s : raw) out.emplace_back(s ? s : "");
-    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
-  } else {
-    // Read with the file's own type: h5py writes numpy 'S' arrays as ASCII,
-    // null-padded, and HDF5 does not convert between character sets.
-    const std::size_t width = H5Tget_size(file_type.id());
-    std::vector<char> raw(width * n, '\0');
-    h5_check(H5Aread(attr.id(), file_type.id(), raw.data()), "H5Aread", path_, where);
-    for (std::size_t i = 0; i < n; ++i) {
-      const char* s = raw.data() + i * width;
-      out.emplace_back(s, strnlen(s, width));
-    }
-  }
-  return out;
-}
-
-std::string H5File::read_string_attribute(const std::string& object,
-                                          const std::string& name) const {
-  const auto values = read_strings_attribute(object, name);
-  if (values.size() != 1)
-    throw H5Error(path_ + ":" + object + "@" + name + ": expected one string");
-  return values.front();
-}
-
-std::vector<double> H5File::read_double_attribute(const std::string& object,
-                                                  const std::string& name) const {
-  const std::string where = object + "@" + name;
-  const H5Handle attr = open_attribute(object, name);
-  const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
-                       H5Kind::dataspace);
-  const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
-                                                   "H5Sget_simple_extent_npoints", path_, where));
-  std::vector<double> out(n);
-  h5_check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, out.data()), "H5Aread", path_, where);
-  return out;
-}
-
 void H5File::flush() {
-  h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, "");
+  agreed([&] { h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, ""); });
 }
 
 #define B2M_H5_INSTANTIATE(T)                                                                 \

@@ -15,7 +15,11 @@ H5Handle& H5Handle::operator=(H5Handle&& other) noexcept {
 }
 
 void H5Handle::close() noexcept {
-  if (id_ < 0) return;
+  if (!close_checked()) std::fprintf(stderr, "b2m: warning: closing an HDF5 handle failed\n");
+}
+
+bool H5Handle::close_checked() noexcept {
+  if (id_ < 0) return true;
   herr_t status = 0;
   switch (kind_) {
     case H5Kind::file:
@@ -40,8 +44,8 @@ void H5Handle::close() noexcept {
       status = H5Pclose(id_);
       break;
   }
-  if (status < 0) std::fprintf(stderr, "b2m: warning: closing an HDF5 handle failed\n");
   id_ = -1;
+  return status >= 0;
 }
 
 }  // namespace b2m::io

@@ -1,6 +1,6 @@
 // One owning type for every kind of HDF5 identifier. The close function is
-// chosen by the kind; a move leaves the source empty; closing happens only in
-// the destructor and a failure there is logged, never thrown.
+// chosen by the kind; a move leaves the source empty; a failure to close in
+// the destructor is logged, never thrown (close_checked reports it).
 #pragma once
 
 #include <hdf5.h>
@@ -21,6 +21,11 @@ class H5Handle {
 
   [[nodiscard]] hid_t id() const { return id_; }
   [[nodiscard]] bool valid() const { return id_ >= 0; }
+  // Gives up the identifier without closing it (a collective close that the
+  // other ranks would never join is worse than a leak before an abort).
+  void release() noexcept { id_ = -1; }
+  // Closes now; false (and the HDF5 error stack left) if HDF5 failed.
+  [[nodiscard]] bool close_checked() noexcept;
 
  private:
   void close() noexcept;

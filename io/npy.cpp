@@ -8,7 +8,7 @@
 
 namespace b2m::io {
 
-void write_npy(const std::string& path, const double* values,
+void stage_npy(const std::string& path, const double* values,
                const std::vector<std::size_t>& shape) {
   std::size_t count = 1;
   std::string dims;
@@ -34,9 +34,9 @@ void write_npy(const std::string& path, const double* values,
                          static_cast<char>(length & 0xff),
                          static_cast<char>(length >> 8)};
   static_assert(sizeof(double) == 8, "float64 expected");
-  write_file_atomically(
-      path, {std::string_view(prefix, sizeof prefix), header,
-             std::string_view(reinterpret_cast<const char*>(values), count * sizeof(double))});
+  stage_file(path,
+             {std::string_view(prefix, sizeof prefix), header,
+              std::string_view(reinterpret_cast<const char*>(values), count * sizeof(double))});
 }
 
 }  // namespace b2m::io

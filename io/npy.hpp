@@ -1,6 +1,7 @@
 // NumPy .npy files (format version 1.0, little-endian float64, C order), for
-// users who load results straight into numpy. Written atomically: to
-// "<path>.partial", renamed when complete.
+// users who load results straight into numpy. Staged (io/atomic_file.hpp):
+// written to "<path>.partial", for promote_file once the result it copies
+// is committed.
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 namespace b2m::io {
 
 // `values`: row-major (C order), shape[0] x shape[1] x ... elements.
-void write_npy(const std::string& path, const double* values,
+void stage_npy(const std::string& path, const double* values,
                const std::vector<std::size_t>& shape);
 
 }  // namespace b2m::io

@@ -1,9 +1,21 @@
 #include "io/output_file.hpp"
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <algorithm>
+#include <array>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "core/version.hpp"
+#include "io/atomic_file.hpp"
+#include "io/checksum.hpp"
 #include "io/h5_error.hpp"
 #include "mpi/agree.hpp"
 
@@ -12,6 +24,22 @@ namespace {
 
 // The attribute that carries an output's summary row.
 constexpr const char* kSummary = "summary";
+// The attribute that records its side files: {file name: XXH3 checksum}.
+constexpr const char* kSideFiles = "side_files";
+
+// The checksums of staged side files, by file name (collective: rank 0
+// reads, every rank gets the same).
+nlohmann::json staged_checksums(const std::vector<std::string>& side_files, const mpi::Comm& comm) {
+  std::string text = mpi::agree_on(comm, [&] {
+    nlohmann::json sums = nlohmann::json::object();
+    if (comm.is_root())
+      for (const std::string& side : side_files)
+        sums[std::filesystem::path(side).filename().string()] = file_checksum(staged_path(side));
+    return sums.dump();
+  });
+  comm.bcast(text, 0);
+  return nlohmann::json::parse(text);
+}
 
 // Whether `path` can be read, as rank 0 sees it, on every rank: on a
 // shared file system ranks may briefly disagree, and each answer decides
@@ -34,6 +62,21 @@ std::string stored_fingerprint(const std::string& path, const mpi::Comm& comm, b
   } catch (const Error&) {
     return "";
   }
+}
+
+// Whether version `a` ("major.minor.patch") is newer than `b`; an
+// unparsable version counts as newer (it is not one this b2m wrote).
+bool newer_version(const std::string& a, const std::string& b) {
+  const auto parse = [](const std::string& v) {
+    std::array<long, 3> parts{-1, -1, -1};
+    std::istringstream in(v);
+    char dot = 0;
+    in >> parts[0] >> dot >> parts[1] >> dot >> parts[2];
+    return parts;
+  };
+  const auto pa = parse(a), pb = parse(b);
+  if (pa[2] < 0) return true;
+  return pa > pb;
 }
 
 }  // namespace
@@ -68,6 +111,9 @@ void check_output_paths(const std::vector<std::string>& outputs,
     return std::filesystem::weakly_canonical(path, ignored);
   };
   for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (std::filesystem::is_directory(outputs[i]))
+      throw ConfigError(verb + ": the output " + outputs[i] + " of " + owner[i] +
+                        " is a directory; name a file");
     for (const std::string& in : inputs)
       if (canonical(outputs[i]) == canonical(in))
         throw ConfigError(verb + ": the output " + outputs[i] + " would overwrite the input " + in);
@@ -78,64 +124,175 @@ void check_output_paths(const std::vector<std::string>& outputs,
   }
 }
 
+void check_input_complete(const std::string& path, const mpi::Comm& comm) {
+  const auto unfinished = [&](const char* why) {
+    return InputError(path + " is an unfinished b2m output (" + why +
+                      "): its run has not completed; rerun it, or use its final file once it has");
+  };
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (name.find(".partial") != std::string::npos) throw unfinished("a .partial file");
+  // Only HDF5 files are b2m outputs (events and .npy files are not).
+  static const char kSignature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  int hdf5 = 0;
+  if (comm.is_root()) {
+    char head[8] = {};
+    std::ifstream in(path, std::ios::binary);
+    hdf5 = in.read(head, 8) && std::equal(head, head + 8, kSignature) ? 1 : 0;
+  }
+  comm.bcast(&hdf5, 1, 0);
+  if (hdf5 == 0) return;
+  const H5File file(path, Access::read, comm);
+  if (!file.has_attribute("/", "b2m_version")) return;  // made elsewhere: no completion record
+  if (!file.has_attribute("/", "complete") || file.read_string_attribute("/", "complete") != "yes")
+    throw unfinished("not marked complete");
+  const std::string version = file.read_string_attribute("/", "b2m_version");
+  if (newer_version(version, kVersion))
+    throw InputError(path + " was made by b2m " + version + ", newer than this b2m (" + kVersion +
+                     "): its format may have changed; read it with b2m " + version + " or later");
+}
+
+bool side_files_current(const std::string& path, const std::vector<std::string>& side_files,
+                        const mpi::Comm& comm) {
+  if (side_files.empty()) return true;
+  const H5File file(path, Access::read, comm);
+  if (!file.has_attribute("/", kSideFiles)) return false;
+  const std::string recorded = file.read_string_attribute("/", kSideFiles);
+  return mpi::agree_on(comm, [&] {
+    int current = 1;
+    if (comm.is_root()) {
+      const auto sums = nlohmann::json::parse(recorded);
+      for (const std::string& side : side_files) {
+        const auto want = sums.find(std::filesystem::path(side).filename().string());
+        const auto holds = [&](const std::string& f) {
+          return want != sums.end() && std::ifstream(f).good() && file_checksum(f) == *want;
+        };
+        if (holds(side)) continue;
+        if (holds(staged_path(side))) {
+          promote_file(side);  // the run stopped between its commit and this rename
+          continue;
+        }
+        current = 0;
+      }
+    }
+    comm.bcast(&current, 1, 0);
+    return current != 0;
+  });
+}
+
 std::optional<std::string> read_output_summary(const std::string& path, const mpi::Comm& comm) {
   const H5File file(path, Access::read, comm);
   if (!file.has_attribute("/", kSummary)) return std::nullopt;
   return file.read_string_attribute("/", kSummary);
 }
 
+void check_free_space(const std::string& path,
+                      const std::vector<std::pair<std::string, double>>& parts) {
+  const auto megabytes = [](double bytes) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+    return std::string(text);
+  };
+  double needed = 0;
+  std::string detail;
+  for (const auto& [name, bytes] : parts) {
+    needed += bytes;
+    detail += (detail.empty() ? "" : ", ") + name + " " + megabytes(bytes);
+  }
+  for (const std::string& taken : {path + ".partial", path + ".partial.checkpoint"}) {
+    struct stat st {};
+    if (stat(taken.c_str(), &st) == 0) needed -= double(st.st_blocks) * 512.0;
+  }
+  const auto parent = std::filesystem::path(path).parent_path();
+  struct statvfs fs {};
+  if (statvfs(parent.empty() ? "." : parent.c_str(), &fs) != 0) return;  // the open will say why
+  const double free = double(fs.f_bavail) * double(fs.f_frsize);
+  if (needed > free)
+    throw Error(path + " needs about " + megabytes(needed) + " (" + detail + ") but its file " +
+                "system has " + megabytes(free) + " free");
+}
+
 OutputFile::OutputFile(const std::string& path, const Provenance& provenance, const mpi::Comm& comm,
-                       bool with_checkpoint)
+                       const ResumeCheck& resume)
     : path_(path),
       partial_(path + ".partial"),
-      checkpoint_path_(with_checkpoint ? partial_ + ".checkpoint" : ""),
+      checkpoint_path_(resume ? partial_ + ".checkpoint" : ""),
       comm_(&comm),
       uncaught_at_start_(std::uncaught_exceptions()) {
   mpi::agree_on(comm, [&] {
     const auto parent = std::filesystem::path(path).parent_path();
     if (comm.is_root() && !parent.empty()) std::filesystem::create_directories(parent);
+    // Scratch of an earlier run (perhaps at another rank count) is stale:
+    // this run makes its own.
+    if (comm.is_root()) remove_scratch();
   });
-  const bool can_resume = readable(partial_, comm) &&
-                          stored_fingerprint(partial_, comm, false) == provenance.fingerprint() &&
-                          (!with_checkpoint || readable(checkpoint_path_, comm));
-  const Access access = can_resume ? Access::read_write : Access::create;
-  mpi::agree_on(comm, [&] { file_ = std::make_unique<H5File>(partial_, access, comm); });
-  if (with_checkpoint)
-    mpi::agree_on(comm,
-                  [&] { checkpoint_ = std::make_unique<H5File>(checkpoint_path_, access, comm); });
-  resumed_ = can_resume;
-  if (!can_resume) {
+  resumed_ = resume && readable(partial_, comm) &&
+             stored_fingerprint(partial_, comm, false) == provenance.fingerprint() &&
+             readable(checkpoint_path_, comm);
+  if (resumed_) {
+    try {
+      file_ = std::make_unique<H5File>(partial_, Access::read_write, comm);
+      checkpoint_ = std::make_unique<H5File>(checkpoint_path_, Access::read_write, comm);
+      mpi::agree_on(comm, [&] { resume(*file_, *checkpoint_); });
+    } catch (const Error&) {
+      if (!mpi::failure_agreed_on(comm)) throw;
+      // Damaged by the fault that stopped its run (a write lost to a full
+      // disk): made anew.
+      checkpoint_.reset();
+      file_.reset();
+      resumed_ = false;
+    }
+  }
+  if (!resumed_) {
+    file_ = std::make_unique<H5File>(partial_, Access::create, comm);
+    if (resume) checkpoint_ = std::make_unique<H5File>(checkpoint_path_, Access::create, comm);
     write_provenance(*file_, provenance);
     file_->flush();
   }
 }
 
-void OutputFile::commit(const std::string& summary) {
+void OutputFile::commit(const std::string& summary, const std::vector<std::string>& side_files) {
   if (!summary.empty()) file_->write_attribute("/", kSummary, summary);
+  if (!side_files.empty())
+    file_->write_attribute("/", kSideFiles, staged_checksums(side_files, *comm_).dump());
   file_->write_attribute("/", "complete", std::string("yes"));
-  file_.reset();  // closes the files on every rank
-  checkpoint_.reset();
+  file_->close();
+  if (checkpoint_) checkpoint_->close();
   mpi::agree_on(*comm_, [&] {
     if (comm_->is_root() && std::rename(partial_.c_str(), path_.c_str()) != 0)
-      throw Error("cannot rename " + partial_ + " to " + path_);
+      throw Error("cannot rename " + partial_ + " to " + path_ + ": " + std::strerror(errno));
   });
   committed_ = true;
   if (comm_->is_root() && !checkpoint_path_.empty()) std::remove(checkpoint_path_.c_str());
+  if (comm_->is_root()) remove_scratch();
+  mpi::agree_on(*comm_, [&] {
+    if (comm_->is_root())
+      for (const std::string& side : side_files) promote_file(side);
+  });
+}
+
+std::string OutputFile::scratch_path(int rank) const {
+  return partial_ + ".scratch." + std::to_string(rank);
+}
+
+void OutputFile::remove_scratch() const {
+  const std::filesystem::path partial(partial_);
+  const std::string prefix = partial.filename().string() + ".scratch.";
+  const auto dir = partial.has_parent_path() ? partial.parent_path() : ".";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) == 0) std::filesystem::remove(entry.path(), error);
+  }
 }
 
 OutputFile::~OutputFile() noexcept {
-  if (committed_) return;
   const bool failing = std::uncaught_exceptions() > uncaught_at_start_;
-  if (failing && !mpi::failure_was_agreed()) {
-    // Closing is collective; peers that did not fail are elsewhere, so the
-    // handle is left to the job abort that follows.
-    static_cast<void>(file_.release());
-    static_cast<void>(checkpoint_.release());
+  if (committed_ || !failing || !mpi::failure_agreed_on(*comm_) ||
+      !mpi::agreed_failure_is_bad_input())
     return;
-  }
   file_.reset();
   checkpoint_.reset();
-  if (failing && comm_->is_root()) {
+  if (comm_->is_root()) {
     std::remove(partial_.c_str());
     if (!checkpoint_path_.empty()) std::remove(checkpoint_path_.c_str());
   }

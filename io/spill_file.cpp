@@ -1,35 +1,50 @@
 #include "io/spill_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "core/error.hpp"
+#include "mpi/io_guard.hpp"
 
 namespace b2m::io {
-namespace {
 
-[[noreturn]] void fail(const std::string& path, const char* what) {
-  throw Error("scratch file " + path + ": " + what + ": " + std::strerror(errno));
+// A failure is not thrown here: this rank alone would leave its peers in
+// the next collective. It is recorded (mpi/io_guard.hpp) and raised at the
+// next HDF5 call, where every rank agrees on it; until then reads give
+// zeros and writes are dropped.
+void SpillFile::fail(const char* what, int error) const {
+  if (!failed_)
+    mpi::defer_io_failure(what + (" scratch file " + path_) + " failed: " + std::strerror(error));
+  failed_ = true;
 }
 
-}  // namespace
-
 SpillFile::SpillFile(std::string path) : path_(std::move(path)) {
-  file_.reset(std::fopen(path_.c_str(), "w+b"));
-  if (!file_) fail(path_, "cannot create");
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) fail("creating", errno);
 }
 
 SpillFile::~SpillFile() noexcept {
-  file_.reset();
+  if (fd_ >= 0) ::close(fd_);
   std::remove(path_.c_str());
 }
 
 void SpillFile::put(std::size_t key, const double* data, std::size_t count) {
-  if (fseeko(file_.get(), end_, SEEK_SET) != 0) fail(path_, "seek failed");
-  if (std::fwrite(data, sizeof(double), count, file_.get()) != count)
-    fail(path_, "write failed (disk full?)");
   index_[key] = {end_, count};
-  end_ += static_cast<long long>(count * sizeof(double));
+  const char* bytes = reinterpret_cast<const char*>(data);
+  std::size_t left = count * sizeof(double);
+  while (!failed_ && left > 0) {
+    const ssize_t n = ::pwrite(fd_, bytes, left, end_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("writing", n < 0 ? errno : ENOSPC);
+    bytes += n;
+    left -= static_cast<std::size_t>(n);
+    end_ += n;
+  }
 }
 
 const SpillFile::Extent& SpillFile::extent(std::size_t key) const {
@@ -41,10 +56,21 @@ const SpillFile::Extent& SpillFile::extent(std::size_t key) const {
 
 void SpillFile::get(std::size_t key, double* out) const {
   const Extent& e = extent(key);
-  if (std::fflush(file_.get()) != 0) fail(path_, "flush failed");
-  if (fseeko(file_.get(), e.offset, SEEK_SET) != 0) fail(path_, "seek failed");
-  if (std::fread(out, sizeof(double), e.count, file_.get()) != e.count)
-    fail(path_, "short read (file truncated?)");
+  char* bytes = reinterpret_cast<char*>(out);
+  std::size_t left = e.count * sizeof(double);
+  long long at = e.offset;
+  while (!failed_ && left > 0) {
+    const ssize_t n = ::pread(fd_, bytes, left, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      fail("reading", n < 0 ? errno : EIO);  // 0: the file was truncated
+      break;
+    }
+    bytes += n;
+    left -= static_cast<std::size_t>(n);
+    at += n;
+  }
+  if (failed_) std::fill(out, out + e.count, 0.0);
 }
 
 }  // namespace b2m::io

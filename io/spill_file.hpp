@@ -2,13 +2,12 @@
 // memory but will need again (encode's per-fold factors: about 150 MB each at
 // p = 4,096). Arrays are appended under integer keys and read back whole.
 // The file is private to the process, never collective, and removed when the
-// object goes away, also on errors.
+// object goes away, also on errors. An I/O failure is deferred to the next
+// agreed HDF5 call (spill_file.cpp).
 #pragma once
 
 #include <cstddef>
-#include <cstdio>
 #include <map>
-#include <memory>
 #include <string>
 
 namespace b2m::io {
@@ -33,15 +32,14 @@ class SpillFile {
     long long offset;
     std::size_t count;
   };
-  struct Closer {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
   [[nodiscard]] const Extent& extent(std::size_t key) const;
+  void fail(const char* what, int error) const;
 
   std::string path_;
-  std::unique_ptr<std::FILE, Closer> file_;
+  int fd_ = -1;
   std::map<std::size_t, Extent> index_;
   long long end_ = 0;
+  mutable bool failed_ = false;
 };
 
 }  // namespace b2m::io

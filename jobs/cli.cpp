@@ -1,5 +1,7 @@
 #include "jobs/cli.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -86,8 +88,36 @@ analysis::DesignSource Parser::alignment(const cxxopts::ParseResult& r) const {
   a.space = optional<std::string>(r, "space", "");
   a.events_dir = optional<std::string>(r, "events", "");
   a.delays = integers(r, "delays");
-  a.tr = r["tr"].as<double>();
+  std::vector<int> sorted = a.delays;
+  std::sort(sorted.begin(), sorted.end());
+  if (!sorted.empty() && sorted.front() < 0)
+    throw ConfigError(verb_ + ": --delays must be >= 0 TRs, got " + std::to_string(sorted.front()));
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    throw ConfigError(verb_ + ": --delays names a delay twice");
+  a.tr = tr(r);
   return a;
+}
+
+namespace {
+
+std::string number_text(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
+
+}  // namespace
+
+double Parser::tr(const cxxopts::ParseResult& r) const {
+  // Every fMRI acquisition lies well inside: multiband sequences reach
+  // about 0.3 s, sparse sampling about 10-20 s. A value outside is a typo
+  // (ms for s) that would make timelines of billions of TRs or of none.
+  constexpr double kMin = 0.1, kMax = 30.0;
+  const double tr = r["tr"].as<double>();
+  if (!(tr >= kMin && tr <= kMax))
+    throw ConfigError(verb_ + ": --tr " + number_text(tr) +
+                      " is not a repetition time in seconds (between 0.1 and 30)");
+  return tr;
 }
 
 solvers::AlphaGrid Parser::alphas(const cxxopts::ParseResult& r) const {

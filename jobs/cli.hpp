@@ -52,6 +52,8 @@ class Parser {
   [[nodiscard]] OutputOptions outputs(const cxxopts::ParseResult& r, const Arguments& args) const;
   [[nodiscard]] std::size_t folds(const cxxopts::ParseResult& r) const;
   [[nodiscard]] analysis::DesignSource alignment(const cxxopts::ParseResult& r) const;
+  // --tr (seconds), checked to be a plausible repetition time.
+  [[nodiscard]] double tr(const cxxopts::ParseResult& r) const;
   [[nodiscard]] solvers::AlphaGrid alphas(const cxxopts::ParseResult& r) const;
   // A required option's value (ConfigError naming the verb and option).
   template <class T>

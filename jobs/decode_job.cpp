@@ -260,7 +260,8 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Uni
           {"mean_cv_r", io::number(m.mean_cv_r)}};
 }
 
-// The unit's result file (docs/formats.md), after its .npy copies.
+// The unit's result file (docs/formats.md), after its .npy copies (staged,
+// renamed into place by the commit).
 void write_result(UnitRun& run, const DecodeOptions& o, const UnitInputs& in, const Fit& fit,
                   const Matrix<double>& pred, const Matrix<double>& cv_pred,
                   const analysis::DecodeMetrics& m, const io::ClipEmbeddings& clips,
@@ -270,9 +271,9 @@ void write_result(UnitRun& run, const DecodeOptions& o, const UnitInputs& in, co
   mpi::agree_on(comm, [&] {
     if (!comm.is_root()) return;
     const io::RowMajor<double> p = pred, c = cv_pred;  // C order
-    io::write_npy(npy_path(out_path, "test_prediction"), p.data(),
+    io::stage_npy(npy_path(out_path, "test_prediction"), p.data(),
                   {std::size_t(p.rows()), std::size_t(p.cols())});
-    io::write_npy(npy_path(out_path, "train_cv_prediction"), c.data(),
+    io::stage_npy(npy_path(out_path, "train_cv_prediction"), c.data(),
                   {std::size_t(c.rows()), std::size_t(c.cols())});
   });
   io::OutputFile out = run.open();
@@ -394,8 +395,10 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   o.spaces = p.required<std::vector<std::string>>(*r, "space");
   o.events_dir = p.required<std::string>(*r, "events");
   o.output = p.outputs(*r, args);
-  o.tr = (*r)["tr"].as<double>();
+  o.tr = p.tr(*r);
   o.delay_s = (*r)["delay"].as<double>();
+  if (!(o.delay_s >= 0 && o.delay_s <= 30))
+    throw ConfigError("decode: --delay must be between 0 and 30 seconds (the hemodynamic lag)");
   o.per_clip = r->count("per-clip") > 0;
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);

@@ -124,7 +124,15 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
                 ? o.fold_groups
                 : solvers::plan_fold_groups(layout.n, layout.m, folds, p, alphas.size(),
                                             layout.voxels, static_cast<std::size_t>(comm.size())));
-  io::OutputFile out = run.open(0, /*with_checkpoint=*/true);
+  mpi::agree_on(comm, [&] {
+    if (!comm.is_root()) return;
+    const double voxels = double(layout.voxels);
+    const double weights = o.passes.save_weights ? double(p) * voxels * sizeof(T) : 0.0;
+    io::check_free_space(run.unit().outputs.front(),
+                         {{"output", voxels * (5 * sizeof(double) + 1) + weights},
+                          {"checkpoint", 2.0 * double(o.folds * alphas.size()) * voxels * 8}});
+  });
+  io::OutputFile out = run.open(0, io::check_resumable);
   EncodePasses<T> passes(o.passes, *responses, layout, std::move(folds), alphas, grid, out, comm,
                          static_cast<Eigen::Index>(p));
   VoxelResults results;

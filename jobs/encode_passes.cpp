@@ -29,7 +29,7 @@ EncodePasses<T>::EncodePasses(const EncodeSettings& settings, const io::H5File& 
       comm_(comm),
       p_(features),
       blocks_(layout.voxels, settings.block_size),
-      spill_(out.partial_path() + ".factors." + std::to_string(comm.rank())) {
+      spill_(out.scratch_path(comm.rank())) {
   for (std::size_t k = grid.fold_group(); k < folds_.size(); k += grid.fold_groups())
     my_folds_.push_back(k);
   const std::size_t voxel_groups = grid.voxel_groups();

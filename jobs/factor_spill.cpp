@@ -1,11 +1,13 @@
 #include "jobs/factor_spill.hpp"
 
-#include <array>
+#include <algorithm>
 
 namespace b2m::jobs {
 namespace {
 
-// Each factor takes five consecutive keys: its shapes, then its arrays.
+// Each factor takes five consecutive keys: its arrays (the first unused).
+// Shapes stay in memory: after a scratch failure (deferred, see
+// io/spill_file.hpp) reads give zeros, and zero shapes would size nothing.
 constexpr std::size_t kParts = 5;
 
 }  // namespace
@@ -13,7 +15,7 @@ constexpr std::size_t kParts = 5;
 void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
   const solvers::FactorShape shape = solvers::factor_shape(f);
   const std::size_t at = key * kParts;
-  file_.put(at, shape.data(), shape.size());
+  shapes_[at].assign(shape.begin(), shape.end());
   file_.put(at + 1, f.lambda.data(), static_cast<std::size_t>(f.lambda.size()));
   file_.put(at + 2, f.right_t.data(), static_cast<std::size_t>(f.right_t.size()));
   file_.put(at + 3, f.left.data(), static_cast<std::size_t>(f.left.size()));
@@ -23,7 +25,8 @@ void FactorSpill::put(std::size_t key, const solvers::RidgeFactor& f) {
 solvers::RidgeFactor FactorSpill::get(std::size_t key) const {
   const std::size_t at = key * kParts;
   solvers::FactorShape shape{};
-  file_.get(at, shape.data());
+  const std::vector<double>& kept = shapes_.at(at);
+  std::copy(kept.begin(), kept.end(), shape.begin());
   solvers::RidgeFactor f;
   solvers::resize_factor(f, shape);
   file_.get(at + 1, f.lambda.data());
@@ -34,17 +37,15 @@ solvers::RidgeFactor FactorSpill::get(std::size_t key) const {
 }
 
 void FactorSpill::park(std::size_t key, solvers::Matrix<double>& m) {
-  const std::array<double, 2> shape = {double(m.rows()), double(m.cols())};
   const std::size_t at = key * kParts;
-  file_.put(at, shape.data(), shape.size());
+  shapes_[at] = {double(m.rows()), double(m.cols())};
   file_.put(at + 1, m.data(), static_cast<std::size_t>(m.size()));
   m.resize(0, 0);
 }
 
 void FactorSpill::restore(std::size_t key, solvers::Matrix<double>& m) const {
   const std::size_t at = key * kParts;
-  std::array<double, 2> shape{};
-  file_.get(at, shape.data());
+  const std::vector<double>& shape = shapes_.at(at);
   m.resize(static_cast<Eigen::Index>(shape[0]), static_cast<Eigen::Index>(shape[1]));
   file_.get(at + 1, m.data());
 }

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "io/spill_file.hpp"
 #include "solvers/ridge_factor.hpp"
@@ -22,6 +24,7 @@ class FactorSpill {
 
  private:
   io::SpillFile file_;
+  std::map<std::size_t, std::vector<double>> shapes_;  // by first key
 };
 
 }  // namespace b2m::jobs

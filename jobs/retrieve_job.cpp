@@ -90,6 +90,13 @@ Stimuli locate_stimuli(const io::H5File& f, const io::CorpusLayout& corpus,
                for (std::size_t g = 0; g < n_tags; ++g)
                  s.shard_tags[g].insert(s.shard_tags[g].end(), tags[g].begin(), tags[g].end());
              });
+  // Identification needs one row per clip: with a repeated id the
+  // stimulus's row, and so the score, would depend on the sharding.
+  if (corpus.has_ids)
+    if (const auto repeat = analysis::repeated_id(s.shard_ids, comm))
+      throw InputError(f.path() + ":/ids: the id '" + *repeat +
+                       "' names more than one row; retrieval and identification need one row "
+                       "per clip");
   finder.combine(comm);
   s.row = finder.row();
   s.tags = finder.tags();

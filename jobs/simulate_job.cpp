@@ -134,7 +134,7 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
   o.subjects = (*r)["subjects"].as<int>();
   o.voxels = (*r)["voxels"].as<std::size_t>();
   o.seed = (*r)["seed"].as<std::uint64_t>();
-  o.tr = (*r)["tr"].as<double>();
+  o.tr = p.tr(*r);
   o.corpus = (*r)["corpus"].as<std::size_t>();
   o.corpus_space = (*r)["corpus-space"].as<std::string>();
   o.overwrite = r->count("overwrite") > 0;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "io/run_lock.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
 
@@ -25,14 +26,27 @@ void check_outputs(const std::string& verb, const std::vector<Unit>& units) {
   io::check_output_paths(outputs, owner, inputs, verb);
 }
 
+// Every file the stage writes, for its run locks.
+std::vector<std::string> written_files(const std::vector<Unit>& units, const std::string& summary) {
+  std::vector<std::string> out;
+  for (const Unit& u : units) {
+    out.insert(out.end(), u.outputs.begin(), u.outputs.end());
+    out.insert(out.end(), u.side_files.begin(), u.side_files.end());
+  }
+  if (!summary.empty()) out.push_back(summary);
+  return out;
+}
+
 }  // namespace
 
-io::OutputFile UnitRun::open(std::size_t i, bool with_checkpoint) const {
-  return io::OutputFile(unit_.outputs.at(i), provenance_, comm_, with_checkpoint);
+io::OutputFile UnitRun::open(std::size_t i, const io::ResumeCheck& resume) const {
+  return io::OutputFile(unit_.outputs.at(i), provenance_, comm_, resume);
 }
 
 void UnitRun::commit(io::OutputFile& out, const nlohmann::json& row) const {
-  out.commit(out.path() == unit_.outputs.front() ? row.dump() : std::string());
+  const bool first = out.path() == unit_.outputs.front();
+  out.commit(first ? row.dump() : std::string(),
+             first ? unit_.side_files : std::vector<std::string>());
 }
 
 Stage::Stage(std::string verb, std::vector<io::Column> columns, OutputOptions options,
@@ -49,8 +63,10 @@ std::vector<io::InputFile> Stage::checksums(const std::vector<std::string>& inpu
   std::vector<io::InputFile> out;
   for (const std::string& path : inputs) {
     const auto cached = checksum_cache_.find(path);
-    if (cached == checksum_cache_.end())
+    if (cached == checksum_cache_.end()) {
+      mpi::agree_on(group, [&] { io::check_input_complete(path, group); });
       checksum_cache_[path] = io::checksum_inputs({path}, group).front().checksum;
+    }
     out.push_back({path, checksum_cache_[path]});
   }
   return out;
@@ -65,7 +81,9 @@ nlohmann::json Stage::run_one(const Unit& unit, const mpi::Comm& group, const Ru
   provenance.inputs = checksums(unit.inputs, group);
   // A complete output without a summary row (made by hand, say) is made again.
   const std::optional<std::string> done = mpi::agree_on(group, [&] {
-    const bool complete = io::outputs_complete(unit.outputs, provenance, options_.overwrite, group);
+    const bool complete =
+        io::outputs_complete(unit.outputs, provenance, options_.overwrite, group) &&
+        io::side_files_current(unit.outputs.front(), unit.side_files, group);
     return complete ? io::read_output_summary(unit.outputs.front(), group) : std::nullopt;
   });
   const bool complete = done.has_value();
@@ -89,13 +107,26 @@ nlohmann::json Stage::run_one(const Unit& unit, const mpi::Comm& group, const Ru
 
 io::SummaryTable Stage::run(const std::vector<Unit>& units, std::size_t groups,
                             const mpi::Comm& world, const RunUnit& run_unit) {
-  mpi::agree_on(world, [&] { check_outputs(verb_, units); });
+  // Rank 0 holds the locks of every file the stage writes, from before
+  // anything is looked at until the stage ends.
+  io::RunLocks locks;
+  mpi::agree_on(world, [&] {
+    check_outputs(verb_, units);
+    if (world.is_root())
+      locks = io::RunLocks(written_files(units, options_.summary), options_.command_line);
+  });
   const mpi::GroupSplit split = mpi::split_into_groups(world, groups);
   nlohmann::json mine = nlohmann::json::array();
-  for (std::size_t i = split.group; i < units.size(); i += groups) {
-    nlohmann::json row = run_one(units[i], split.comm, run_unit);
-    if (split.comm.is_root()) mine.push_back({{"unit", i}, {"row", std::move(row)}});
-  }
+  // Groups take units in rounds, and a failure in any group ends the round
+  // on every rank: no group waits for one that has given up.
+  const std::size_t rounds = (units.size() + groups - 1) / groups;
+  for (std::size_t round = 0; round < rounds; ++round)
+    mpi::agree_on(world, [&] {
+      const std::size_t i = round * groups + split.group;
+      if (i >= units.size()) return;
+      nlohmann::json row = run_one(units[i], split.comm, run_unit);
+      if (split.comm.is_root()) mine.push_back({{"unit", i}, {"row", std::move(row)}});
+    });
   std::vector<nlohmann::json> rows(units.size());
   for (const std::string& part : world.allgather(mine.dump()))
     for (auto& entry : nlohmann::json::parse(part))

@@ -69,9 +69,9 @@ class UnitRun {
   [[nodiscard]] const Unit& unit() const { return unit_; }
   [[nodiscard]] const mpi::Comm& comm() const { return comm_; }
   [[nodiscard]] const io::Provenance& provenance() const { return provenance_; }
-  // Opens output `i` of the unit as an atomic, resumable output carrying the
-  // unit's provenance (collective).
-  [[nodiscard]] io::OutputFile open(std::size_t i = 0, bool with_checkpoint = false) const;
+  // Opens output `i` of the unit as an atomic output carrying the unit's
+  // provenance, resumable with `resume` (collective).
+  [[nodiscard]] io::OutputFile open(std::size_t i = 0, const io::ResumeCheck& resume = {}) const;
   // Records `row` in output 0 and commits `out` (collective).
   void commit(io::OutputFile& out, const nlohmann::json& row) const;
 

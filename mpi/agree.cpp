@@ -13,22 +13,57 @@ std::string message_of(const std::exception_ptr& failure) {
   }
 }
 
-bool agreed_failure = false;
+bool is_bad_input(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const InputError&) {
+    return true;
+  } catch (const ConfigError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+// The communicator of the last agreed failure (MPI_COMM_NULL: none),
+// whether it spans the job, and whether its first failing rank found bad
+// input or configuration.
+MPI_Comm agreed_comm = MPI_COMM_NULL;
+bool agreed_on_world = false;
+bool agreed_bad_input = false;
 
 }  // namespace
 
 bool failure_was_agreed() noexcept {
-  return agreed_failure;
+  return agreed_comm != MPI_COMM_NULL && agreed_on_world;
+}
+
+bool failure_agreed_on(const Comm& comm) noexcept {
+  return comm.size() == 1 ||
+         (agreed_comm != MPI_COMM_NULL && (agreed_on_world || agreed_comm == comm.raw()));
+}
+
+bool agreed_failure_is_bad_input() noexcept {
+  return agreed_comm != MPI_COMM_NULL && agreed_bad_input;
+}
+
+bool collective_close_safe(const Comm& comm, int uncaught_at_start) noexcept {
+  return std::uncaught_exceptions() <= uncaught_at_start || failure_agreed_on(comm);
 }
 
 void agree(const Comm& comm, const std::exception_ptr& local) {
+  agreed_comm = MPI_COMM_NULL;
   const int first_failing = comm.allreduce(local ? comm.rank() : comm.size(), Op::min);
   if (first_failing == comm.size()) return;
   int world_size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-  agreed_failure = comm.size() == world_size;
+  agreed_comm = comm.raw();
+  agreed_on_world = comm.size() == world_size;
   std::string message = local ? message_of(local) : std::string();
   comm.bcast(message, first_failing);
+  int bad_input = local && is_bad_input(local) ? 1 : 0;
+  comm.bcast(&bad_input, 1, first_failing);
+  agreed_bad_input = bad_input != 0;
   if (local) std::rethrow_exception(local);
   throw PeerError(message + " [reported by rank " + std::to_string(first_failing) + "]");
 }

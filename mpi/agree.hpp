@@ -27,8 +27,28 @@ class PeerError : public Error {
 void agree(const Comm& comm, const std::exception_ptr& local);
 
 // True once `agree` has raised on this rank over a communicator spanning the
-// whole job: every rank is failing too, so the job may end with MPI_Finalize instead of MPI_Abort.
+// whole job: every rank is failing too, so the job may end with MPI_Finalize
+// instead of MPI_Abort.
 [[nodiscard]] bool failure_was_agreed() noexcept;
+
+// For destructors of collective handles (files, output files): whether the
+// exception being unwound was raised by `agree` over `comm` (or the whole
+// job, or `comm` is this process alone), so that every rank of `comm` is
+// unwinding too and a collective close is safe. The record is cleared by the
+// next `agree`: none runs while an agreed failure is in flight.
+[[nodiscard]] bool failure_agreed_on(const Comm& comm) noexcept;
+
+// Whether the last agreed failure was bad input or configuration (an
+// InputError or ConfigError on the first failing rank): a rerun fails
+// alike, so work kept for a resume is worth nothing. False for faults of
+// the machine (I/O, a lost peer), which a rerun may get past.
+[[nodiscard]] bool agreed_failure_is_bad_input() noexcept;
+
+// Whether a collective handle on `comm`, made when `uncaught_at_start`
+// exceptions were in flight, may be closed collectively now: not while this
+// rank unwinds a failure its peers have not agreed on (they are elsewhere;
+// the job abort that follows ends them instead).
+[[nodiscard]] bool collective_close_safe(const Comm& comm, int uncaught_at_start) noexcept;
 
 template <class F>
 auto agree_on(const Comm& comm, F&& step) {

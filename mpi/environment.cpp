@@ -9,19 +9,35 @@
 #include <thread>
 
 #include "mpi/agree.hpp"
+#include "mpi/io_guard.hpp"
 #include "mpi/mpi_error.hpp"
 
 namespace b2m::mpi {
 
 Environment::Environment(int& argc, char**& argv) {
-  // Open MPI 4.1.0-4.1.4 (Debian 12 ships 4.1.4) return wrong data from
-  // collective reads in its native MPI-IO (ompio) when read data sieving
-  // meets ranks whose hyperslabs differ in width: seen here as decode ROI
-  // models reading corrupt voxel columns at 4 ranks (open-mpi/ompi#10546,
-  // fixed in 4.1.5). Turning data sieving off is the upstream workaround;
-  // it only takes effect if set before MPI_Init, and a user's own setting
-  // wins. Other MPI libraries ignore the variable.
+  // MPI-IO through ROMIO, not Open MPI's own ompio, unless the user chose
+  // (OMPI_MCA_io). ompio opens a shared-file-pointer component with every
+  // file, and each of them fails b2m on a cluster: "lockedfile" overflows
+  // a fixed buffer (SIGABRT) on paths over about 230 characters; "sm" names
+  // a POSIX semaphore after the file's base name alone, so two jobs writing
+  // sub-01.h5 in different directories on one node share it, and one
+  // killed while holding it makes every later open of that name wait
+  // forever; "individual" creates two files per rank beside every output,
+  // a metadata storm on a parallel file system at scale, left behind by a
+  // killed job. ROMIO (Open MPI's default on Lustre) opens nothing else.
+  // "^ompio" rather than a name: ROMIO's component is romio321 in Open MPI
+  // 4 and romio341 in 5.
+  setenv("OMPI_MCA_io", "^ompio", /*overwrite=*/0);
+  // Where a user picks ompio anyway: Open MPI 4.1.0-4.1.4 (Debian 12 ships
+  // 4.1.4) return wrong data from its collective reads when read data
+  // sieving meets ranks whose hyperslabs differ in width (seen here as
+  // decode ROI models reading corrupt voxel columns at 4 ranks;
+  // open-mpi/ompi#10546, fixed in 4.1.5); turning data sieving off is the
+  // upstream workaround. "individual" is the one shared-file-pointer
+  // component that neither crashes nor hangs (see above).
   setenv("OMPI_MCA_fbtl_posix_read_datasieving", "0", /*overwrite=*/0);
+  setenv("OMPI_MCA_sharedfp", "individual", /*overwrite=*/0);
+  static_cast<void>(io_guard_linked());
   int provided = 0;
   B2M_MPI_CALL(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided));
   B2M_MPI_CALL(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN));

@@ -46,7 +46,7 @@ def b2m_env():
     return env
 
 
-def mpirun_command(b2m, ranks, args):
+def mpirun_command(b2m, ranks, args, rank_env=None):
     # mpirun's PMIx server tries munge authentication first; where munge's
     # socket exists but munged is not running, it retries for 2.3 s per launch
     # before falling back. Local launches need no munge, so native (socket
@@ -57,6 +57,9 @@ def mpirun_command(b2m, ranks, args):
     cmd = ["env", "PMIX_MCA_psec=native", "OMPI_MCA_pml=ob1", "mpirun", "--oversubscribe"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
+    # rank_env: variables for the ranks alone (not mpirun), e.g. LD_PRELOAD.
+    for name, value in (rank_env or {}).items():
+        cmd += ["-x", f"{name}={value}"]
     return cmd + ["-n", str(ranks), b2m] + [str(a) for a in args]
 
 
@@ -117,10 +120,10 @@ def kill_group(proc):
         proc.poll()
 
 
-def run_b2m(opts, args, cwd=None, timeout=None):
+def run_b2m(opts, args, cwd=None, timeout=None, rank_env=None):
     """Runs `b2m args` on opts.ranks ranks; a run past the timeout is killed
     (whole process group) and reported as timed out."""
-    cmd = mpirun_command(opts.b2m, opts.ranks, args)
+    cmd = mpirun_command(opts.b2m, opts.ranks, args, rank_env)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=cwd or opts.scratch, env=b2m_env(), start_new_session=True)
