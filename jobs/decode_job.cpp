@@ -371,11 +371,11 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
       "per-clip", "one sample per clip presentation (targets: mean of the clip's windows)")(
       "roi", "use only the voxels of these ROIs (names of /voxels/roi)",
       cxxopts::value<std::vector<std::string>>())(
-      "roi-models", "one model per ROI; average the top K by CV correlation",
+      "roi-models", "one model per ROI; average the top K by CV correlation (0: one model)",
       cxxopts::value<std::size_t>()->default_value("0"))(
       "roi-memory", "MB of voxels a rank holds at once for its ROI models",
       cxxopts::value<std::size_t>()->default_value("256"))(
-      "top-voxels", "use the N voxels with the best encoding cv_score",
+      "top-voxels", "use the N voxels with the best encoding cv_score (0: every voxel)",
       cxxopts::value<std::size_t>()->default_value("0"))(
       "encode-result", "encode output whose /voxels/cv_score ranks the voxels",
       cxxopts::value<std::string>())("save-weights",

@@ -173,6 +173,14 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
               {{"subjects", o.subjects}, {"voxels", o.voxels}, {"seed", o.seed}, {"tr", o.tr}});
   stage.run(units, 1, comm, [&](UnitRun& run) {
     const nlohmann::json row = nlohmann::json::object();
+    if (run.unit().parameters.contains("subject"))  // responses: float32 [rows, voxels]
+      mpi::agree_on(run.comm(), [&] {
+        if (!run.comm().is_root()) return;
+        const double rows =
+            double(sim.train_rows() + sim.test().rows() * (1 + sim.test().repetitions));
+        io::check_free_space(run.unit().outputs.front(),
+                             {{"responses", rows * double(o.voxels) * sizeof(float)}});
+      });
     io::OutputFile out = run.open(0);
     if (run.unit().name == "features") {
       write_features(sim, out.file());

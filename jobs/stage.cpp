@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 
 #include "core/error.hpp"
 #include "io/run_lock.hpp"
@@ -118,15 +119,24 @@ io::SummaryTable Stage::run(const std::vector<Unit>& units, std::size_t groups,
   const mpi::GroupSplit split = mpi::split_into_groups(world, groups);
   nlohmann::json mine = nlohmann::json::array();
   // Groups take units in rounds, and a failure in any group ends the round
-  // on every rank: no group waits for one that has given up.
+  // on every rank: no group waits for one that has given up. A failure its
+  // group has not agreed on is not waited for here (its peers may be in a
+  // collective of the group): it ends the job through main's abort.
   const std::size_t rounds = (units.size() + groups - 1) / groups;
-  for (std::size_t round = 0; round < rounds; ++round)
-    mpi::agree_on(world, [&] {
+  for (std::size_t round = 0; round < rounds; ++round) {
+    std::exception_ptr failure;
+    try {
       const std::size_t i = round * groups + split.group;
-      if (i >= units.size()) return;
-      nlohmann::json row = run_one(units[i], split.comm, run_unit);
-      if (split.comm.is_root()) mine.push_back({{"unit", i}, {"row", std::move(row)}});
-    });
+      if (i < units.size()) {
+        nlohmann::json row = run_one(units[i], split.comm, run_unit);
+        if (split.comm.is_root()) mine.push_back({{"unit", i}, {"row", std::move(row)}});
+      }
+    } catch (...) {
+      if (!mpi::failure_agreed_on(split.comm)) throw;
+      failure = std::current_exception();
+    }
+    mpi::agree(world, failure);
+  }
   std::vector<nlohmann::json> rows(units.size());
   for (const std::string& part : world.allgather(mine.dump()))
     for (auto& entry : nlohmann::json::parse(part))

@@ -142,7 +142,7 @@ def check_fault(checks, label, r, ranks, reason, match, clean_seconds=0.0):
 
 def fault_matrix(opts, checks, events, study):
     ranks = opts.ranks
-    fault_ranks = sorted({0, ranks - 1})
+    fault_ranks = list(range(ranks))  # each rank in turn
     for verb in verbs(opts, study, events):
         clean = os.path.join(opts.scratch, f"{verb.name}-clean")
         r = harness.run_b2m(opts, verb.args(clean))
@@ -247,6 +247,28 @@ def full_file_system(opts, checks, events, study):
             subprocess.run(["umount", mount])
 
 
+def simulate_full_file_system(opts, checks, events):
+    """simulate onto a 24 MB tmpfs: the features file (20 MB) fits, the
+    subject's responses (48 MB) do not: refused before they are written."""
+    if os.geteuid() != 0:
+        return
+    mount = os.path.join(opts.scratch, "tmpfs-24m")
+    os.makedirs(mount)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount]).returncode:
+        print("SKIP simulate onto a 24 MB file system: mount failed")
+        return
+    try:
+        r = harness.run_b2m(opts, ["simulate", "--events", events, "--subjects", 1, "--voxels", 1500,
+                                   "--out-dir", mount], timeout=60)
+        messages = [m for _, m in r.rank_errors()]
+        checks.check("simulate onto a 24 MB file system: refused on every rank, saying how much the "
+                     "responses need", r.rc != 0 and r.every_rank_reported(opts.ranks) and messages
+                     and all("sub-01_responses.h5 needs about" in m and "free" in m
+                             for m in messages), "; ".join(messages[:1]) or r.describe())
+    finally:
+        subprocess.run(["umount", mount])
+
+
 def long_path(opts, checks, events, study):
     """Paths of 1,000 characters (Open MPI's lockedfile component crashed
     past about 230)."""
@@ -283,6 +305,7 @@ def body(opts, checks):
     fault_matrix(opts, checks, events, study)
     read_only_output(opts, checks, events, study)
     full_file_system(opts, checks, events, study)
+    simulate_full_file_system(opts, checks, events)
     long_path(opts, checks, events, study)
 
 

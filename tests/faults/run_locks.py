@@ -21,8 +21,12 @@ def add_options(parser):
     harness.add_events_option(parser)
 
 
+# The holder runs as Slurm array task 7 of job 4242 would: the refusal names it.
+SLURM = {"SLURM_JOB_ID": "4243", "SLURM_ARRAY_JOB_ID": "4242", "SLURM_ARRAY_TASK_ID": "7"}
+
+
 def start(opts, args):
-    cmd = harness.mpirun_command(opts.b2m, opts.ranks, args)
+    cmd = harness.mpirun_command(opts.b2m, opts.ranks, args, SLURM)
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=opts.scratch, env=harness.b2m_env(), start_new_session=True)
 
@@ -77,9 +81,10 @@ def body(opts, checks):
         checks.check(f"{label}: every rank of the second run says so", r.every_rank_reported(opts.ranks),
                      r.describe())
         host = socket.gethostname()
-        checks.check(f"{label}: the message names the holder (another run, host, pid)",
+        checks.check(f"{label}: the message names the holder (another run, host, pid, Slurm job)",
                      messages and all("being written by another run" in m and f"host {host}" in m
-                                      and "pid " in m for m in messages), "; ".join(messages[:1]))
+                                      and "pid " in m and "Slurm job 4242_7" in m
+                                      for m in messages), "; ".join(messages[:1]))
         checks.check(f"{label}: the first run completes", holder.returncode == 0,
                      f"exit {holder.returncode}: {stderr[-800:]}")
         if holder.returncode == 0:
