@@ -157,8 +157,8 @@ bool side_files_current(const std::string& path, const std::vector<std::string>&
   const H5File file(path, Access::read, comm);
   if (!file.has_attribute("/", kSideFiles)) return false;
   const std::string recorded = file.read_string_attribute("/", kSideFiles);
-  return mpi::agree_on(comm, [&] {
-    int current = 1;
+  int current = mpi::agree_on(comm, [&] {
+    int ok = 1;
     if (comm.is_root()) {
       const auto sums = nlohmann::json::parse(recorded);
       for (const std::string& side : side_files) {
@@ -171,12 +171,13 @@ bool side_files_current(const std::string& path, const std::vector<std::string>&
           promote_file(side);  // the run stopped between its commit and this rename
           continue;
         }
-        current = 0;
+        ok = 0;
       }
     }
-    comm.bcast(&current, 1, 0);
-    return current != 0;
+    return ok;
   });
+  comm.bcast(&current, 1, 0);  // after the agreement: a rank that threw skips no collective
+  return current != 0;
 }
 
 std::optional<std::string> read_output_summary(const std::string& path, const mpi::Comm& comm) {
