@@ -25,6 +25,13 @@ class ConfigError : public Error {
   explicit ConfigError(const std::string& what) : Error(what) {}
 };
 
+// An output that another run is writing (its run lock is held): neither
+// bad input nor a fault, and the other run's work must not be disturbed.
+class LockedError : public ConfigError {
+ public:
+  explicit LockedError(const std::string& what) : ConfigError(what) {}
+};
+
 // A numerical failure: a decomposition that does not hold its invariants,
 // non-finite values where a solver needs finite ones.
 class NumericError : public Error {

@@ -84,7 +84,7 @@ RunLock::RunLock(const std::string& path, const std::string& command) : lock_pat
       if (error != EWOULDBLOCK)
         throw Error("cannot lock " + lock_path_ + ": " + std::strerror(error) +
                     " (on Lustre, mount with -o flock)");
-      throw ConfigError(path + " is being written by another run (" + holder +
+      throw LockedError(path + " is being written by another run (" + holder +
                         "); two runs on one output would corrupt it: wait for that run to end, "
                         "or write elsewhere (lock file " +
                         lock_path_ + ")");

@@ -13,24 +13,12 @@ std::string message_of(const std::exception_ptr& failure) {
   }
 }
 
-bool is_bad_input(const std::exception_ptr& failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const InputError&) {
-    return true;
-  } catch (const ConfigError&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 // The communicator of the last agreed failure (MPI_COMM_NULL: none),
-// whether it spans the job, and whether its first failing rank found bad
-// input or configuration.
+// whether it spans the job, and the exit status of its first failing
+// rank's failure (core/exit_code.hpp).
 MPI_Comm agreed_comm = MPI_COMM_NULL;
 bool agreed_on_world = false;
-bool agreed_bad_input = false;
+int agreed_exit = kExitFailure;
 
 }  // namespace
 
@@ -44,7 +32,12 @@ bool failure_agreed_on(const Comm& comm) noexcept {
 }
 
 bool agreed_failure_is_bad_input() noexcept {
-  return agreed_comm != MPI_COMM_NULL && agreed_bad_input;
+  return agreed_comm != MPI_COMM_NULL &&
+         (agreed_exit == kExitUsage || agreed_exit == kExitBadInput);
+}
+
+int agreed_exit_code() noexcept {
+  return agreed_exit;
 }
 
 bool collective_close_safe(const Comm& comm, int uncaught_at_start) noexcept {
@@ -61,9 +54,9 @@ void agree(const Comm& comm, const std::exception_ptr& local) {
   agreed_on_world = comm.size() == world_size;
   std::string message = local ? message_of(local) : std::string();
   comm.bcast(message, first_failing);
-  int bad_input = local && is_bad_input(local) ? 1 : 0;
-  comm.bcast(&bad_input, 1, first_failing);
-  agreed_bad_input = bad_input != 0;
+  int exit = local ? exit_code_of(local) : kExitFailure;
+  comm.bcast(&exit, 1, first_failing);
+  agreed_exit = exit;
   if (local) std::rethrow_exception(local);
   throw PeerError(message + " [reported by rank " + std::to_string(first_failing) + "]");
 }

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/exit_code.hpp"
 #include "mpi/comm.hpp"
 
 namespace b2m::mpi {
@@ -43,6 +44,10 @@ void agree(const Comm& comm, const std::exception_ptr& local);
 // alike, so work kept for a resume is worth nothing. False for faults of
 // the machine (I/O, a lost peer), which a rerun may get past.
 [[nodiscard]] bool agreed_failure_is_bad_input() noexcept;
+
+// The exit status of the last agreed failure (core/exit_code.hpp), the same
+// on every rank: the first failing rank's.
+[[nodiscard]] int agreed_exit_code() noexcept;
 
 // Whether a collective handle on `comm`, made when `uncaught_at_start`
 // exceptions were in flight, may be closed collectively now: not while this

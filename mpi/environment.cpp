@@ -66,18 +66,18 @@ namespace {
 int fail_together(const char* what) {
   std::fprintf(stderr, "b2m: error on rank %d: %s\n", world_rank(), what);
   std::fflush(stderr);
-  return 1;
+  return agreed_exit_code();
 }
 
-[[noreturn]] void abort_job(const char* what) {
+[[noreturn]] void abort_job(const char* what, int code) {
   std::fprintf(stderr, "b2m: error on rank %d: %s\n", world_rank(), what);
   std::fflush(stderr);
   // Errors found collectively are raised on every rank at about the same
   // moment; a short grace period lets each of them print before the abort
   // tears the job down.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  MPI_Abort(MPI_COMM_WORLD, 1);
-  std::_Exit(1);
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
 }
 
 }  // namespace
@@ -89,9 +89,9 @@ int run_main(int argc, char** argv, const std::function<int(int, char**)>& body)
       return body(argc, argv);
     } catch (const std::exception& e) {
       if (failure_was_agreed()) return fail_together(e.what());
-      abort_job(e.what());
+      abort_job(e.what(), exit_code_of(std::current_exception()));
     } catch (...) {
-      abort_job("unknown exception");
+      abort_job("unknown exception", kExitFailure);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "b2m: cannot start MPI: %s\n", e.what());
