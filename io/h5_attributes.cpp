@@ -87,39 +87,43 @@ void H5File::write_attribute(const std::string& object, const std::string& name,
   write_attribute_data(object, name, H5T_NATIVE_DOUBLE, space, values.data());
 }
 
+std::vector<std::string> read_attribute_strings(const H5Handle& attr, const std::string& file,
+                                                const std::string& where) {
+  const H5Handle file_type(h5_check(H5Aget_type(attr.id()), "H5Aget_type", file, where),
+                           H5Kind::datatype);
+  if (H5Tget_class(file_type.id()) != H5T_STRING)
+    throw H5Error(file + ":" + where + ": attribute is not a string");
+  const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", file, where),
+                       H5Kind::dataspace);
+  const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
+                                                   "H5Sget_simple_extent_npoints", file, where));
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(file_type.id()) > 0) {
+    const H5Handle type = string_type(true, 0, file);
+    h5_check(H5Tset_cset(type.id(), H5Tget_cset(file_type.id())), "H5Tset_cset", file, where);
+    std::vector<char*> raw(n, nullptr);
+    h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", file, where);
+    for (char* s : raw) out.emplace_back(s ? s : "");
+    H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
+  } else {
+    // Read with the file's own type: h5py writes numpy 'S' arrays as
+    // ASCII, null-padded, and HDF5 does not convert between character sets.
+    const std::size_t width = H5Tget_size(file_type.id());
+    std::vector<char> raw(width * n, '\0');
+    h5_check(H5Aread(attr.id(), file_type.id(), raw.data()), "H5Aread", file, where);
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* s = raw.data() + i * width;
+      out.emplace_back(s, strnlen(s, width));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> H5File::read_strings_attribute(const std::string& object,
                                                         const std::string& name) const {
   return agreed([&] {
-    const std::string where = object + "@" + name;
     const H5Handle attr = open_attribute(object, name);
-    const H5Handle file_type(h5_check(H5Aget_type(attr.id()), "H5Aget_type", path_, where),
-                             H5Kind::datatype);
-    if (H5Tget_class(file_type.id()) != H5T_STRING)
-      throw H5Error(path_ + ":" + where + ": attribute is not a string");
-    const H5Handle space(h5_check(H5Aget_space(attr.id()), "H5Aget_space", path_, where),
-                         H5Kind::dataspace);
-    const auto n = static_cast<std::size_t>(h5_check(H5Sget_simple_extent_npoints(space.id()),
-                                                     "H5Sget_simple_extent_npoints", path_, where));
-    std::vector<std::string> out;
-    if (H5Tis_variable_str(file_type.id()) > 0) {
-      const H5Handle type = string_type(true, 0, path_);
-      h5_check(H5Tset_cset(type.id(), H5Tget_cset(file_type.id())), "H5Tset_cset", path_, where);
-      std::vector<char*> raw(n, nullptr);
-      h5_check(H5Aread(attr.id(), type.id(), raw.data()), "H5Aread", path_, where);
-      for (char* s : raw) out.emplace_back(s ? s : "");
-      H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
-    } else {
-      // Read with the file's own type: h5py writes numpy 'S' arrays as
-      // ASCII, null-padded, and HDF5 does not convert between character sets.
-      const std::size_t width = H5Tget_size(file_type.id());
-      std::vector<char> raw(width * n, '\0');
-      h5_check(H5Aread(attr.id(), file_type.id(), raw.data()), "H5Aread", path_, where);
-      for (std::size_t i = 0; i < n; ++i) {
-        const char* s = raw.data() + i * width;
-        out.emplace_back(s, strnlen(s, width));
-      }
-    }
-    return out;
+    return read_attribute_strings(attr, path_, object + "@" + name);
   });
 }
 

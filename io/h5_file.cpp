@@ -147,15 +147,20 @@ Shape H5File::shape(const std::string& dataset) const {
   return agreed([&] { return extent(open_dataset(dataset), dataset); });
 }
 
-Shape H5File::extent(const H5Handle& set, const std::string& dataset) const {
-  const H5Handle space(h5_check(H5Dget_space(set.id()), "H5Dget_space", path_, dataset),
+std::vector<std::size_t> dataset_extent(const H5Handle& set, const std::string& file,
+                                        const std::string& dataset) {
+  const H5Handle space(h5_check(H5Dget_space(set.id()), "H5Dget_space", file, dataset),
                        H5Kind::dataspace);
-  const int rank = h5_check(H5Sget_simple_extent_ndims(space.id()), "H5Sget_simple_extent_ndims",
-                            path_, dataset);
+  const int rank =
+      h5_check(H5Sget_simple_extent_ndims(space.id()), "H5Sget_simple_extent_ndims", file, dataset);
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   h5_check(H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr), "H5Sget_simple_extent_dims",
-           path_, dataset);
-  return Shape(dims.begin(), dims.end());
+           file, dataset);
+  return std::vector<std::size_t>(dims.begin(), dims.end());
+}
+
+Shape H5File::extent(const H5Handle& set, const std::string& dataset) const {
+  return dataset_extent(set, path_, dataset);
 }
 
 H5File::Selection H5File::select(H5Handle set, const std::string& dataset, const Shape& start,

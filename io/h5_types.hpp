@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "io/h5_handle.hpp"
 
@@ -32,5 +33,15 @@ hid_t mem_type() {
 
 // A UTF-8 string type: variable-length, or fixed at `length` bytes (at least 1).
 [[nodiscard]] H5Handle string_type(bool variable, std::size_t length, const std::string& file);
+
+// The extent of dataset `set` (`file` and `dataset` name it in errors).
+[[nodiscard]] std::vector<std::size_t> dataset_extent(const H5Handle& set, const std::string& file,
+                                                      const std::string& dataset);
+
+// The strings of the string attribute `attr` (variable-length or fixed;
+// `file` and `where` name it in errors).
+[[nodiscard]] std::vector<std::string> read_attribute_strings(const H5Handle& attr,
+                                                              const std::string& file,
+                                                              const std::string& where);
 
 }  // namespace b2m::io
