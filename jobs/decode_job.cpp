@@ -472,4 +472,8 @@ int decode_command(const cli::Arguments& args, const mpi::Comm& world) {
   return cli::run_verb<DecodeOptions>(args, world, parse, run_decode);
 }
 
+void decode_check(const cli::Arguments& args) {
+  static_cast<void>(parse(args));
+}
+
 }  // namespace b2m::jobs

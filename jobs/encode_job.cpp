@@ -234,4 +234,8 @@ int encode_command(const cli::Arguments& args, const mpi::Comm& world) {
   return cli::run_verb<EncodeOptions>(args, world, parse, run_encode);
 }
 
+void encode_check(const cli::Arguments& args) {
+  static_cast<void>(parse(args));
+}
+
 }  // namespace b2m::jobs

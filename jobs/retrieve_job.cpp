@@ -297,4 +297,8 @@ int retrieve_command(const cli::Arguments& args, const mpi::Comm& world) {
   return cli::run_verb<RetrieveOptions>(args, world, parse, run_retrieve);
 }
 
+void retrieve_check(const cli::Arguments& args) {
+  static_cast<void>(parse(args));
+}
+
 }  // namespace b2m::jobs

@@ -203,4 +203,8 @@ int simulate_command(const cli::Arguments& args, const mpi::Comm& world) {
   return cli::run_verb<SimulateOptions>(args, world, parse, run_simulate);
 }
 
+void simulate_check(const cli::Arguments& args) {
+  static_cast<void>(parse(args));
+}
+
 }  // namespace b2m::jobs

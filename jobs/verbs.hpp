@@ -1,8 +1,10 @@
 // The verb table: one line per `b2m` verb, its name and its one-line help.
 // A verb `x` is a driver file (jobs/x_job.cpp) that defines
 // `int jobs::x_command(const cli::Arguments&, const mpi::Comm&)`: it parses
-// the verb's options (cli.hpp) and runs its stage (stage.hpp). Adding a verb
-// is that file and one line here.
+// the verb's options (cli.hpp) and runs its stage (stage.hpp); and
+// `void jobs::x_check(const cli::Arguments&)`, which parses them only (a
+// ConfigError if they are wrong; b2m sweep checks every task with it before
+// submitting). Adding a verb is that file and one line here.
 #pragma once
 
 #include "jobs/cli.hpp"
@@ -17,7 +19,9 @@
 
 namespace b2m::jobs {
 
-#define B2M_DECLARE_VERB(name, help) int name##_command(const cli::Arguments&, const mpi::Comm&);
+#define B2M_DECLARE_VERB(name, help)                           \
+  int name##_command(const cli::Arguments&, const mpi::Comm&); \
+  void name##_check(const cli::Arguments&);
 B2M_VERBS(B2M_DECLARE_VERB)
 #undef B2M_DECLARE_VERB
 
@@ -25,9 +29,10 @@ struct Verb {
   const char* name;
   const char* help;
   int (*command)(const cli::Arguments&, const mpi::Comm&);
+  void (*check)(const cli::Arguments&);
 };
 
-#define B2M_VERB_ENTRY(name, help) Verb{#name, help, name##_command},
+#define B2M_VERB_ENTRY(name, help) Verb{#name, help, name##_command, name##_check},
 inline constexpr Verb kVerbs[] = {B2M_VERBS(B2M_VERB_ENTRY)};
 #undef B2M_VERB_ENTRY
 
