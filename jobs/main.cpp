@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "io/provenance.hpp"
+#include "jobs/sweep_main.hpp"
 #include "jobs/verbs.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/environment.hpp"
@@ -14,6 +15,7 @@ namespace {
 std::string usage() {
   std::string text =
       "usage: b2m <command> [options]   (b2m <command> --help for its options)\ncommands:\n";
+  text += "  sweep      whole studies on Slurm: plan, submit, status, resume (b2m sweep --help)\n";
   for (const b2m::jobs::Verb& v : b2m::jobs::kVerbs) {
     char line[160];
     std::snprintf(line, sizeof line, "  %-10s %s\n", v.name, v.help);
@@ -25,6 +27,9 @@ std::string usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The sweep tools run without MPI (sweep_main.hpp).
+  if (argc >= 2 && std::string(argv[1]) == "sweep")
+    return b2m::jobs::sweep_main(argc - 1, argv + 1);
   return b2m::mpi::run_main(argc, argv, [](int n, char** args) {
     const std::string first = n < 2 ? "" : args[1];
     if (n < 2 || first == "--help" || first == "-h") {

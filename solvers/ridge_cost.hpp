@@ -12,12 +12,18 @@
 
 namespace b2m::solvers {
 
-// Factorizing n training rows of p features (ridge_factor) for n_out rows.
-[[nodiscard]] inline double factor_flops(std::size_t n, std::size_t p, std::size_t n_out) {
+// The cost of a symmetric eigendecomposition of order k (with vectors) in
+// GEMM flops is about kEigenWeight k^3 on this code's sizes.
+inline constexpr double kEigenWeight = 7.0;
+
+// Factorizing n training rows of p features (ridge_factor) for n_out rows;
+// `eigen_weight` as kEigenWeight, or as measured on the machine.
+[[nodiscard]] inline double factor_flops(std::size_t n, std::size_t p, std::size_t n_out,
+                                         double eigen_weight = kEigenWeight) {
   const double k = static_cast<double>(std::min(n, p));
   const double big = static_cast<double>(std::max(n, p));
   const double gram = big * k * k;
-  const double eigen = 7.0 * k * k * k;
+  const double eigen = eigen_weight * k * k * k;
   const double products = 2.0 * static_cast<double>(n) * static_cast<double>(p) * k +
                           2.0 * static_cast<double>(n_out) * static_cast<double>(p) * k;
   return gram + eigen + products;
@@ -29,6 +35,39 @@ namespace b2m::solvers {
   const double k = static_cast<double>(std::min(n_train, p));
   return 2.0 * static_cast<double>(n_train) * k +
          2.0 * static_cast<double>(n_alphas) * static_cast<double>(n_val) * k;
+}
+
+// A whole encode of `voxels` targets on one rank: K run-grouped folds of n
+// training rows (factorized and scored at `n_alphas` alphas), then the
+// refit and the test predictions of m rows. For cost estimates (b2m sweep).
+[[nodiscard]] inline double encode_flops(std::size_t n, std::size_t m, std::size_t p,
+                                         std::size_t folds, std::size_t n_alphas,
+                                         std::size_t voxels, double eigen_weight = kEigenWeight) {
+  double flops = factor_flops(n, p, m, eigen_weight);
+  const std::size_t n_val = std::max<std::size_t>(1, n / std::max<std::size_t>(1, folds));
+  for (std::size_t f = 0; f < folds; ++f)
+    flops += factor_flops(n - n_val, p, n_val, eigen_weight) +
+             double(voxels) * fold_flops_per_target(n - n_val, n_val, p, n_alphas);
+  const double k = static_cast<double>(std::min(n, p));
+  return flops + double(voxels) * 2.0 * (double(n) + double(m)) * k;
+}
+
+// A kernel (dual) ridge decode of n training samples of `voxels` voxels
+// into d targets, m test samples, K folds at `n_alphas` alphas: kernel
+// assembly, the folds' eigendecompositions, validation predictions, and
+// the refit (a Cholesky factorization per distinct alpha, at most d).
+[[nodiscard]] inline double kernel_ridge_flops(std::size_t n, std::size_t m, std::size_t voxels,
+                                               std::size_t d, std::size_t folds,
+                                               std::size_t n_alphas,
+                                               double eigen_weight = kEigenWeight) {
+  const double N = double(n), M = double(m), V = double(voxels), D = double(d);
+  double flops = 2.0 * N * N * V + 2.0 * M * N * V;
+  const double n_val = N / double(std::max<std::size_t>(1, folds));
+  const double k = N - n_val;
+  flops += double(folds) *
+           (eigen_weight * k * k * k + 4.0 * k * k * D + 2.0 * double(n_alphas) * n_val * k * D);
+  const double refits = double(std::min(d, n_alphas));
+  return flops + refits * N * N * N / 3.0 + 2.0 * N * N * D + 2.0 * M * N * D;
 }
 
 // The fold group that factorizes the refit when `groups` groups share

@@ -28,18 +28,11 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from local_cluster import ROOT, slurm_cluster  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SETS = ["alpha", "cv_score", "r_test", "r2_test", "p_test"]
-
-
-def slurm_up():
-    try:
-        r = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return r.returncode == 0 and re.search(r"idle|mixed|allocated", r.stdout) is not None
 
 
 def readme_job_script():
@@ -64,22 +57,9 @@ def read(path):
 
 
 def body(opts, checks):
-    started = False
-    if not slurm_up():
-        if os.geteuid() != 0:
-            checks.check("a Slurm cluster answers sinfo", False, "none, and not root to start one")
-            return
-        r = subprocess.run([os.path.join(ROOT, "cluster", "local_slurm.sh"), "start"],
-                           capture_output=True, text=True, timeout=120)
-        started = r.returncode == 0
-        if not checks.check("started the single-node cluster of cluster/local_slurm.sh", started,
-                            r.stdout + r.stderr):
-            return
-    try:
-        run_job(opts, checks)
-    finally:
-        if started:
-            subprocess.run([os.path.join(ROOT, "cluster", "local_slurm.sh"), "stop"], timeout=60)
+    with slurm_cluster(checks) as up:
+        if up:
+            run_job(opts, checks)
 
 
 def run_job(opts, checks):

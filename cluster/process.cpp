@@ -1,0 +1,123 @@
+#include "cluster/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"
+
+namespace b2m::cluster {
+namespace {
+
+volatile sig_atomic_t g_child = 0;
+volatile sig_atomic_t g_forwarded = 0;
+
+void forward(int sig) {
+  g_forwarded = sig;
+  if (g_child > 0) kill(pid_t(g_child), sig);
+}
+
+std::vector<char*> c_args(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (const std::string& a : argv) out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+[[noreturn]] void exec_or_die(const std::vector<std::string>& argv) {
+  std::vector<char*> args = c_args(argv);
+  execvp(args[0], args.data());
+  const std::string message = "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+  static_cast<void>(write(2, message.data(), message.size()));
+  _exit(127);
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw Error(std::string("waitpid failed: ") + std::strerror(errno));
+  return shell_status(status);
+}
+
+}  // namespace
+
+int shell_status(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+Captured capture(const std::vector<std::string>& argv) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    throw Error("cannot run " + argv.at(0) + ": pipe: " + std::strerror(errno));
+  const pid_t pid = fork();
+  if (pid < 0) throw Error("cannot run " + argv.at(0) + ": fork: " + std::strerror(errno));
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    exec_or_die(argv);
+  }
+  close(out[1]);
+  close(err[1]);
+  Captured c;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&c.out, &c.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buffer[65536];
+      const ssize_t got = read(fds[i].fd, buffer, sizeof buffer);
+      if (got > 0) {
+        sinks[i]->append(buffer, std::size_t(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  c.status = wait_for(pid);
+  return c;
+}
+
+int run_logged(const std::vector<std::string>& argv, const std::string& log) {
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error("cannot open the task log " + log + ": " + std::strerror(errno));
+  struct sigaction action {};
+  action.sa_handler = forward;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fd);
+    throw Error("cannot run " + argv.at(0) + ": fork: " + std::strerror(errno));
+  }
+  if (pid == 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+    exec_or_die(argv);
+  }
+  close(fd);
+  g_child = pid;
+  if (g_forwarded) kill(pid, g_forwarded);  // arrived between fork and here
+  const int status = wait_for(pid);
+  g_child = 0;
+  return status;
+}
+
+int forwarded_signal() {
+  return g_forwarded;
+}
+
+}  // namespace b2m::cluster
