@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "io/serial_h5.hpp"
@@ -28,11 +29,12 @@ double best_seconds(int repeats, F&& f) {
   return best;
 }
 
-// The values of option --name in a task's command line.
+// The values of option `name` in a task's command line (-k, --folds).
 std::vector<std::string> option(const Task& task, const std::string& name) {
+  const std::string flag = (name.size() == 1 ? "-" : "--") + name;
   std::vector<std::string> out;
   for (std::size_t i = 1; i + 1 < task.args.size(); ++i)
-    if (task.args[i] == "--" + name) out.push_back(task.args[i + 1]);
+    if (task.args[i] == flag) out.push_back(task.args[i + 1]);
   return out;
 }
 
@@ -40,9 +42,16 @@ bool has_flag(const Task& task, const std::string& name) {
   return std::find(task.args.begin(), task.args.end(), "--" + name) != task.args.end();
 }
 
+// A number from the command line, or `fallback` where it is not one.
+double number_or(const std::string& text, double fallback) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0' ? v : fallback;
+}
+
 std::size_t count_or(const Task& task, const std::string& name, std::size_t fallback) {
   const auto v = option(task, name);
-  return v.empty() ? fallback : std::size_t(std::max(1L, std::stol(v.back())));
+  return v.empty() ? fallback : std::size_t(std::max(1.0, number_or(v.back(), double(fallback))));
 }
 
 std::size_t list_length(const std::string& list) {
@@ -134,8 +143,9 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
   };
   const std::size_t folds = count_or(task, "folds", 5);
   const auto alphas = option(task, "alphas");
-  const std::size_t n_alphas =
-      alphas.empty() ? count_or(task, "n-alphas", 20) : list_length(alphas.back());
+  std::size_t listed = 0;  // --alphas a,b,c, possibly repeated
+  for (const std::string& a : alphas) listed += list_length(a);
+  const std::size_t n_alphas = alphas.empty() ? count_or(task, "n-alphas", 20) : listed;
   for (const std::string& in : task.inputs) e.bytes_read += file_bytes(in);
   if (stage.verb == "encode" || stage.verb == "decode" || stage.verb == "design")
     voxels = dim_of(1, resp, "/train/Y", 2, "voxels", 60000);
@@ -153,7 +163,8 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
     if (e.bytes_read == 0) e.bytes_read = (n() + m()) * voxels * 4;
   } else if (stage.verb == "decode") {
     const auto top = option(task, "top-voxels");
-    if (!top.empty()) voxels = std::min(voxels, std::stod(top.back()));
+    const double selected = top.empty() ? 0.0 : number_or(top.back(), 0.0);
+    if (selected > 0) voxels = std::min(voxels, selected);  // 0: every voxel
     const double per = has_flag(task, "per-clip") ? 1.0 : windows();
     const double ns = n() / kTrsPerClip * per, ms = m() / kTrsPerClip * per;
     flops = solvers::kernel_ridge_flops(std::size_t(ns), std::size_t(ms), std::size_t(voxels),

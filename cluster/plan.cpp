@@ -49,6 +49,12 @@ std::vector<std::vector<std::pair<std::string, std::string>>> grid_points(const 
   return points;
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 const std::string* value_of(const std::vector<std::pair<std::string, std::string>>& values,
                             const std::string& name) {
   for (const auto& [k, v] : values)
@@ -64,8 +70,19 @@ class Expander {
     const StageSpec& s = plan_.spec.stages[index];
     std::vector<std::string> subjects = plan_.spec.subjects;
     if (subjects.empty()) subjects.emplace_back();
-    for (const std::string& subject : subjects)
-      for (const auto& point : grid_points(s)) joins(index, subject, point, 0, {}, {});
+    for (const auto& point : grid_points(s)) {
+      const std::size_t before = plan_.tasks.size();
+      for (const std::string& subject : subjects) joins(index, subject, point, 0, {}, {});
+      // A grid value that no upstream task matches would silently give no
+      // tasks: say which.
+      if (plan_.tasks.size() == before && !s.upstream.empty()) {
+        std::string values;
+        for (const auto& [k, v] : point) values += " " + k + "=" + v;
+        throw(s.grid.empty() ? s.origin : s.grid.front().origin)
+            .error("no task of " + join_names(s.upstream) + " matches" +
+                   (values.empty() ? std::string(" (no upstream task for any subject)") : values));
+      }
+    }
   }
 
  private:
@@ -179,7 +196,7 @@ class Expander {
       throw s.out_origin.error("two tasks would write " + t.out + ": " + describe(other) + " and " +
                                describe(t) + " (put the swept values in `out`, e.g. {key})");
     }
-    if (checked_.insert(s.name).second || !own.empty()) {
+    {
       try {
         check_(t.args);
       } catch (const Error& e) {
@@ -203,7 +220,6 @@ class Expander {
   Plan& plan_;
   const VerbCheck& check_;
   std::map<std::string, std::size_t> outputs_;
-  std::set<std::string> checked_;
 };
 
 }  // namespace

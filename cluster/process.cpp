@@ -29,11 +29,13 @@ std::vector<char*> c_args(const std::vector<std::string>& argv) {
   return out;
 }
 
-[[noreturn]] void exec_or_die(const std::vector<std::string>& argv) {
-  std::vector<char*> args = c_args(argv);
-  execvp(args[0], args.data());
-  const std::string message = "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
-  static_cast<void>(write(2, message.data(), message.size()));
+// In the child, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void exec_or_die(char* const* args) {
+  execvp(args[0], args);
+  const char* what = "cannot run the command: ";
+  static_cast<void>(write(2, what, std::strlen(what)));
+  static_cast<void>(write(2, args[0], std::strlen(args[0])));
+  static_cast<void>(write(2, "\n", 1));
   _exit(127);
 }
 
@@ -53,6 +55,7 @@ int shell_status(int wait_status) {
 }
 
 Captured capture(const std::vector<std::string>& argv) {
+  std::vector<char*> args = c_args(argv);
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
     throw Error("cannot run " + argv.at(0) + ": pipe: " + std::strerror(errno));
@@ -61,7 +64,7 @@ Captured capture(const std::vector<std::string>& argv) {
   if (pid == 0) {
     dup2(out[1], 1);
     dup2(err[1], 2);
-    exec_or_die(argv);
+    exec_or_die(args.data());
   }
   close(out[1]);
   close(err[1]);
@@ -91,26 +94,44 @@ Captured capture(const std::vector<std::string>& argv) {
   return c;
 }
 
-int run_logged(const std::vector<std::string>& argv, const std::string& log) {
+int run_logged(const std::vector<std::string>& argv, const std::string& log,
+               const std::string& dir) {
+  std::vector<char*> args = c_args(argv);
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw Error("cannot open the task log " + log + ": " + std::strerror(errno));
   struct sigaction action {};
   action.sa_handler = forward;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &action, nullptr);
+  sigset_t passed, before;
+  sigemptyset(&passed);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    sigaction(sig, &action, nullptr);
+    sigaddset(&passed, sig);
+  }
+  // Held back until the child is known: one that arrives meanwhile is
+  // passed on once it is. The child starts with the default dispositions.
+  sigprocmask(SIG_BLOCK, &passed, &before);
   const pid_t pid = fork();
   if (pid < 0) {
+    const int error = errno;
+    sigprocmask(SIG_SETMASK, &before, nullptr);
     close(fd);
-    throw Error("cannot run " + argv.at(0) + ": fork: " + std::strerror(errno));
+    throw Error("cannot run " + argv.at(0) + ": fork: " + std::strerror(error));
   }
   if (pid == 0) {
+    struct sigaction plain {};
+    plain.sa_handler = SIG_DFL;
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &plain, nullptr);
+    sigprocmask(SIG_SETMASK, &before, nullptr);
     dup2(fd, 1);
     dup2(fd, 2);
-    exec_or_die(argv);
+    if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(127);
+    exec_or_die(args.data());
   }
   close(fd);
   g_child = pid;
-  if (g_forwarded) kill(pid, g_forwarded);  // arrived between fork and here
+  if (g_forwarded) kill(pid, g_forwarded);  // a signal of an earlier task's run
+  sigprocmask(SIG_SETMASK, &before, nullptr);
   const int status = wait_for(pid);
   g_child = 0;
   return status;

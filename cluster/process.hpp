@@ -17,11 +17,12 @@ struct Captured {
 // be started.
 [[nodiscard]] Captured capture(const std::vector<std::string>& argv);
 
-// Runs `argv` with stdout and stderr appended to `log` and waits; SIGTERM,
-// SIGINT and SIGHUP received meanwhile are passed on to it (Slurm's time
-// limit and scancel reach the task). Returns its exit code, or 128 + the
-// signal that ended it.
-[[nodiscard]] int run_logged(const std::vector<std::string>& argv, const std::string& log);
+// Runs `argv` in directory `dir` with stdout and stderr appended to `log`
+// and waits; SIGTERM, SIGINT and SIGHUP received meanwhile are passed on to
+// it (Slurm's time limit and scancel reach the task). Returns its exit
+// code, or 128 + the signal that ended it.
+[[nodiscard]] int run_logged(const std::vector<std::string>& argv, const std::string& log,
+                             const std::string& dir);
 
 // The signal passed on by run_logged since the start, 0 if none.
 [[nodiscard]] int forwarded_signal();

@@ -53,6 +53,7 @@ void write_task_file(const std::string& path, const TaskFile& file) {
     elements.push_back(std::move(tasks));
   }
   write_file_atomically(path, nlohmann::json{{"state", file.state},
+                                             {"dir", file.dir},
                                              {"b2m", file.b2m},
                                              {"launcher", file.launcher},
                                              {"retries", file.retries},
@@ -67,6 +68,7 @@ TaskFile read_task_file(const std::string& path) {
     const auto j = nlohmann::json::parse(in);
     TaskFile f;
     f.state = j.at("state");
+    f.dir = j.at("dir");
     f.b2m = j.at("b2m");
     f.launcher = j.at("launcher");
     f.retries = j.at("retries");
@@ -93,7 +95,7 @@ int run_task(const TaskFile& file, const TaskCommand& task, const std::string& j
     a.host = hostname();
     a.start = now_seconds();
     a.log = state.log_path(task.id);
-    a.inputs_stamp = inputs_stamp(task.reads);
+    a.inputs_stamp = failure_stamp(task.reads, task.args);
     state.write_attempt(a);
     const std::vector<std::string> argv = launch_command(file, task);
     {
@@ -103,7 +105,7 @@ int run_task(const TaskFile& file, const TaskCommand& task, const std::string& j
       log << "== b2m sweep: task " << task.id << " attempt " << attempt << " in " << job << " on "
           << a.host << ": " << line << "\n";
     }
-    status = run_logged(argv, a.log);
+    status = run_logged(argv, a.log, file.dir);
     a.end = now_seconds();
     a.status = status;
     state.write_attempt(a);

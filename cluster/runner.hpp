@@ -22,6 +22,7 @@ struct TaskCommand {
 // What an array's elements run: written by submit beside the job script.
 struct TaskFile {
   std::string state;     // the state directory
+  std::string dir;       // tasks run here (the spec's directory)
   std::string b2m;       // the b2m binary
   std::string launcher;  // "srun" or "mpirun"
   int retries = 0;

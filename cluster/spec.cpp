@@ -163,6 +163,54 @@ std::string absolute(const std::string& path, const std::string& dir) {
   return (fs::path(dir) / path).lexically_normal().string();
 }
 
+// Seconds in a Slurm time limit (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM,
+// D-HH:MM:SS); a negative value if `text` is none of them.
+double slurm_seconds(const std::string& text) {
+  const auto number = [](const std::string& field) {
+    if (field.empty() || field.size() > 9 ||
+        field.find_first_not_of("0123456789") != std::string::npos)
+      return -1.0;
+    return std::stod(field);
+  };
+  std::string rest = text;
+  double days = 0;
+  const std::size_t dash = text.find('-');
+  if (dash != std::string::npos) {
+    days = number(text.substr(0, dash));
+    rest = text.substr(dash + 1);
+    if (days < 0) return -1;
+  }
+  std::vector<double> parts;
+  std::size_t at = 0;
+  for (;;) {
+    const std::size_t colon = rest.find(':', at);
+    parts.push_back(number(rest.substr(at, colon == std::string::npos ? colon : colon - at)));
+    if (parts.back() < 0) return -1;
+    if (colon == std::string::npos) break;
+    at = colon + 1;
+  }
+  static const double kDayUnits[] = {3600, 60, 1};
+  double seconds = 0;
+  if (dash != std::string::npos) {
+    if (parts.size() > 3) return -1;
+    for (std::size_t i = 0; i < parts.size(); ++i) seconds += parts[i] * kDayUnits[i];
+  } else if (parts.size() == 1) {
+    seconds = parts[0] * 60;
+  } else if (parts.size() == 2) {
+    seconds = parts[0] * 60 + parts[1];
+  } else if (parts.size() == 3) {
+    seconds = parts[0] * 3600 + parts[1] * 60 + parts[2];
+  } else {
+    return -1;
+  }
+  return days * 86400 + seconds;
+}
+
+// Placeholders every template has; an input or stage may not take these names.
+bool reserved(const std::string& name) {
+  return name == "subject" || name == "results" || name == "stage" || name == "key" || name == "id";
+}
+
 bool valid_name(const std::string& name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -246,6 +294,7 @@ void read_inputs(Table t, Spec& spec) {
   for (const std::string& key : t.keys()) {
     if (key == "subjects") continue;
     if (!valid_name(key)) throw t.origin(key).error("use letters, digits, '-' and '_'");
+    if (reserved(key)) throw t.origin(key).error("is a name every template has: choose another");
     spec.inputs.emplace_back(key, absolute(t.string(key, ""), spec.dir));
     spec.input_origins[key] = t.origin(key);
   }
@@ -277,10 +326,10 @@ Resources read_resources(Table t) {
   Resources r;
   r.partition = t.string("partition", "");
   r.time = t.string("time", r.time);
-  const auto colon = std::count(r.time.begin(), r.time.end(), ':');
-  if (r.time.empty() || colon > 2 || r.time.find_first_not_of("0123456789:-") != std::string::npos)
+  r.time_seconds = slurm_seconds(r.time);
+  if (r.time_seconds <= 0)
     throw t.origin("time").error("\"" + r.time +
-                                 "\" is not a Slurm time (MM, HH:MM:SS, D-HH:MM:SS)");
+                                 "\" is not a Slurm time limit (MM, HH:MM:SS, D-HH:MM:SS, ...)");
   r.nodes = int(t.integer("nodes", 1, 1, 100000));
   r.tasks = int(t.integer("tasks", 1, 1, 10'000'000));
   r.cpus_per_task = int(t.integer("cpus_per_task", 1, 1, 4096));
@@ -308,6 +357,7 @@ StageSpec read_stage(const std::string& name, Table t) {
   s.name = name;
   s.origin = t.origin();
   if (!valid_name(name)) throw s.origin.error("use letters, digits, '-' and '_' in stage names");
+  if (reserved(name)) throw s.origin.error("is a name every template has: choose another");
   s.verb = t.string("verb", "");
   if (s.verb.empty()) throw s.origin.error("needs `verb` (the b2m verb the stage runs)");
   s.out = t.string("out", "");
@@ -341,6 +391,7 @@ StageSpec read_stage(const std::string& name, Table t) {
     const Origin origin = grid.origin(key);
     if (!node.is_array() || node.as_array()->empty())
       throw origin.error("expected a non-empty list of values, got " + Table::type(node));
+    if (key == "out") throw origin.error("the output is the stage's `out` template, not an option");
     Axis axis{key, scalars(node, origin), origin};
     std::set<std::string> seen;
     for (const std::string& v : axis.values)
@@ -374,7 +425,21 @@ void order_stages(Spec& spec) {
           }
     if (!s.match.empty() && s.upstream.empty())
       throw s.origin.error("`match` needs an upstream stage (an option naming {stage})");
+    for (const Axis& axis : s.grid)
+      if (spec.input_origins.count(axis.name) || by_name.count(axis.name))
+        throw axis.origin.error("a grid option may not share its name with an input or a stage");
   }
+  for (const StageSpec& s : spec.stages)
+    for (const std::string& m : s.match) {
+      const bool found =
+          std::any_of(s.upstream.begin(), s.upstream.end(), [&](const std::string& u) {
+            const auto& grid = by_name.at(u)->grid;
+            return std::any_of(grid.begin(), grid.end(),
+                               [&](const Axis& a) { return a.name == m; });
+          });
+      if (!found)
+        throw s.origin.error("`match` names " + m + ", which no upstream stage has in its grid");
+    }
   std::vector<StageSpec> ordered;
   std::set<std::string> placed;
   while (ordered.size() < spec.stages.size()) {

@@ -31,6 +31,7 @@ struct Origin {
 struct Resources {
   std::string partition;          // empty: the cluster's default
   std::string time = "01:00:00";  // per array element
+  double time_seconds = 3600;
   int nodes = 1;
   int tasks = 1;  // MPI ranks
   int cpus_per_task = 1;

@@ -31,9 +31,11 @@ std::string stat_key(const std::string& path) {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-std::string inputs_stamp(const std::vector<std::string>& files) {
+std::string failure_stamp(const std::vector<std::string>& files,
+                          const std::vector<std::string>& args) {
   std::string stamp;
   for (const std::string& f : files) stamp += f + "=" + stat_key(f) + ";";
+  for (const std::string& a : args) stamp += "\n" + a;
   return stamp;
 }
 
@@ -100,13 +102,24 @@ void StateDir::add_submission(const Submission& s) const {
                                .dump() +
                            "\n";
   const std::string path = path_ + "/submissions.jsonl";
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0 || write(fd, line.data(), line.size()) != ssize_t(line.size()) || fsync(fd) != 0) {
-    const int error = errno;
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const auto fail = [&](int error) {
     if (fd >= 0) close(fd);
-    throw Error("cannot record job " + s.job + " in " + path + ": " + std::strerror(error) +
-                " (the job is submitted: cancel it with scancel " + s.job +
-                " or record it by hand)");
+    return Error("cannot record job " + s.job + " in " + path + ": " + std::strerror(error) +
+                 " (the job is submitted: cancel it with scancel " + s.job +
+                 ", or resume will submit its tasks again)");
+  };
+  if (fd < 0) throw fail(errno);
+  // A line cut short by an earlier failure is ended first, so that it
+  // spoils only itself; a failed write is cut back off.
+  const off_t size = lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  if (size > 0 && pread(fd, &last, 1, size - 1) != 1) throw fail(errno);
+  const std::string text = (last == '\n' ? "" : "\n") + line;
+  if (pwrite(fd, text.data(), text.size(), size) != ssize_t(text.size()) || fsync(fd) != 0) {
+    const int error = errno;
+    static_cast<void>(ftruncate(fd, size));
+    throw fail(error);
   }
   close(fd);
 }
@@ -173,7 +186,7 @@ nlohmann::json StateDir::read_cache(const std::string& name) const {
 
 void StateDir::write_cache(const std::string& name, const nlohmann::json& value) const {
   std::error_code ec;
-  fs::create_directories(path_ + "/cache", ec);
+  fs::create_directories(path_ + "/cache", ec);  // a state directory from before caches
   write_file_atomically(path_ + "/cache/" + name + ".json", value.dump());
 }
 

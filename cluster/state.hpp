@@ -34,7 +34,7 @@ struct Attempt {
   double end = 0;   // 0: not finished (running, or killed without a word)
   int status = -1;  // exit status once finished: 128 + n for signal n
   std::string log;
-  std::string inputs_stamp;  // of the files it read, when it started (inputs_stamp)
+  std::string inputs_stamp;  // its failure_stamp when it started
 };
 
 class StateDir {
@@ -63,9 +63,11 @@ class StateDir {
 // time), "" if it does not exist: a cached fact about it holds while this does.
 [[nodiscard]] std::string stat_key(const std::string& path);
 
-// The identities of `files` together: a task that failed on bad input is
-// not rerun while this is unchanged.
-[[nodiscard]] std::string inputs_stamp(const std::vector<std::string>& files);
+// What a task's bad-input failure depends on: the identities of the files
+// it reads and its command line. A task that failed on bad input or
+// options is not rerun while this is unchanged.
+[[nodiscard]] std::string failure_stamp(const std::vector<std::string>& files,
+                                        const std::vector<std::string>& args);
 
 // Writes `text` to `path` through a temporary name and a rename.
 void write_file_atomically(const std::string& path, const std::string& text);

@@ -1,11 +1,14 @@
 #include "cluster/status.hpp"
 
-#include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -27,7 +30,8 @@ class Outputs {
         sums_(state.read_cache("checksums")) {}
   ~Outputs() {
     try {
-      if (dirty_) {
+      // Only into an existing state directory: a plan makes none.
+      if (dirty_ && std::filesystem::is_directory(state_.path())) {
         state_.write_cache("outputs", records_);
         state_.write_cache("checksums", sums_);
       }
@@ -76,7 +80,11 @@ class Outputs {
     std::vector<const char*> argv;
     for (const std::string& a : task.args) argv.push_back(a.c_str());
     const std::string tail = " " + io::join_command_line(int(argv.size()), argv.data());
-    const std::string command = record.value("command", "");
+    // A stale output replaced by resume --overwrite records that option too.
+    std::string command = record.value("command", "");
+    for (std::size_t at = command.find(" --overwrite"); at != std::string::npos;
+         at = command.find(" --overwrite"))
+      command.erase(at, 12);
     if (command.size() <= tail.size() ||
         command.compare(command.size() - tail.size(), tail.size(), tail) != 0) {
       why = "made by another command: " + command;
@@ -129,12 +137,34 @@ std::string last_error_line(const std::string& log) {
   return !b2m_error.empty() ? b2m_error : !error.empty() ? error : last;
 }
 
-// Whether another run holds the task's output lock (its holder is alive):
-// the holder's description, or "".
-std::string lock_holder(const Task& task, const Queue& queue) {
-  std::ifstream in(task.out + ".lock");
+// The flock locks held on this node, as "device:inode" (/proc/locks).
+std::set<std::string> held_flocks() {
+  std::set<std::string> out;
+  std::ifstream in("/proc/locks");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string number, kind, mode, access, pid, where;
+    if (!(fields >> number >> kind >> mode >> access >> pid >> where) || kind != "FLOCK") continue;
+    // where = MAJOR:MINOR:INODE, the device numbers in hex
+    unsigned major = 0, minor = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(where.c_str(), "%x:%x:%llu", &major, &minor, &inode) == 3)
+      out.insert(std::to_string(makedev(major, minor)) + ":" + std::to_string(inode));
+  }
+  return out;
+}
+
+// Another run that holds the task's output lock: its record and its Slurm
+// job ("" when it runs outside Slurm), or nothing. A lock file left by a
+// killed holder is not held: the lock itself is looked at (in /proc/locks
+// on this node, or through the holder's job in the queue), not the file.
+std::optional<std::pair<std::string, std::string>> lock_holder(
+    const Task& task, const Queue& queue, const std::set<std::string>& flocks) {
+  const std::string path = task.out + ".lock";
+  std::ifstream in(path);
   std::string record;
-  if (!in || !std::getline(in, record) || record.empty()) return {};
+  if (!in || !std::getline(in, record) || record.empty()) return std::nullopt;
   const auto field = [&](const std::string& name) {
     const std::size_t at = record.find(name + " ");
     if (at == std::string::npos) return std::string();
@@ -142,13 +172,12 @@ std::string lock_holder(const Task& task, const Queue& queue) {
     return record.substr(from, record.find_first_of(",:", from) - from);
   };
   const std::string job = field("Slurm job");
-  if (!job.empty()) return queue.count(job) ? record : std::string();
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  const std::string pid = field("pid");
-  if (field("host") != host || pid.empty()) return {};
-  const pid_t p = pid_t(std::stol(pid));
-  return kill(p, 0) == 0 || errno == EPERM ? record : std::string();
+  if (!job.empty() && queue.count(job)) return std::make_pair(record, job);
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 &&
+      flocks.count(std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)))
+    return std::make_pair(record, std::string());
+  return std::nullopt;
 }
 
 bool bad_input_status(int status) {
@@ -214,6 +243,7 @@ Queue read_queue() {
 std::vector<TaskStatus> task_status(const Plan& plan, const StateDir& state, const Queue& queue) {
   Outputs outputs(state);
   const auto attempts = state.attempts();
+  const std::set<std::string> flocks = held_flocks();
   // The newest submission of each task: its array element.
   std::map<std::string, std::string> element_of;
   for (const Submission& s : state.submissions())
@@ -257,17 +287,20 @@ std::vector<TaskStatus> task_status(const Plan& plan, const StateDir& state, con
       const QueueEntry& q = queue.at(element->second);
       const bool started = last && last->job == element->second;
       st.job = element->second;
-      if (!started) {
+      // Not started yet in its running element, or its element is back in
+      // the queue (requeued after a node failure, suspended): it will run.
+      if (!started || q.state != "RUNNING") {
         st.state = TaskState::pending;
-        st.detail =
-            q.state == "PENDING" ? q.reason : "queued in running element " + element->second;
+        st.detail = q.state == "PENDING"   ? q.reason
+                    : q.state == "RUNNING" ? "queued in running element " + element->second
+                                           : q.state;
         continue;
       }
     }
-    const std::string holder = lock_holder(task, queue);
-    if (!holder.empty()) {
+    if (const auto holder = lock_holder(task, queue, flocks)) {
       st.state = TaskState::running;
-      st.detail = "held by " + holder;
+      st.detail = "held by " + holder->first;
+      st.job = holder->second;
       continue;
     }
     if (output == TaskState::stale) {
@@ -287,8 +320,9 @@ std::vector<TaskStatus> task_status(const Plan& plan, const StateDir& state, con
       } else {
         st.detail = describe_exit(last->status);
         st.retryable = !bad_input_status(last->status);
-        st.bad_input_unchanged = bad_input_status(last->status) &&
-                                 last->inputs_stamp == inputs_stamp(read_files(plan, task));
+        st.bad_input_unchanged =
+            bad_input_status(last->status) &&
+            last->inputs_stamp == failure_stamp(read_files(plan, task), task.args);
       }
       st.error_line = last_error_line(last->log);
       continue;

@@ -15,36 +15,6 @@
 namespace b2m::cluster {
 namespace {
 
-// Seconds in a Slurm time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS.
-double time_limit_seconds(const std::string& text) {
-  double days = 0;
-  std::string rest = text;
-  const std::size_t dash = text.find('-');
-  if (dash != std::string::npos) {
-    days = std::stod(text.substr(0, dash));
-    rest = text.substr(dash + 1);
-  }
-  std::vector<double> parts;
-  std::size_t at = 0;
-  while (at <= rest.size()) {
-    const std::size_t colon = std::min(rest.find(':', at), rest.size());
-    parts.push_back(rest.empty() ? 0 : std::stod(rest.substr(at, colon - at)));
-    at = colon + 1;
-  }
-  double seconds = 0;
-  if (dash != std::string::npos) {  // D-HH[:MM[:SS]]
-    const double unit[] = {3600, 60, 1};
-    for (std::size_t i = 0; i < parts.size() && i < 3; ++i) seconds += parts[i] * unit[i];
-  } else if (parts.size() == 1) {
-    seconds = parts[0] * 60;
-  } else if (parts.size() == 2) {
-    seconds = parts[0] * 60 + parts[1];
-  } else {
-    seconds = parts[0] * 3600 + parts[1] * 60 + parts[2];
-  }
-  return days * 86400 + seconds;
-}
-
 std::size_t max_array_size() {
   try {
     const Captured c = capture({"scontrol", "show", "config"});
@@ -61,6 +31,16 @@ std::size_t max_array_size() {
 std::string quote(const std::string& s) {
   const char* argv[] = {s.c_str()};
   return io::join_command_line(1, argv);
+}
+
+// What runs task t: its command (with --overwrite where it replaces a
+// stale output), ranks and the files it reads.
+TaskCommand command_of(const Plan& plan, std::size_t t, const Selection& selection) {
+  const Task& task = plan.tasks[t];
+  const Resources& r = plan.spec.stages[task.stage].resources;
+  TaskCommand c{task.id, task.args, r.tasks, r.cpus_per_task, read_files(plan, task)};
+  if (selection.replace.count(t)) c.args.emplace_back("--overwrite");
+  return c;
 }
 
 struct Array {
@@ -83,7 +63,9 @@ class Submitter {
         options_(options),
         state_(plan.spec.state) {}
 
-  std::size_t run(const std::vector<std::size_t>& tasks) {
+  std::size_t run(const Selection& selection) {
+    selection_ = &selection;
+    const std::vector<std::size_t>& tasks = selection.tasks;
     std::vector<std::size_t> by_stage_start;
     std::map<std::size_t, std::vector<std::size_t>> per_stage;
     for (std::size_t t : tasks) per_stage[plan_.tasks[t].stage].push_back(t);
@@ -156,6 +138,14 @@ class Submitter {
       aligned = fresh.begin()->first;
       groups[*fresh.begin()].push_back(t);
     }
+    // Aligned elements hold what their upstream elements decided: only if
+    // each stays well within the time limit.
+    const double cap = 0.5 * plan_.spec.stages[stage].resources.time_seconds;
+    for (const auto& [where, list] : groups) {
+      double total = 0;
+      for (std::size_t t : list) total += estimates_[t].seconds;
+      align = align && total <= cap;
+    }
     if (align && aligned >= 0) {
       Array array;
       array.stage = stage;
@@ -166,15 +156,17 @@ class Submitter {
       push(std::move(array));
       return;
     }
-    // Otherwise pack: tasks join an element until its predicted time
-    // reaches pack_seconds (and stays under half the time limit).
-    const double cap = 0.5 * time_limit_seconds(plan_.spec.stages[stage].resources.time);
+    // Otherwise pack: tasks shorter than pack_seconds join an element
+    // until its predicted time reaches pack_seconds (and stays under half
+    // the time limit); longer ones run alone.
     Array array;
     array.stage = stage;
     double filled = 0;
     for (std::size_t t : tasks) {
       const double seconds = estimates_[t].seconds;
-      if (array.elements.empty() || filled >= plan_.spec.pack_seconds || filled + seconds > cap) {
+      const bool alone = seconds >= plan_.spec.pack_seconds;
+      if (array.elements.empty() || alone || filled >= plan_.spec.pack_seconds ||
+          filled + seconds > cap) {
         if (array.elements.size() == limit) {
           add_dependencies(array, tasks, false);
           push(std::move(array));
@@ -185,7 +177,7 @@ class Submitter {
         filled = 0;
       }
       array.elements.back().push_back(t);
-      filled += seconds;
+      filled = alone ? plan_.spec.pack_seconds : filled + seconds;
     }
     add_dependencies(array, tasks, false);
     push(std::move(array));
@@ -246,6 +238,7 @@ class Submitter {
     if (!r.mem.empty()) line("--mem=" + r.mem);
     if (r.gpus > 0) line("--gres=gpu:" + std::to_string(r.gpus));
     line("--output=" + plan_.spec.state + "/logs/" + array.name + "-%A_%a.out");
+    line("--chdir=" + plan_.spec.dir);  // relative paths in options: from the spec
     const std::string dep = dependency(array);
     if (!dep.empty()) {
       line("--dependency=" + dep);
@@ -260,17 +253,15 @@ class Submitter {
   }
 
   TaskFile task_file(const Array& array) const {
-    const Resources& r = plan_.spec.stages[array.stage].resources;
     TaskFile f{plan_.spec.state,
+               plan_.spec.dir,
                options_.b2m,
                "srun",
                options_.retries >= 0 ? options_.retries : plan_.spec.retries,
                {}};
     for (const auto& element : array.elements) {
       f.elements.emplace_back();
-      for (std::size_t t : element)
-        f.elements.back().push_back({plan_.tasks[t].id, plan_.tasks[t].args, r.tasks,
-                                     r.cpus_per_task, read_files(plan_, plan_.tasks[t])});
+      for (std::size_t t : element) f.elements.back().push_back(command_of(plan_, t, *selection_));
     }
     return f;
   }
@@ -281,6 +272,7 @@ class Submitter {
   const SubmitOptions& options_;
   StateDir state_;
   std::vector<Array> arrays_;
+  const Selection* selection_ = nullptr;
 };
 
 void check_inputs_exist(const Plan& plan, const std::vector<std::size_t>& tasks) {
@@ -327,7 +319,7 @@ Selection select_tasks(const Plan& plan, const std::vector<TaskStatus>& status,
                                   st.error_line + "): fix its input, then resume");
         break;
       case TaskState::stale:
-        take = options.overwrite;
+        take = options.resume && options.overwrite;
         if (!take)
           sel.held_back.push_back(plan.tasks[i].id + " has an output made otherwise (" + st.detail +
                                   "): --overwrite replaces it");
@@ -359,43 +351,51 @@ std::size_t submit(const Plan& plan, const std::vector<TaskStatus>& status,
   if (selection.tasks.empty()) return 0;
   check_inputs_exist(plan, selection.tasks);
   Submitter submitter(plan, status, estimates, options);
-  return submitter.run(selection.tasks);
+  return submitter.run(selection);
 }
 
-std::size_t run_local(const Plan& plan, const Selection& selection, const SubmitOptions& options) {
+std::size_t run_local(const Plan& plan, const std::vector<TaskStatus>& status,
+                      const Selection& selection, const SubmitOptions& options) {
   if (selection.tasks.empty()) return 0;
   check_inputs_exist(plan, selection.tasks);
   const StateDir state(plan.spec.state);
   state.create();
   TaskFile file{plan.spec.state,
+                plan.spec.dir,
                 options.b2m,
                 "mpirun",
                 options.retries >= 0 ? options.retries : plan.spec.retries,
                 {}};
   const std::string job = "local-" + std::to_string(getpid());
-  std::set<std::size_t> failed;
+  std::set<std::size_t> succeeded;
+  std::size_t failed = 0;
   for (std::size_t t : selection.tasks) {
     const Task& task = plan.tasks[t];
-    const bool blocked = std::any_of(task.after.begin(), task.after.end(),
-                                     [&](std::size_t u) { return failed.count(u) > 0; });
-    if (blocked) {
-      failed.insert(t);
-      std::printf("skipped %s: an upstream task failed\n", task.id.c_str());
+    // Upstream tasks must be done before, or here: one queued on Slurm
+    // would be read half-written.
+    const auto ready = [&](std::size_t u) {
+      return status[u].state == TaskState::done || succeeded.count(u) > 0;
+    };
+    if (!std::all_of(task.after.begin(), task.after.end(), ready)) {
+      ++failed;
+      std::printf("skipped %s: an upstream task is not done\n", task.id.c_str());
       continue;
     }
-    const Resources& r = plan.spec.stages[task.stage].resources;
-    const TaskCommand command{task.id, task.args, r.tasks, r.cpus_per_task, read_files(plan, task)};
     const double start = now_seconds();
-    const int status = run_task(file, command, job);
+    const int code = run_task(file, command_of(plan, t, selection), job);
     std::printf("%s %s %s: %s in %.1f s\n", plan.spec.stages[task.stage].name.c_str(),
                 task.subject.c_str(), task.key.c_str(),
-                status == 0 ? "done" : ("failed (exit " + std::to_string(status) + ")").c_str(),
+                code == 0 ? "done" : ("failed (exit " + std::to_string(code) + ")").c_str(),
                 now_seconds() - start);
     std::fflush(stdout);
-    if (status != 0) failed.insert(t);
+    if (code == 0) {
+      succeeded.insert(t);
+    } else {
+      ++failed;
+    }
     if (forwarded_signal() != 0) break;
   }
-  return failed.size();
+  return failed;
 }
 
 }  // namespace b2m::cluster

@@ -5,6 +5,7 @@
 // otherwise. Also runs a sweep on this machine instead (run --local).
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct SubmitOptions {
 // What submit chose, for its report.
 struct Selection {
   std::vector<std::size_t> tasks;      // to run, in plan order
+  std::set<std::size_t> replace;       // of those, stale ones run with --overwrite
   std::vector<std::string> held_back;  // why others that are not done are not run
 };
 
@@ -39,7 +41,9 @@ std::size_t submit(const Plan& plan, const std::vector<TaskStatus>& status,
                    const SubmitOptions& options);
 
 // Runs the selected tasks here, one after another under mpirun; a task
-// whose upstream task failed is skipped. Returns the number that failed.
-std::size_t run_local(const Plan& plan, const Selection& selection, const SubmitOptions& options);
+// whose upstream task is neither done nor run successfully here first is
+// skipped. Returns the number that failed or were skipped.
+std::size_t run_local(const Plan& plan, const std::vector<TaskStatus>& status,
+                      const Selection& selection, const SubmitOptions& options);
 
 }  // namespace b2m::cluster

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "cluster/cost.hpp"
@@ -311,8 +312,11 @@ int dispatch(int argc, char** argv) {
     const auto status = cluster::task_status(c.plan, c.state, {});
     return plan_command(c, status, r.count("json") > 0);
   }
+  // squeue is needed once anything was submitted: without it queued tasks
+  // would look lost.
+  const bool submitted = !c.state.submissions().empty();
   if (command == "status") {
-    const auto status = cluster::task_status(c.plan, c.state, queue_if_any(false));
+    const auto status = cluster::task_status(c.plan, c.state, queue_if_any(submitted));
     return status_command(c, status, r);
   }
   if (command == "submit" || command == "resume" || command == "run") {
@@ -320,15 +324,19 @@ int dispatch(int argc, char** argv) {
     if (local && !r.count("local"))
       throw ConfigError("b2m sweep run: only --local is supported (use submit for Slurm)");
     // One submitter at a time per sweep: two would both see a task as to do.
-    c.state.create();
-    const io::RunLock lock(c.plan.spec.state + "/sweep", "b2m sweep " + command);
-    const auto status = cluster::task_status(c.plan, c.state, queue_if_any(!local));
+    // A dry run writes nothing, the lock included.
+    std::optional<io::RunLock> lock;
+    if (!c.options.dry_run) {
+      c.state.create();
+      lock.emplace(c.plan.spec.state + "/sweep", "b2m sweep " + command);
+    }
+    const auto status = cluster::task_status(c.plan, c.state, queue_if_any(!local || submitted));
     if (!local) return submit_command(c, status, command == "resume");
     c.options.resume = true;
     const cluster::Selection sel = cluster::select_tasks(c.plan, status, c.options);
     for (const std::string& why : sel.held_back) std::printf("not run: %s\n", why.c_str());
-    const std::size_t failed = cluster::run_local(c.plan, sel, c.options);
-    std::printf("%zu tasks run, %zu failed\n", sel.tasks.size(), failed);
+    const std::size_t failed = cluster::run_local(c.plan, status, sel, c.options);
+    std::printf("%zu tasks run, %zu failed or skipped\n", sel.tasks.size(), failed);
     return failed ? kExitFailure : kExitOk;
   }
   throw ConfigError("b2m sweep: unknown command '" + command + "'\n" + kUsage);

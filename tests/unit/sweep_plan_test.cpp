@@ -56,7 +56,7 @@ grid = { space = ["a", "b"], alpha-max = [1e4, 1e6] }
 [stage.decode]
 verb = "decode"
 options = { responses = "{responses}", encode-result = "{encode}", flag = true, off = false }
-grid = { space = ["a", "b", "c"] }
+grid = { space = ["a", "b"] }
 match = ["space"]
 )";
 
@@ -71,7 +71,7 @@ TEST_F(SweepPlan, StagesComeAfterTheStagesTheyRead) {
 TEST_F(SweepPlan, TasksAreSubjectsTimesGridJoinedOnMatchedValues) {
   const Plan p = plan(kStudy);
   EXPECT_EQ(p.stages[0].size(), 8u);  // 2 subjects x 2 spaces x 2 alphas
-  // decode: space c has no encode task to read; a and b each inherit two alphas.
+  // decode: spaces a and b each inherit two alphas.
   EXPECT_EQ(p.stages[1].size(), 8u);
   EXPECT_EQ(p.stages[2].size(), 8u);
   for (std::size_t t : p.stages[1]) {
@@ -165,6 +165,19 @@ TEST_F(SweepPlan, ErrorsNameFileLineAndKey) {
                 .find("stage.e.resources.time: \"soon\" is not a Slurm time"),
             std::string::npos);
   EXPECT_NE(error("[stage.e\n").find(file + ":1: "), std::string::npos);  // TOML syntax
+  EXPECT_NE(error("[stage.e]\nverb = \"encode\"\nresources = { time = \"30:\" }\n")
+                .find("is not a Slurm time"),
+            std::string::npos);
+  EXPECT_NE(error("[inputs]\nresults = \"r\"\n[stage.e]\nverb = \"encode\"\n")
+                .find(file + ":2: inputs.results: is a name every template has"),
+            std::string::npos);
+  std::string unmatched = kStudy;
+  const std::string decode_grid = "space = [\"a\", \"b\"] }\nmatch";
+  unmatched.replace(unmatched.find(decode_grid), decode_grid.size(),
+                    "space = [\"a\", \"c\"] }\nmatch");
+  EXPECT_NE(error(unmatched).find("stage.decode.grid.space: no task of encode matches space=c"),
+            std::string::npos)
+      << error(unmatched);
 }
 
 TEST_F(SweepPlan, TheVerbCheckRefusesACommandLine) {
