@@ -245,10 +245,17 @@ std::vector<TaskStatus> task_status(const Plan& plan, const StateDir& state, con
   const auto attempts = state.attempts();
   const std::set<std::string> flocks = held_flocks();
   // The newest submission of each task: its array element.
-  std::map<std::string, std::string> element_of;
-  for (const Submission& s : state.submissions())
+  // The newest array element of each task, and that element's own log
+  // (what its job script printed: sbatch's --output).
+  std::map<std::string, std::string> element_of, element_log;
+  for (const Submission& s : state.submissions()) {
+    const std::string name = std::filesystem::path(s.script).stem().string();
     for (std::size_t e = 0; e < s.elements.size(); ++e)
-      for (const std::string& id : s.elements[e]) element_of[id] = s.job + "_" + std::to_string(e);
+      for (const std::string& id : s.elements[e]) {
+        element_of[id] = s.job + "_" + std::to_string(e);
+        element_log[id] = state.path() + "/logs/" + name + "-" + element_of[id] + ".out";
+      }
+  }
 
   std::vector<TaskStatus> out(plan.tasks.size());
   for (std::size_t i = 0; i < plan.tasks.size(); ++i) {
@@ -328,9 +335,20 @@ std::vector<TaskStatus> task_status(const Plan& plan, const StateDir& state, con
       continue;
     }
     st.state = TaskState::todo;
-    if (element != element_of.end())
-      st.detail = "left the queue in " + element->second +
-                  " before it started (an upstream task failed, or scancel)";
+    if (element != element_of.end()) {
+      // An element that ran without starting its tasks (its job script
+      // failed) says why in its own log.
+      const std::string log = element_log.at(task.id);
+      std::error_code ec;
+      if (std::filesystem::file_size(log, ec) > 0 && !ec) {
+        st.log = log;
+        st.error_line = last_error_line(log);
+        st.detail = "its element " + element->second + " ran but did not start it";
+      } else {
+        st.detail = "left the queue in " + element->second +
+                    " before it started (an upstream task failed, or scancel)";
+      }
+    }
   }
   return out;
 }

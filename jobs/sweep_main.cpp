@@ -244,12 +244,13 @@ int status_command(const Context& c, const std::vector<cluster::TaskStatus>& sta
                               {"log", st.log},
                               {"error", st.error_line},
                               {"retryable", st.retryable}});
-    } else if (all || st.state == TaskState::failed || st.state == TaskState::stale) {
-      std::printf("%s %-8s %s %s %s%s%s\n", t.id.c_str(), cluster::state_name(st.state),
+    } else if (all || st.state == TaskState::failed || st.state == TaskState::stale ||
+               !st.error_line.empty()) {
+      std::printf("%s %-8s %s %s %s%s\n", t.id.c_str(), cluster::state_name(st.state),
                   c.plan.spec.stages[t.stage].name.c_str(), t.subject.c_str(), t.key.c_str(),
-                  st.detail.empty() ? "" : (": " + st.detail).c_str(), "");
+                  st.detail.empty() ? "" : (": " + st.detail).c_str());
       if (!st.error_line.empty()) std::printf("    error: %s\n", st.error_line.c_str());
-      if (!st.log.empty() && st.state == TaskState::failed)
+      if (!st.log.empty() && (st.state == TaskState::failed || !st.error_line.empty()))
         std::printf("    log: %s\n", st.log.c_str());
     }
   }

@@ -2,7 +2,7 @@
 """`b2m sweep` on a real Slurm cluster (cluster/local_slurm.sh's, started
 when none answers and this is root; stopped afterwards).
 
-1. Spec errors (no cluster needed): unknown key, wrong type, unknown
+1. Spec errors: unknown key, wrong type, unknown
    placeholder, two tasks on one output, a missing input at submit: each
    is refused naming the file, the line and the key, and nothing is submitted.
 2. A sweep of 2 subjects x 2 feature spaces x 2 alpha grids through encode,
@@ -114,7 +114,7 @@ def wait_queue_empty(timeout):
         r = subprocess.run(["squeue", "-h", "-n", ",".join(JOB_NAMES)], capture_output=True, text=True)
         if r.returncode == 0 and not r.stdout.strip():
             return True
-        time.sleep(2)
+        time.sleep(0.5)
     return False
 
 
@@ -426,10 +426,11 @@ def body(opts, checks):
     study = harness.simulate_study(opts, checks, 2, 500, 3, "--corpus", 800)
     if study is None:
         return
-    spec_errors(opts, checks, study)
     with slurm_cluster(checks) as up:
         if not up:
             return
+        # (submit asks squeue before it looks at the inputs: inside the cluster)
+        spec_errors(opts, checks, study)
         try:
             done = main_sweep(opts, checks, study)
             if done:
