@@ -1,6 +1,7 @@
 #include "io/bids_events.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -63,9 +64,18 @@ RunEvents read_events_file(const std::string& path) {
   run.file = path;
   std::string line;
   if (!std::getline(in, line)) throw InputError(path + ": empty events file (no header)");
+  // Column names in any case, quoted or not, after a UTF-8 byte order mark
+  // that spreadsheet programs write.
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
   std::map<std::string, std::size_t> column;
   const auto header = split_tabs(line);
-  for (std::size_t i = 0; i < header.size(); ++i) column[header[i]] = i;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    std::string name = unquote(header[i]);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    if (!column.emplace(name, i).second)
+      throw InputError(path + ":1: column '" + name + "' appears twice");
+  }
   for (const char* name : {"onset", "duration", "genre", "track"})
     if (!column.count(name)) throw InputError(path + ": missing column '" + name + "'");
   int line_number = 1;
@@ -78,10 +88,10 @@ RunEvents read_events_file(const std::string& path) {
       throw InputError(where + ": " + std::to_string(fields.size()) + " fields, expected " +
                        std::to_string(header.size()));
     Event e;
-    e.onset = to_number(fields[column["onset"]], where + " onset");
-    e.duration = to_number(fields[column["duration"]], where + " duration");
+    e.onset = to_number(unquote(fields[column["onset"]]), where + " onset");
+    e.duration = to_number(unquote(fields[column["duration"]]), where + " duration");
     e.genre = unquote(fields[column["genre"]]);
-    const double track = to_number(fields[column["track"]], where + " track");
+    const double track = to_number(unquote(fields[column["track"]]), where + " track");
     if (e.genre.empty()) throw InputError(where + ": empty genre");
     if (e.duration <= 0) throw InputError(where + ": duration must be positive");
     if (track < 0 || track != std::floor(track)) throw InputError(where + ": bad track number");
@@ -91,6 +101,15 @@ RunEvents read_events_file(const std::string& path) {
   if (run.events.empty()) throw InputError(path + ": empty run (no events)");
   std::stable_sort(run.events.begin(), run.events.end(),
                    [](const Event& a, const Event& b) { return a.onset < b.onset; });
+  // Two clips playing at once would put two stimuli on one TR.
+  for (std::size_t i = 1; i < run.events.size(); ++i) {
+    const Event& a = run.events[i - 1];
+    const Event& b = run.events[i];
+    if (b.onset < a.onset + a.duration - 1e-6)
+      throw InputError(path + ": events overlap: " + a.clip_id() + " (onset " +
+                       std::to_string(a.onset) + " s, " + std::to_string(a.duration) + " s) and " +
+                       b.clip_id() + " (onset " + std::to_string(b.onset) + " s)");
+  }
   return run;
 }
 
@@ -114,6 +133,13 @@ std::vector<RunEvents> read_task_events(const std::string& dir, const std::strin
     if (runs[i].run == runs[i - 1].run)
       throw InputError(dir + ": two events files for task-" + task + " run " +
                        std::to_string(runs[i].run));
+  // Runs are numbered 1..N; a gap is a lost file, and the runs after it
+  // would be misaligned with the bold runs of the same numbers.
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].run != int(i) + 1)
+      throw InputError(dir + ": task-" + task + " has runs " + std::to_string(runs.front().run) +
+                       ".." + std::to_string(runs.back().run) + " but no events file for run " +
+                       std::to_string(i + 1));
   return runs;
 }
 

@@ -72,5 +72,53 @@ TEST(BidsEvents, BadFilesNameTheFileAndLine) {
   EXPECT_THROW(static_cast<void>(read_task_events(dir.file("nowhere"), "Training")), InputError);
 }
 
+// The message of the InputError `read` raises ("" if none).
+template <class F>
+std::string input_error(F&& read) {
+  try {
+    read();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(BidsEvents, HeaderCaseQuotesAndAByteOrderMarkAreRead) {
+  const auto comm = mpi::Comm::self();
+  const testing::TempDir dir(comm);
+  const std::string path = dir.file("run.tsv");
+  std::ofstream(path)
+      << "\xEF\xBB\xBFOnset\t\"Duration\"\tGENRE\tTrack\n0\t15\t'pop'\t'3'\n15\t15\tjazz\t4\n";
+  const RunEvents run = read_events_file(path);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].clip_id(), "pop.00003");
+  EXPECT_EQ(run.events[1].clip_id(), "jazz.00004");
+}
+
+TEST(BidsEvents, OverlapsRepeatedColumnsAndMissingRunsAreRefused) {
+  const auto comm = mpi::Comm::self();
+  const testing::TempDir dir(comm);
+  const std::string overlap = dir.file("overlap.tsv");
+  std::ofstream(overlap) << "onset\tduration\tgenre\ttrack\n0\t15\tpop\t3\n10\t15\tjazz\t4\n";
+  EXPECT_NE(input_error([&] {
+              static_cast<void>(read_events_file(overlap));
+            }).find(overlap + ": events overlap: pop.00003"),
+            std::string::npos);
+  const std::string twice = dir.file("twice.tsv");
+  std::ofstream(twice) << "onset\tduration\tgenre\ttrack\tOnset\n0\t15\tpop\t3\t0\n";
+  EXPECT_NE(input_error([&] {
+              static_cast<void>(read_events_file(twice));
+            }).find(twice + ":1: column 'onset' appears twice"),
+            std::string::npos);
+  // Runs 1, 2 and 4 of 4: run 3's events file is missing.
+  for (int run : {1, 2, 4})
+    std::ofstream(dir.file("task-Training_run-0" + std::to_string(run) + "_events.tsv"))
+        << "onset\tduration\tgenre\ttrack\n0\t15\tpop\t3\n";
+  EXPECT_NE(input_error([&] {
+              static_cast<void>(read_task_events(dir.path(), "Training"));
+            }).find("task-Training has runs 1..4 but no events file for run 3"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace b2m::io
