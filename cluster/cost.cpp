@@ -196,4 +196,12 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
   return e;
 }
 
+std::vector<Estimate> estimate_all(const Plan& plan, const Machine& machine) {
+  Sizer sizer(plan.spec);
+  std::vector<Estimate> out;
+  out.reserve(plan.tasks.size());
+  for (const Task& t : plan.tasks) out.push_back(sizer.estimate(plan, t, machine));
+  return out;
+}
+
 }  // namespace b2m::cluster

@@ -46,4 +46,8 @@ class Sizer {
   std::map<std::string, std::vector<std::size_t>> shapes_;
 };
 
+// The estimate of every task of `plan` (index as in plan.tasks) at the
+// speed of `machine`.
+[[nodiscard]] std::vector<Estimate> estimate_all(const Plan& plan, const Machine& machine);
+
 }  // namespace b2m::cluster

@@ -112,9 +112,7 @@ std::string bytes(double b) {
 
 int plan_command(const Context& c, const std::vector<cluster::TaskStatus>& status, bool json) {
   const cluster::Machine machine = cluster::probe_machine();
-  cluster::Sizer sizer(c.plan.spec);
-  std::vector<cluster::Estimate> est;
-  for (const cluster::Task& t : c.plan.tasks) est.push_back(sizer.estimate(c.plan, t, machine));
+  const std::vector<cluster::Estimate> est = cluster::estimate_all(c.plan, machine);
   nlohmann::json out = {{"spec", c.plan.spec.file},
                         {"state", c.plan.spec.state},
                         {"machine",
@@ -266,10 +264,8 @@ int submit_command(Context& c, const std::vector<cluster::TaskStatus>& status, b
     std::printf("nothing to submit\n");
     return kExitOk;
   }
-  const cluster::Machine machine = cluster::probe_machine();
-  cluster::Sizer sizer(c.plan.spec);
-  std::vector<cluster::Estimate> est;
-  for (const cluster::Task& t : c.plan.tasks) est.push_back(sizer.estimate(c.plan, t, machine));
+  const std::vector<cluster::Estimate> est =
+      cluster::estimate_all(c.plan, cluster::probe_machine());
   cluster::submit(c.plan, status, sel, est, c.options);
   return kExitOk;
 }
