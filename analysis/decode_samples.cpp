@@ -45,12 +45,12 @@ std::vector<Span> spans(const ClipEmbeddings& clips, double duration, const Samp
 
 DecodeSamples decode_samples(const ClipEmbeddings& clips,
                              const std::vector<io::RunEvents>& train_runs, const TestLayout& test,
-                             const std::vector<std::size_t>& train_run_lengths,
+                             const std::vector<std::vector<std::size_t>>& train_run_scans,
                              const SampleOptions& o, const std::string& responses_source) {
   if (!(o.tr > 0)) throw ConfigError("decode: the TR must be positive");
   if (!(o.delay_s >= 0)) throw ConfigError("decode: the hemodynamic delay must be >= 0 s");
-  if (train_runs.size() != train_run_lengths.size())
-    throw InputError(responses_source + ": " + std::to_string(train_run_lengths.size()) +
+  if (train_runs.size() != train_run_scans.size())
+    throw InputError(responses_source + ": " + std::to_string(train_run_scans.size()) +
                      " training runs, the events have " + std::to_string(train_runs.size()));
   const std::map<std::string, int> index = clips.index();
   const auto clip_of = [&](const std::string& id, const std::string& where) {
@@ -63,24 +63,30 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
   out.per_clip = o.per_clip;
   std::size_t offset = 0;
   for (std::size_t r = 0; r < train_runs.size(); ++r) {
-    const std::size_t length = train_run_lengths[r];
+    const std::vector<std::size_t>& scans = train_run_scans[r];
+    const std::size_t length = scans.empty() ? 0 : scans.back() + 1;
     double end = 0;
     for (const auto& e : train_runs[r].events) end = std::max(end, e.onset + e.duration);
     const auto needed = static_cast<std::size_t>(std::ceil(end / o.tr - 1e-9));
     if (needed > length)
       throw InputError(responses_source + ": training run " + std::to_string(r + 1) + " has " +
-                       std::to_string(length) + " rows, but its events (" + train_runs[r].file +
+                       std::to_string(length) + " scans, but its events (" + train_runs[r].file +
                        ") last " + std::to_string(needed) + " TRs");
+    // The row of each scan of the run; kMissing where the run lacks it.
+    constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
+    std::vector<std::size_t> row_of(length, kMissing);
+    for (std::size_t i = 0; i < scans.size(); ++i) row_of[scans[i]] = offset + i;
     for (const auto& e : train_runs[r].events) {
       const std::size_t clip = clip_of(e.clip_id(), train_runs[r].file);
       for (const Span& s : spans(clips, e.duration, o)) {
         DecodeSample sample{rows_in(e.onset + s.begin, e.onset + s.end, o.tr, length), clip,
                             s.window, r};
-        for (auto& row : sample.rows) row += offset;
-        out.train.push_back(std::move(sample));
+        for (auto& row : sample.rows) row = row_of[row];
+        if (std::find(sample.rows.begin(), sample.rows.end(), kMissing) == sample.rows.end())
+          out.train.push_back(std::move(sample));
       }
     }
-    offset += length;
+    offset += scans.size();
   }
   const double clip_s = static_cast<double>(test.trs_per_clip) * o.tr;
   for (std::size_t c = 0; c < test.clip_ids.size(); ++c) {

@@ -41,14 +41,15 @@ struct SampleOptions {
   bool per_clip = false;
 };
 
-// `train_run_lengths`: rows of each training run in the responses file, which
-// must match the events; `test_trs_per_clip`: rows of each test clip.
-[[nodiscard]] DecodeSamples decode_samples(const ClipEmbeddings& clips,
-                                           const std::vector<io::RunEvents>& train_runs,
-                                           const TestLayout& test,
-                                           const std::vector<std::size_t>& train_run_lengths,
-                                           const SampleOptions& options,
-                                           const std::string& responses_source);
+// `train_run_scans`: per training run of the responses file, the scan of
+// each row (io::ResponsesLayout::volumes), which must cover the events. A
+// training sample that needs a scan the run lacks (the dropped warm-up
+// clip of ds003720's preprocessed arrays, say) is left out; windows running
+// past a run's last scan keep the scans they have.
+[[nodiscard]] DecodeSamples decode_samples(
+    const ClipEmbeddings& clips, const std::vector<io::RunEvents>& train_runs,
+    const TestLayout& test, const std::vector<std::vector<std::size_t>>& train_run_scans,
+    const SampleOptions& options, const std::string& responses_source);
 
 // Targets of the samples (samples x dim): the window embedding, or the mean
 // of the clip's windows with per_clip.

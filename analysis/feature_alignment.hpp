@@ -29,11 +29,9 @@ using io::ClipEmbeddings;
 [[nodiscard]] solvers::Matrix<double> apply_delays(const solvers::Matrix<double>& features,
                                                    const std::vector<int>& delays);
 
-// train_x (n_train x p), test_x (n_test x p, mean over repetitions) and
-// the test clip ids (io/design_file.hpp), with each training row's run.
-struct Design : io::DesignMatrices {
-  std::vector<int> train_run;  // run number of each training row
-};
+// train_x (n_train x p), test_x (n_test x p, mean over repetitions), the
+// test clip ids and each training row's run (io/design_file.hpp).
+using Design = io::DesignMatrices;
 
 // The whole design. Training rows: every TR of every training run. Test rows:
 // clip by clip (sorted ids), TR by TR, averaged over the clip's repetitions.

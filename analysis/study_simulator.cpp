@@ -400,6 +400,7 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
       run_signal.noalias() += model.test_drive[s][r] * out.loadings[s].cast<double>();
     Matrix<double> run_y = run_signal;
     add_noise(run_y, {0});
+    out.test_runs.emplace_back(run_y.cast<float>());
     for (std::size_t c = 0; c < test_.clip_ids.size(); ++c)
       for (std::size_t k = 0; k < test_.repetitions; ++k) {
         const Presentation& shown = test_.presentations[c][k];

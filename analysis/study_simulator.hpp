@@ -54,9 +54,10 @@ struct StudyDesign {
 // One block of simulated voxels of one subject. The responses are
 // row-major, as they are written (the [rows, voxels] datasets).
 struct VoxelBlock {
-  solvers::RowMajorMatrix<float> train;              // n_train x B
-  std::vector<solvers::RowMajorMatrix<float>> reps;  // R x (n_test x B)
-  solvers::RowMajorMatrix<float> test;               // n_test x B, mean of reps
+  solvers::RowMajorMatrix<float> train;                   // n_train x B
+  std::vector<solvers::RowMajorMatrix<float>> reps;       // R x (n_test x B)
+  solvers::RowMajorMatrix<float> test;                    // n_test x B, mean of reps
+  std::vector<solvers::RowMajorMatrix<float>> test_runs;  // per test run, every scan x B
   std::vector<std::int32_t> roi;
   std::vector<std::uint8_t> drivers;
   std::vector<float> snr;

@@ -10,27 +10,10 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "io/file_descriptor.hpp"
 
 namespace b2m::io {
 namespace {
-
-// A file descriptor, closed on scope exit (a failed close is not reported:
-// every write was already checked and fsync'ed).
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  // Closes now, reporting a failure.
-  [[nodiscard]] bool close() { return ::close(std::exchange(fd_, -1)) == 0; }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void fail(const std::string& what, const std::string& partial, int error) {
   std::remove(partial.c_str());

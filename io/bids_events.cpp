@@ -1,5 +1,7 @@
 #include "io/bids_events.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -148,6 +150,37 @@ std::vector<std::string> task_event_files(const std::string& dir) {
   for (const char* task : {"Training", "Test"})
     for (const auto& run : read_task_events(dir, task)) out.push_back(run.file);
   return out;
+}
+
+std::optional<double> sidecar_repetition_time(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::optional<double> tr;
+  std::string first;
+  std::vector<fs::path> sidecars;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 10 && name.compare(name.size() - 10, 10, "_bold.json") == 0)
+      sidecars.push_back(entry.path());
+  }
+  std::sort(sidecars.begin(), sidecars.end());
+  for (const fs::path& path : sidecars) {
+    std::ifstream in(path);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(path.string() + ": not a JSON sidecar: " + e.what());
+    }
+    if (!j.contains("RepetitionTime") || !j["RepetitionTime"].is_number())
+      throw InputError(path.string() + ": no numeric RepetitionTime");
+    const double value = j["RepetitionTime"].get<double>();
+    if (tr && std::abs(*tr - value) > 1e-9)
+      throw InputError(path.string() + ": RepetitionTime " + std::to_string(value) + " s, but " +
+                       first + " says " + std::to_string(*tr) + " s");
+    if (!tr) first = path.string();
+    tr = value;
+  }
+  return tr;
 }
 
 }  // namespace b2m::io

@@ -2,6 +2,7 @@
 // run with columns onset, duration, genre, track, start, end.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,10 @@ struct RunEvents {
 // The events files of both tasks (Training and Test) in `dir`, in run
 // order: what a design made from them depends on (for provenance).
 [[nodiscard]] std::vector<std::string> task_event_files(const std::string& dir);
+
+// The repetition time (s) of the bold runs of `dir` from their JSON sidecars
+// (`*_bold.json`, field RepetitionTime); nullopt when there are none. An
+// InputError naming the file if one cannot be read or the sidecars disagree.
+[[nodiscard]] std::optional<double> sidecar_repetition_time(const std::string& dir);
 
 }  // namespace b2m::io

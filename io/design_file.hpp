@@ -14,19 +14,23 @@ namespace b2m::io {
 struct DesignMatrices {
   ColMajor<double> train_x, test_x;
   std::vector<std::string> test_clips;  // empty where the file does not say
+  std::vector<int> train_run;           // run label of each training row; empty likewise
 };
 
 // Reads and checks a design: 2-D datasets of finite values with as many
 // features in training as in test; errors name the file and dataset.
 [[nodiscard]] DesignMatrices read_design(const H5File& f);
 
-// The layout of a subject's responses that a design must fit: as many
-// training and test rows (errors name both files), at least 2 test rows,
-// and the test clips from the responses' own ids, else the design's.
-[[nodiscard]] ResponsesLayout responses_for(const H5File& responses, const DesignMatrices& design,
+// The layout of a subject's responses, with the design fitted to it: as
+// many test rows, at least 2 of them, and the test clips from the
+// responses' own ids, else the design's. Training rows: as many as the
+// responses have, or, where the responses name the scan of each row
+// (/train/volume), the design's rows of those scans, run by run (the
+// design then needs /train/run and as many runs). Errors name both files.
+[[nodiscard]] ResponsesLayout responses_for(const H5File& responses, DesignMatrices& design,
                                             const std::string& design_source);
 
-// Writes one (only rank 0's data), with the run of each training row.
-void write_design(H5File& f, const DesignMatrices& design, const std::vector<int>& train_run);
+// Writes one (only rank 0's data).
+void write_design(H5File& f, const DesignMatrices& design);
 
 }  // namespace b2m::io

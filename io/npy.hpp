@@ -9,6 +9,12 @@
 
 namespace b2m::io {
 
+// The magic string, version and header of a C-order array of element type
+// `descr` (e.g. "<f8") and `shape`, padded so that the data that follows
+// starts on a multiple of 64 bytes (format 1.0).
+[[nodiscard]] std::string npy_header(const std::string& descr,
+                                     const std::vector<std::size_t>& shape);
+
 // `values`: row-major (C order), shape[0] x shape[1] x ... elements.
 void stage_npy(const std::string& path, const double* values,
                const std::vector<std::size_t>& shape);

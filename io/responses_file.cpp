@@ -1,6 +1,7 @@
 #include "io/responses_file.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "core/error.hpp"
 
@@ -41,6 +42,11 @@ ResponsesLayout read_responses_layout(const H5File& f) {
                      std::to_string(out.n));
   if (out.voxels == 0) throw InputError(f.path() + ": no voxels");
   out.runs = run_ranges(f.read_all<std::int64_t>("/train/run"), f.path() + ":/train/run");
+  out.volumes_given = f.exists("/train/volume");
+  out.volumes = run_volumes(
+      out.runs,
+      out.volumes_given ? f.read_all<std::int64_t>("/train/volume") : std::vector<std::int64_t>{},
+      f.path() + ":/train/volume");
   if (f.has_attribute("/test", "ids"))
     out.test_clip_rows =
         rows_per_clip(out.m, f.read_strings_attribute("/test", "ids").size(), f.path());
@@ -69,6 +75,29 @@ std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
   return runs;
 }
 
+std::vector<std::vector<std::size_t>> run_volumes(const std::vector<mpi::Range>& runs,
+                                                  const std::vector<std::int64_t>& volume,
+                                                  const std::string& where) {
+  const std::size_t rows = runs.empty() ? 0 : runs.back().end;
+  if (!volume.empty() && volume.size() != rows)
+    throw InputError(where + ": " + std::to_string(volume.size()) + " values for " +
+                     std::to_string(rows) + " training rows");
+  std::vector<std::vector<std::size_t>> out;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    std::vector<std::size_t> scans;
+    for (std::size_t i = runs[r].begin; i < runs[r].end; ++i) {
+      const std::int64_t v = volume.empty() ? std::int64_t(i - runs[r].begin) : volume[i];
+      if (v < 0 || (!scans.empty() && std::size_t(v) <= scans.back()))
+        throw InputError(where + ": row " + std::to_string(i) + " (run " + std::to_string(r + 1) +
+                         ") has scan " + std::to_string(v) +
+                         "; scans must be non-negative and increase within a run");
+      scans.push_back(std::size_t(v));
+    }
+    out.push_back(std::move(scans));
+  }
+  return out;
+}
+
 Atlas read_atlas(const H5File& f, std::size_t voxels) {
   if (!f.exists("/voxels/roi") || !f.has_attribute("/voxels/roi", "names"))
     throw InputError(f.path() + ": ROI selection needs /voxels/roi with a 'names' attribute");
@@ -88,11 +117,32 @@ void create_responses(H5File& f, const ResponsesShape& s) {
   const std::size_t n = s.runs.size();
   f.create<float>("/train/Y", {n, s.voxels});
   f.write_all<std::int32_t>("/train/run", {n}, s.runs);
+  if (!s.volumes.empty()) {
+    if (s.volumes.size() != n)
+      throw std::logic_error("create_responses: one scan index per training row is needed");
+    f.write_all<std::int32_t>("/train/volume", {n}, s.volumes);
+  }
+  if (!s.train_clip.empty()) {
+    if (s.train_clip.size() != n)
+      throw std::logic_error("create_responses: one clip per training row is needed");
+    f.write_all<std::int32_t>("/train/clip", {n}, s.train_clip);
+    f.write_attribute("/train/clip", "ids", s.train_clip_ids);
+  }
   f.create<float>("/test/Y", {s.test_rows, s.voxels});
   if (s.reps > 0) f.create<float>("/test/Y_reps", {s.reps, s.test_rows, s.voxels});
   f.write_attribute("/test", "ids", s.test_ids);
+  if (!s.ijk.empty()) {
+    if (s.ijk.size() != 3 * s.voxels || s.grid.size() != 3 || s.affine.size() != 16)
+      throw std::logic_error(
+          "create_responses: i, j, k per voxel, 3 dimensions and 16 affine values");
+    f.write_all<std::int32_t>("/voxels/ijk", {s.voxels, 3}, s.ijk);
+    f.write_attribute("/voxels/ijk", "grid", s.grid);
+    f.write_attribute("/voxels/ijk", "affine", s.affine);
+  }
+  if (s.roi_names.empty()) return;
   f.create<std::int32_t>("/voxels/roi", {s.voxels});
   f.write_attribute("/voxels/roi", "names", s.roi_names);
+  if (!s.roi_labels.empty()) f.write_attribute("/voxels/roi", "labels", s.roi_labels);
 }
 
 void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
@@ -105,7 +155,8 @@ void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
     for (std::size_t r = 0; r < f.shape("/test/Y_reps")[0]; ++r)
       write_slice<float>(f, "/test/Y_reps", r, first, r < reps.size() ? reps[r] : none);
   }
-  f.write<std::int32_t>("/voxels/roi", {first}, {roi.size()}, roi.data());
+  if (f.exists("/voxels/roi"))
+    f.write<std::int32_t>("/voxels/roi", {first}, {roi.size()}, roi.data());
 }
 
 }  // namespace b2m::io

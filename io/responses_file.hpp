@@ -1,6 +1,7 @@
 // The responses file of one subject (docs/formats.md): /train/Y [n, V],
-// /train/run [n], /test/Y [m, V], optionally /test/Y_reps, the test clip ids
-// and /voxels/roi. What the stages check before they read a voxel.
+// /train/run [n], /test/Y [m, V], optionally /train/volume (which scan of its
+// run each row is), /test/Y_reps, the test clip ids and /voxels/roi. What
+// the stages check before they read a voxel.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,12 @@ namespace b2m::io {
 struct ResponsesLayout {
   std::size_t n = 0, m = 0, voxels = 0;
   std::vector<mpi::Range> runs;
+  // Per run, the scan (volume index from the run's start) of each row:
+  // /train/volume where the file has it (runs whose first scans were dropped,
+  // such as the warm-up clip of ds003720's preprocessed arrays), else
+  // 0, 1, ... Rows are in scan order.
+  std::vector<std::vector<std::size_t>> volumes;
+  bool volumes_given = false;
   // Test rows per test clip, from the optional `ids` attribute of /test
   // (one id per clip); 0 where the file does not say.
   std::size_t test_clip_rows = 0;
@@ -36,14 +43,34 @@ struct ResponsesLayout {
 [[nodiscard]] std::vector<mpi::Range> run_ranges(const std::vector<std::int64_t>& labels,
                                                  const std::string& where);
 
+// The scan of each row per run (`volume`: one value per row, or empty for
+// 0, 1, ... in each run); an error unless non-negative and increasing
+// within every run. `where` names the data.
+[[nodiscard]] std::vector<std::vector<std::size_t>> run_volumes(
+    const std::vector<mpi::Range>& runs, const std::vector<std::int64_t>& volume,
+    const std::string& where);
+
 // A new responses file of `voxels` voxels: /train/Y [n, V] with the run of
 // each row (`runs`, n values), /test/Y [m, V] with `test_ids` (one id per
-// test clip), /test/Y_reps [reps, m, V] when reps > 0, and /voxels/roi
-// labelled with `roi_names`. Collective.
+// test clip), /train/volume and /train/clip when given, /test/Y_reps
+// [reps, m, V] when reps > 0, /voxels/roi labelled with `roi_names` unless
+// there are none, and /voxels/ijk when given. Collective.
 struct ResponsesShape {
   std::vector<std::int32_t> runs;
   std::size_t test_rows = 0, reps = 0, voxels = 0;
   std::vector<std::string> test_ids, roi_names;
+  std::vector<std::int32_t> volumes;  // scan of each training row; empty: 0, 1, ... per run
+  // The clip playing at each training row (index into train_clip_ids, -1
+  // for none); empty: not recorded.
+  std::vector<std::int32_t> train_clip;
+  std::vector<std::string> train_clip_ids;
+  // The voxels' place in the subject's image grid (prepare from NIfTI):
+  // i, j, k of each voxel (3 per voxel), the grid's dimensions and its
+  // ijk -> xyz affine (row-major 4 x 4); empty: not recorded.
+  std::vector<std::int32_t> ijk;
+  std::vector<double> grid, affine;
+  // The atlas label value of each ROI name; empty: not recorded.
+  std::vector<double> roi_labels;
 };
 void create_responses(H5File& f, const ResponsesShape& shape);
 // The responses of voxels from `first` on: training and test rows (row-major

@@ -84,10 +84,8 @@ UnitInputs read_inputs(const DecodeOptions& o, const std::string& path,
           path + ": /test/Y has " + std::to_string(layout.m) + " rows, but the test events give " +
           std::to_string(study.test.clip_ids.size()) + " clips x " +
           std::to_string(study.test.trs_per_clip) + " TRs = " + std::to_string(study.test.rows()));
-    std::vector<std::size_t> run_lengths;
-    for (const mpi::Range& r : layout.runs) run_lengths.push_back(r.size());
     analysis::DecodeSamples samples = analysis::decode_samples(
-        clips, study.train_runs, study.test, run_lengths, {o.tr, o.delay_s, o.per_clip}, path);
+        clips, study.train_runs, study.test, layout.volumes, {o.tr, o.delay_s, o.per_clip}, path);
     std::vector<mpi::Range> runs = analysis::sample_run_ranges(samples.train);
     return std::make_unique<DecodeSource>(
         DecodeSource{*in.responses, layout, std::move(samples), std::move(runs)});

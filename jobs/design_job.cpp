@@ -33,7 +33,7 @@ void run_design(const DesignOptions& o, const mpi::Comm& world) {
     const analysis::Design d = analysis::align_design(a, run.comm());
     io::OutputFile out = run.open();
     io::H5File& f = out.file();
-    io::write_design(f, d, d.train_run);
+    io::write_design(f, d);
     f.write_attribute("/", "space", a.space);
     f.write_attribute("/", "delays", std::vector<double>(a.delays.begin(), a.delays.end()));
     const nlohmann::json row = nlohmann::json::object();

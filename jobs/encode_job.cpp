@@ -36,7 +36,7 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
   if (!o.design.empty()) {
     mpi::agree_on(comm, [&] {
       const io::H5File f(o.design, io::Access::read, comm);
-      static_cast<io::DesignMatrices&>(out.design) = io::read_design(f);
+      out.design = io::read_design(f);
     });
     out.source = o.design;
     out.inputs = {o.design};

@@ -12,6 +12,7 @@
 #include "io/h5_matrix.hpp"
 #include "io/responses_file.hpp"
 #include "io/truth_file.hpp"
+#include "jobs/simulate_bids.hpp"
 #include "mpi/agree.hpp"
 
 namespace b2m::jobs {
@@ -37,20 +38,24 @@ void write_features(const analysis::StudySimulator& sim, io::H5File& f) {
 // The datasets of a subject's responses and truth files, before the voxels.
 void create_subject(const analysis::StudySimulator& sim, const analysis::SubjectModel& model,
                     std::size_t voxels, io::H5File& fy, io::H5File& ft) {
-  io::create_responses(fy, {{sim.train_run_labels().begin(), sim.train_run_labels().end()},
-                            sim.test().rows(),
-                            sim.test().repetitions,
-                            voxels,
-                            sim.test().clip_ids,
-                            analysis::simulated_roi_names()});
+  io::ResponsesShape shape;
+  shape.runs.assign(sim.train_run_labels().begin(), sim.train_run_labels().end());
+  shape.test_rows = sim.test().rows();
+  shape.reps = sim.test().repetitions;
+  shape.voxels = voxels;
+  shape.test_ids = sim.test().clip_ids;
+  shape.roi_names = analysis::simulated_roi_names();
+  io::create_responses(fy, shape);
   std::vector<std::string> names;
   for (const auto& s : analysis::study_spaces()) names.push_back(s.name);
   io::create_truth(ft, names, model.basis, voxels);
 }
 
-// The subject's voxels, block by block, each rank its own blocks.
+// The subject's voxels, block by block, each rank its own blocks; also into
+// the published arrays when `bids` is given.
 void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectModel& model,
-                  std::size_t voxels, io::H5File& fy, io::H5File& ft, const mpi::Comm& comm) {
+                  std::size_t voxels, io::H5File& fy, io::H5File& ft, BidsSubject* bids,
+                  const mpi::Comm& comm) {
   const mpi::Blocks blocks(voxels, kSimBlock);
   const auto ranks = static_cast<std::size_t>(comm.size());
   const auto mine = blocks.owned_by(static_cast<std::size_t>(comm.rank()), ranks);
@@ -61,6 +66,7 @@ void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectMo
         active ? sim.simulate(model, mine[round], v) : analysis::VoxelBlock{};
     io::write_responses(fy, v.begin, block.train, block.test, block.reps, block.roi);
     io::write_truth(ft, v.begin, {block.drivers, block.snr, block.noise_ceiling, block.loadings});
+    if (bids) mpi::agree_on(comm, [&] { bids->write(v.begin, block); });
   }
 }
 
@@ -125,6 +131,11 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::size_t>()->default_value("0"))(
       "corpus-space", "embedding space of the corpus",
       cxxopts::value<std::string>()->default_value("mulan_music"))(
+      "bids",
+      "also write the study as published: a BIDS tree with the dataset's preprocessed arrays",
+      cxxopts::value<std::string>())(
+      "bids-grid", "the BIDS tree's image grid, e.g. 96x96x68 (default: sized to --voxels)",
+      cxxopts::value<std::string>())(
       "overwrite", "replace complete outputs made with other parameters or inputs");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -137,6 +148,15 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
   o.tr = p.tr(*r);
   o.corpus = (*r)["corpus"].as<std::size_t>();
   o.corpus_space = (*r)["corpus-space"].as<std::string>();
+  o.bids = p.optional<std::string>(*r, "bids", "");
+  if (r->count("bids-grid")) {
+    unsigned nx = 0, ny = 0, nz = 0;
+    char tail = 0;
+    const std::string g = (*r)["bids-grid"].as<std::string>();
+    if (std::sscanf(g.c_str(), "%ux%ux%u%c", &nx, &ny, &nz, &tail) != 3 || !nx || !ny || !nz)
+      throw ConfigError("simulate: --bids-grid must look like 96x96x68, got '" + g + "'");
+    o.bids_grid = {nx, ny, nz};
+  }
   o.overwrite = r->count("overwrite") > 0;
   o.command_line = args.command_line;
   return o;
@@ -164,13 +184,31 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                      {dir + "corpus.h5"},
                      events,
                      {{"corpus", o.corpus}, {"corpus_space", o.corpus_space}}});
-  for (int s = 1; s <= o.subjects; ++s)
-    units.push_back({subject_name(s),
-                     {dir + subject_name(s) + "_responses.h5", dir + subject_name(s) + "_truth.h5"},
-                     events,
-                     {{"subject", s}}});
+  // The layout of the published arrays, when asked for.
+  const auto arrays = mpi::agree_on(comm, [&] {
+    return o.bids.empty() ? nullptr
+                          : std::make_unique<analysis::ArrayLayout>(analysis::array_layout(
+                                io::read_task_events(o.events_dir, "Training"),
+                                io::read_task_events(o.events_dir, "Test"), o.tr));
+  });
+  const auto bids_subject = [&](int s) {
+    return BidsSubject(o.bids, s, o.events_dir, *arrays, o.bids_grid);
+  };
+  for (int s = 1; s <= o.subjects; ++s) {
+    Unit u{subject_name(s),
+           {dir + subject_name(s) + "_responses.h5", dir + subject_name(s) + "_truth.h5"},
+           events,
+           {{"subject", s}}};
+    if (arrays) u.side_files = mpi::agree_on(comm, [&] { return bids_subject(s).files(); });
+    units.push_back(std::move(u));
+  }
   Stage stage("simulate", {}, {o.out_dir, o.overwrite, "", o.command_line},
-              {{"subjects", o.subjects}, {"voxels", o.voxels}, {"seed", o.seed}, {"tr", o.tr}});
+              {{"subjects", o.subjects},
+               {"voxels", o.voxels},
+               {"seed", o.seed},
+               {"tr", o.tr},
+               {"bids", o.bids},
+               {"bids_grid", o.bids_grid}});
   stage.run(units, 1, comm, [&](UnitRun& run) {
     const nlohmann::json row = nlohmann::json::object();
     if (run.unit().parameters.contains("subject"))  // responses: float32 [rows, voxels]
@@ -187,11 +225,18 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
     } else if (run.unit().name == "corpus") {
       write_corpus(sim, o.corpus_space, o.corpus, out.file(), run.comm());
     } else {
-      const analysis::SubjectModel model =
-          sim.subject_model(run.unit().parameters.at("subject").get<int>());
+      const int subject = run.unit().parameters.at("subject").get<int>();
+      const analysis::SubjectModel model = sim.subject_model(subject);
       io::OutputFile truth = run.open(1);
       create_subject(sim, model, o.voxels, out.file(), truth.file());
-      write_voxels(sim, model, o.voxels, out.file(), truth.file(), run.comm());
+      std::unique_ptr<BidsSubject> bids;
+      if (arrays) {
+        bids = mpi::agree_on(run.comm(),
+                             [&] { return std::make_unique<BidsSubject>(bids_subject(subject)); });
+        bids->begin(o.voxels, run.comm());
+      }
+      write_voxels(sim, model, o.voxels, out.file(), truth.file(), bids.get(), run.comm());
+      if (bids) bids->finish(run.comm());
       run.commit(truth, row);
     }
     run.commit(out, row);

@@ -1,6 +1,7 @@
 // `b2m simulate`: a simulated study on the real ds003720 design.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -19,12 +20,15 @@ struct SimulateOptions {
   double tr = 1.5;
   std::size_t corpus = 0;                    // synthetic corpus clips (0: no corpus)
   std::string corpus_space = "mulan_music";  // the corpus's embedding space
+  std::string bids;                          // also the study as published here (simulate_bids.hpp)
+  std::array<std::size_t, 3> bids_grid{};    // its image grid; 0s: sized to the voxels
   bool overwrite = false;
   std::string command_line;
 };
 
 // Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, and, per
-// subject NN, <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5.
+// subject NN, <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5, and with
+// `bids` the subject's files of the published study (jobs/simulate_bids.hpp).
 // Collective over `comm`; the stage skeleton's output policy applies to
 // each (jobs/stage.hpp).
 void run_simulate(const SimulateOptions& options, const mpi::Comm& comm);

@@ -12,6 +12,7 @@
 
 #define B2M_VERBS(VERB)                                                                \
   VERB(simulate, "simulate a study on the real ds003720 design")                       \
+  VERB(prepare, "a study's published responses -> one responses file per subject")     \
   VERB(design, "align clip embeddings to the TR grid (FIR delays) into a design file") \
   VERB(encode, "voxelwise ridge encoding models, cross-validated per voxel")           \
   VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")         \

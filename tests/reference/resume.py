@@ -38,8 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import testdata  # noqa: E402
 
-VOXELS = 3000
-BLOCK = 1  # 3000 blocks: a few seconds, time to catch it half-way
+VOXELS = 1000
+BLOCK = 1  # 1000 blocks: a few seconds, time to catch it half-way (polled every 10 ms)
 SETS = ["alpha", "cv_score", "r_test", "r2_test", "p_test", "valid"]
 SENTINEL = 12345.0
 

@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+"""Real data in from a BIDS tree of NIfTI bold runs (issue 15, items 1 and 4).
+
+`b2m simulate --bids` writes gzipped NIfTI bold runs (baseline, 10 x the
+simulated response, a quadratic drift per run), a brain mask, an atlas with
+a names table, the events and sidecars, and the preprocessed arrays.
+`b2m prepare --bids` is checked against independent references:
+
+- nibabel + numpy recompute every step (masking in storage order, dropping
+  the warm-up scans, the running median of 240 s with the window cut at the
+  run's ends, z-scoring, the test repetitions and their mean): the prepared
+  file matches to float32 round-off, and its voxel geometry (i, j, k and the
+  affine) matches nibabel's reading of the mask;
+- where the pipelines coincide (a quadratic detrend, which the arrays'
+  publisher applied) the file equals `prepare --derivatives` of the arrays,
+  and encode and decode give the same results from both;
+- the default pipeline recovers the simulator's ground truth;
+- a truncated .nii.gz, a mask on another grid, an atlas label without a
+  name, a run whose volumes disagree with its events, an extra bold run and
+  a missing one fail on every rank naming the file, and leave no output.
+"""
+import glob
+import os
+import shutil
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
+
+import h5py
+import nibabel as nib
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from prepare_derivatives import expect_failure, h5_strings, kept_scans, runs_of  # noqa: E402
+
+TR = 1.5
+VOXELS = 1500
+
+
+def running_median(y, half):
+    """Each scan minus the median of the scans within `half` of it (fewer at the ends)."""
+    out = np.empty_like(y, dtype=np.float64)
+    for t in range(y.shape[0]):
+        out[t] = y[t] - np.median(y[max(0, t - half):t + half + 1], axis=0)
+    return out
+
+
+def zscore(y):
+    sd = y.std(axis=0)
+    return (y - y.mean(axis=0)) / np.where(sd > 0, sd, 1)
+
+
+def reference(bids, subject, mask):
+    """The default pipeline, from nibabel: training rows, and the test repetitions."""
+    func = os.path.join(bids, subject, "func")
+    train, reps = [], {}
+    for task in ("Training", "Test"):
+        for r, events in enumerate(runs_of(func, task)):
+            bold = np.asarray(nib.load(os.path.join(func, f"{subject}_task-{task}_run-{r + 1:02d}_bold.nii.gz"))
+                              .dataobj, dtype=np.float64)
+            first, scans = kept_scans(events)
+            y = bold.reshape(-1, bold.shape[3], order="F")[mask][:, first:scans].T
+            y = zscore(running_median(y, int(240 / 2 / TR)))
+            if task == "Training":
+                train.append(y)
+            else:
+                for o, d, c in events[1:]:
+                    reps.setdefault(c, []).append(y[int(round(o / TR)) - first:][:10])
+    return np.vstack(train), reps
+
+
+def body(opts, checks):
+    w = opts.scratch
+    bids = os.path.join(w, "bids")
+    study = harness.simulate_study(opts, checks, 1, VOXELS, 5, "--bids", bids)
+    if study is None:
+        return
+    subject = "sub-001"
+    masks = os.path.join(bids, "derivative", "masks")
+    mask_img = nib.load(os.path.join(masks, f"{subject}_mask.nii.gz"))
+    mask = np.asarray(mask_img.dataobj).reshape(-1, order="F") != 0
+    bold = nib.load(os.path.join(bids, subject, "func", f"{subject}_task-Training_run-01_bold.nii.gz"))
+    checks.check("simulated BIDS: gzipped bold runs of 410 volumes on the mask's grid, "
+                 f"{VOXELS} brain voxels",
+                 bold.shape[3] == 410 and bold.shape[:3] == mask_img.shape
+                 and np.allclose(bold.affine, mask_img.affine) and mask.sum() == VOXELS,
+                 f"{bold.shape}, {mask.sum()} voxels")
+
+    common = ["--mask", os.path.join(masks, "{subject}_mask.nii.gz"),
+              "--atlas", os.path.join(masks, "{subject}_atlas.nii.gz"),
+              "--atlas-names", os.path.join(masks, "{subject}_atlas_names.tsv"),
+              "--block-voxels", 400]
+    prep = os.path.join(w, "prep")
+    r = harness.run_b2m(opts, ["prepare", "--bids", bids, *common, "--out-dir", prep])
+    if not checks.require_run("b2m prepare --bids (running median 240 s, z-score, warm-up dropped)", r):
+        return
+    out = os.path.join(prep, f"{subject}_responses.h5")
+    train, reps = reference(bids, subject, mask)
+    with h5py.File(out, "r") as f:
+        y = f["train/Y"][...]
+        diff = np.abs(y - train).max()
+        checks.check("prepared /train/Y = nibabel + numpy reference (running median, z-score)",
+                     y.shape == train.shape and diff < 2e-4, f"max |diff| {diff:.2e}")
+        ids = h5_strings(f["test"].attrs["ids"])
+        want = np.stack([np.vstack([reps[c][k] for c in ids]) for k in range(4)])
+        diff_reps = np.abs(f["test/Y_reps"][...] - want).max()
+        diff_mean = np.abs(f["test/Y"][...] - want.mean(axis=0)).max()
+        checks.check("prepared /test/Y_reps and /test/Y = reference",
+                     diff_reps < 2e-4 and diff_mean < 2e-4, f"{diff_reps:.2e}, {diff_mean:.2e}")
+        ijk = f["voxels/ijk"][...]
+        want_ijk = np.stack(np.unravel_index(np.flatnonzero(mask), mask_img.shape, order="F"), axis=1)
+        checks.check("prepared voxels: i, j, k in storage order and the affine of the mask",
+                     np.array_equal(ijk, want_ijk)
+                     and np.allclose(np.asarray(f["voxels/ijk"].attrs["affine"]).reshape(4, 4), mask_img.affine))
+        names = h5_strings(f["voxels/roi"].attrs["names"])
+        atlas = np.asarray(nib.load(os.path.join(masks, f"{subject}_atlas.nii.gz")).dataobj).reshape(-1, order="F")[mask]
+        table = dict(line.rstrip("\n").split("\t") for line in
+                     open(os.path.join(masks, f"{subject}_atlas_names.tsv")).readlines()[1:])
+        got = [names[i] for i in f["voxels/roi"][...]]
+        checks.check("prepared ROIs: each voxel named as the atlas and its table say",
+                     got == [table[str(int(a))] for a in atlas])
+    with h5py.File(os.path.join(study, "sub-01_responses.h5"), "r") as f:
+        sim_roi = f["voxels/roi"][...]
+        sim_names = h5_strings(f["voxels/roi"].attrs["names"])
+    checks.check("simulated voxel v is brain voxel v: the atlas carries its ROI",
+                 [sim_names[i] for i in sim_roi] == got)
+
+    # Where the pipelines coincide: the arrays' own preprocessing.
+    quad = os.path.join(w, "prep_quadratic")
+    r = harness.run_b2m(opts, ["prepare", "--bids", bids, *common, "--detrend", "polynomial",
+                               "--poly-order", 2, "--out-dir", quad])
+    deriv = os.path.join(w, "prep_derivatives")
+    r2 = harness.run_b2m(opts, ["prepare", "--derivatives", os.path.join(bids, "derivative", "preprocessed_data"),
+                                "--events", bids, "--out-dir", deriv])
+    features = os.path.join(study, "features.h5")
+    if checks.require_run("b2m prepare --bids --detrend polynomial --poly-order 2", r) and \
+            checks.require_run("b2m prepare --derivatives of the same study", r2):
+        a, b = os.path.join(quad, f"{subject}_responses.h5"), os.path.join(deriv, f"{subject}_responses.h5")
+        with h5py.File(a, "r") as f, h5py.File(b, "r") as g:
+            d = max(np.abs(f[n][...] - g[n][...]).max() for n in ("train/Y", "test/Y", "test/Y_reps"))
+            same_rows = all(np.array_equal(f[n][...], g[n][...]) for n in ("train/run", "train/volume", "train/clip"))
+        checks.check("BIDS (quadratic detrend) = derivatives: the same rows and values to float32 round-off",
+                     d < 1e-4 and same_rows, f"max |diff| {d:.2e}")
+        results = {}
+        for name, path in (("bids", a), ("derivatives", b)):
+            e, dec = os.path.join(w, f"enc_{name}.h5"), os.path.join(w, f"dec_{name}.h5")
+            base = [path, "--features", features, "--space", "mulan_music", "--events", opts.events]
+            ok = checks.require_run(f"b2m encode of the {name} file", harness.run_b2m(opts, ["encode", *base, "--out", e]))
+            ok = checks.require_run(f"b2m decode of the {name} file",
+                                    harness.run_b2m(opts, ["decode", *base, "--out", dec])) and ok
+            if ok:
+                with h5py.File(e, "r") as f, h5py.File(dec, "r") as g:
+                    results[name] = (f["voxels/r_test"][...], f["voxels/alpha"][...], g["test/prediction"][...])
+        if len(results) == 2:
+            (ra, aa, pa), (rb, ab, pb) = results["bids"], results["derivatives"]
+            checks.check("encode: the same alphas and test r (1e-4) from BIDS and from the arrays",
+                         np.mean(aa == ab) > 0.99 and np.abs(ra - rb).max() < 1e-4,
+                         f"alphas equal {np.mean(aa == ab):.4f}, max |dr| {np.abs(ra - rb).max():.1e}")
+            rel = np.abs(pa - pb).max() / np.abs(pb).max()
+            checks.check("decode: the same predictions (relative 1e-4) from BIDS and from the arrays",
+                         rel < 1e-4, f"{rel:.1e}")
+
+    # The default pipeline recovers the ground truth.
+    e = os.path.join(w, "enc_default.h5")
+    r = harness.run_b2m(opts, ["encode", out, "--features", features, "--space", "mulan_music",
+                               "--events", opts.events, "--out", e])
+    if checks.require_run("b2m encode of the default BIDS preparation", r):
+        with h5py.File(e, "r") as f, h5py.File(os.path.join(study, "sub-01_truth.h5"), "r") as t:
+            rt, ceiling, drivers = f["voxels/r_test"][...], t["noise_ceiling"][...], t["drivers"][...]
+        own = drivers == 1
+        ratio = (rt[own] / ceiling[own]).mean()
+        checks.check("BIDS path recovers the truth: mulan_music-only voxels reach r / ceiling >= 0.7 "
+                     "(the running median also takes some signal)", ratio >= 0.7, f"{ratio:.3f} (n={own.sum()})")
+
+    bad_inputs(opts, checks, bids, common, subject)
+
+
+def bad_inputs(opts, checks, bids, common, subject):
+    w = opts.scratch
+    func = os.path.join(bids, subject, "func")
+
+    def tree(name, edit):
+        """A copy of the subject's func directory (bold runs linked), edited."""
+        root = os.path.join(w, "bad", name)
+        dst = os.path.join(root, subject, "func")
+        os.makedirs(dst)
+        for p in glob.glob(os.path.join(func, "*")):
+            os.symlink(p, os.path.join(dst, os.path.basename(p)))
+        edit(dst)
+        return root
+
+    def run(name, root, needles, options=common):
+        out = os.path.join(w, "bad_out", name)
+        expect_failure(opts, checks, name, ["prepare", "--bids", root, *options, "--out-dir", out],
+                       out, needles)
+
+    def replace(dst, name, write):
+        path = os.path.join(dst, name)
+        os.remove(path)
+        write(path)
+
+    run1 = f"{subject}_task-Training_run-01_bold.nii.gz"
+
+    def truncate(dst):
+        data = open(os.path.join(func, run1), "rb").read()
+        replace(dst, run1, lambda p: open(p, "wb").write(data[:len(data) // 2]))
+    run("a truncated .nii.gz", tree("truncated", truncate), [run1, "truncated"])
+
+    def short(dst):
+        img = nib.load(os.path.join(func, run1))
+        replace(dst, run1, lambda p: nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[..., :400], img.affine), p))
+    run("a run whose volumes disagree with its events", tree("short", short), [run1, "400 volumes", "410"])
+
+    def extra(dst):
+        os.symlink(os.path.join(func, run1), os.path.join(dst, f"{subject}_task-Training_run-13_bold.nii.gz"))
+    run("an extra bold run", tree("extra", extra), ["run-13_bold.nii.gz", "without an events file"])
+    run("a missing bold run", tree("missing", lambda dst: os.remove(os.path.join(dst, run1))),
+        ["Training_run-01_events.tsv", "no bold run"])
+
+    masks = os.path.join(bids, "derivative", "masks")
+    mask_img = nib.load(os.path.join(masks, f"{subject}_mask.nii.gz"))
+    other = os.path.join(w, "bad", "other_grid_mask.nii.gz")
+    nib.save(nib.Nifti1Image(np.asarray(mask_img.dataobj)[:-1], mask_img.affine), other)
+    opts_grid = ["--mask", other] + common[2:]
+    run("a mask on another grid than the atlas", tree("grid", lambda dst: None),
+        ["other_grid_mask.nii.gz", "grid", "atlas.nii.gz"], options=opts_grid)
+    no_atlas = ["--mask", other, "--block-voxels", 400]
+    run("a mask on another grid than the bold runs", tree("grid_bold", lambda dst: None),
+        ["other_grid_mask.nii.gz", "grid", run1], options=no_atlas)
+    names = os.path.join(w, "bad", "names.tsv")
+    lines = open(os.path.join(masks, f"{subject}_atlas_names.tsv")).readlines()
+    open(names, "w").writelines(lines[:-1])
+    missing_label = lines[-1].split("\t")[0]
+    opts_names = common[:4] + ["--atlas-names", names] + common[6:]
+    run("an atlas label without a name", tree("names", lambda dst: None),
+        ["atlas.nii.gz", f"label {missing_label}", "no name", "names.tsv"], options=opts_names)
+
+
+if __name__ == "__main__":
+    harness.script_main(__doc__.splitlines()[0], body, harness.add_events_option)
