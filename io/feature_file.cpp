@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "core/error.hpp"
 
@@ -46,6 +47,15 @@ void write_clip_embeddings(H5File& file, const std::string& space, const ClipEmb
                         clips.values);
   file.write_attribute(group, "window_s", std::vector<double>{clips.window_s});
   file.write_attribute(group, "step_s", std::vector<double>{clips.step_s});
+}
+
+void write_clips(H5File& file, const std::vector<std::string>& ids, const std::vector<int>& genre,
+                 const std::vector<std::string>& genre_names) {
+  file.create_group("/clips");
+  file.write_attribute("/clips", "ids", ids);
+  const std::vector<std::int32_t> index(genre.begin(), genre.end());
+  file.write_all<std::int32_t>("/clips/genre", {index.size()}, index);
+  file.write_attribute("/clips/genre", "names", genre_names);
 }
 
 }  // namespace b2m::io

@@ -33,4 +33,8 @@ struct ClipEmbeddings {
 [[nodiscard]] ClipEmbeddings read_clip_embeddings(const H5File& file, const std::string& space);
 void write_clip_embeddings(H5File& file, const std::string& space, const ClipEmbeddings& clips);
 
+// /clips with its `ids` and /clips/genre (an index into `genre_names`).
+void write_clips(H5File& file, const std::vector<std::string>& ids, const std::vector<int>& genre,
+                 const std::vector<std::string>& genre_names);
+
 }  // namespace b2m::io

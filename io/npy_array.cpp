@@ -86,11 +86,18 @@ NpyReader::NpyReader(std::string path) : path_(std::move(path)) {
     throw InputError(path_ +
                      ": the array is in Fortran order; save it with "
                      "numpy.save(path, numpy.ascontiguousarray(a))");
-  if (!std::regex_search(header, m,
-                         std::regex(R"('shape'\s*:\s*\(\s*(\d+)\s*,\s*(\d+)\s*,?\s*\))")))
-    throw InputError(path_ + ": the array is not 2-D (shape in the header: " + header + ")");
-  rows_ = std::stoull(m[1]);
-  cols_ = std::stoull(m[2]);
+  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
+    throw InputError(path_ + ": .npy header has no 'shape'");
+  const std::string dims = m[1];
+  const std::regex number(R"(\d+)");
+  for (std::sregex_iterator d(dims.begin(), dims.end(), number), end; d != end; ++d)
+    shape_.push_back(std::stoull(d->str()));
+  if (shape_.size() < 2)
+    throw InputError(path_ + ": a " + std::to_string(shape_.size()) +
+                     "-D array; at least 2-D (rows x columns) is expected");
+  rows_ = shape_[0];
+  cols_ = 1;
+  for (std::size_t i = 1; i < shape_.size(); ++i) cols_ *= shape_[i];
 
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0)

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "io/file_descriptor.hpp"
 #include "io/h5_matrix.hpp"
@@ -15,8 +16,9 @@ namespace b2m::io {
 
 // An existing array, opened for reading. The constructor checks the magic
 // string, the header (format 1.0 to 3.0, little-endian '<f4' or '<f8', C
-// order, two dimensions) and that the file holds all the data its shape
-// needs; errors name the file and what is wrong.
+// order, at least two dimensions) and that the file holds all the data its
+// shape needs; errors name the file and what is wrong. An array of more
+// than two dimensions is read as rows x (the product of the others).
 class NpyReader {
  public:
   explicit NpyReader(std::string path);
@@ -24,6 +26,7 @@ class NpyReader {
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] std::size_t rows() const { return rows_; }
   [[nodiscard]] std::size_t cols() const { return cols_; }
+  [[nodiscard]] const std::vector<std::size_t>& shape() const { return shape_; }
 
   // Rows [0, rows) of columns `cols`, as float32.
   [[nodiscard]] RowMajor<float> columns(mpi::Range cols) const;
@@ -36,6 +39,7 @@ class NpyReader {
 
   std::string path_;
   Descriptor fd_;
+  std::vector<std::size_t> shape_;
   std::size_t rows_ = 0, cols_ = 0, item_ = 0;
   long long data_ = 0;  // offset of the first element
 };

@@ -98,6 +98,14 @@ std::vector<std::vector<std::size_t>> run_volumes(const std::vector<mpi::Range>&
   return out;
 }
 
+void copy_voxel_geometry(const H5File& from, H5File& to) {
+  if (!from.exists("/voxels/ijk") || to.exists("/voxels/ijk")) return;  // none, or resumed
+  const Shape shape = from.shape("/voxels/ijk");
+  to.write_all<std::int32_t>("/voxels/ijk", shape, from.read_all<std::int32_t>("/voxels/ijk"));
+  for (const char* name : {"grid", "affine"})
+    to.write_attribute("/voxels/ijk", name, from.read_double_attribute("/voxels/ijk", name));
+}
+
 Atlas read_atlas(const H5File& f, std::size_t voxels) {
   if (!f.exists("/voxels/roi") || !f.has_attribute("/voxels/roi", "names"))
     throw InputError(f.path() + ": ROI selection needs /voxels/roi with a 'names' attribute");

@@ -80,6 +80,12 @@ void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
                      const RowMajor<float>& test, const std::vector<RowMajor<float>>& reps,
                      const std::vector<std::int32_t>& roi);
 
+// The voxels' place in the image grid (/voxels/ijk with its `grid` and
+// `affine`), copied from a responses file to a result of its voxels, so
+// that `b2m maps` can place them; nothing where `from` has none.
+// Collective.
+void copy_voxel_geometry(const H5File& from, H5File& to);
+
 // The ROI atlas of the voxels: a label per voxel and the name of each label.
 struct Atlas {
   std::vector<std::int64_t> label;  // per voxel

@@ -144,6 +144,7 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
   } else {
     results = passes.read_results();
   }
+  io::copy_voxel_geometry(*responses, out.file());
   const nlohmann::json row = summary_row(run.unit(), space, results, atlas, comm);
   run.commit(out, row);
   return row;

@@ -87,6 +87,10 @@ Arrays open_arrays(const PrepareOptions& o, const std::string& subject, const La
   check_rows(a.mean, l.test.rows(),
              "the " + std::to_string(l.test.clip_ids.size()) + " test clips x " +
                  std::to_string(l.test.trs_per_clip) + " scans");
+  for (const io::NpyReader* x : {&a.train, &a.test, &a.mean})
+    if (x->shape().size() != 2)
+      throw InputError(x->path() + ": a " + std::to_string(x->shape().size()) +
+                       "-D array; [scans, voxels] is expected");
   for (const io::NpyReader* x : {&a.test, &a.mean})
     if (x->cols() != a.train.cols())
       throw InputError(x->path() + " has " + std::to_string(x->cols()) + " voxels, " +

@@ -26,11 +26,7 @@ constexpr std::size_t kCorpusChunk = 65536;
 constexpr std::size_t kIdWidth = 32;
 
 void write_features(const analysis::StudySimulator& sim, io::H5File& f) {
-  f.create_group("/clips");
-  f.write_attribute("/clips", "ids", sim.clip_ids());
-  std::vector<std::int32_t> genres(sim.clip_genres().begin(), sim.clip_genres().end());
-  f.write_all<std::int32_t>("/clips/genre", {genres.size()}, genres);
-  f.write_attribute("/clips/genre", "names", sim.genre_names());
+  io::write_clips(f, sim.clip_ids(), sim.clip_genres(), sim.genre_names());
   for (std::size_t s = 0; s < analysis::study_spaces().size(); ++s)
     io::write_clip_embeddings(f, analysis::study_spaces()[s].name, sim.features()[s]);
 }

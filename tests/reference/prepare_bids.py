@@ -172,8 +172,52 @@ def body(opts, checks):
         ratio = (rt[own] / ceiling[own]).mean()
         checks.check("BIDS path recovers the truth: mulan_music-only voxels reach r / ceiling >= 0.7 "
                      "(the running median also takes some signal)", ratio >= 0.7, f"{ratio:.3f} (n={own.sum()})")
+        maps(opts, checks, e, mask_img, mask)
 
     bad_inputs(opts, checks, bids, common, subject)
+
+
+def bh(p):
+    """Benjamini-Hochberg q-values (NaN stays NaN, not counted)."""
+    q = np.full_like(p, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    ranked = p[order] * len(ok) / np.arange(1, len(ok) + 1)
+    q[order] = np.minimum(1, np.minimum.accumulate(ranked[::-1])[::-1])
+    return q
+
+
+def maps(opts, checks, result, mask_img, mask):
+    """b2m maps: the encode result as NIfTI volumes, read back with nibabel."""
+    out = os.path.join(opts.scratch, "maps")
+    r = harness.run_b2m(opts, ["maps", result, "--out-dir", out])
+    if not checks.require_run("b2m maps of the encode result", r):
+        return
+    stem = os.path.splitext(os.path.basename(result))[0]
+    with h5py.File(result, "r") as f:
+        for name in ("r_test", "alpha", "p_test", "q"):
+            path = os.path.join(out, f"{stem}_{name}.nii.gz")
+            if not checks.check(f"maps: {os.path.basename(path)} written", os.path.exists(path)):
+                continue
+            img = nib.load(path)
+            volume = np.asarray(img.dataobj, dtype=np.float64).reshape(-1, order="F")
+            want = bh(f["voxels/p_test"][...]) if name == "q" else f[f"voxels/{name}"][...]
+            checks.check(f"maps {name}: nibabel reads the result's values at the mask's voxels, "
+                         "0 elsewhere, on the mask's grid",
+                         img.shape == mask_img.shape and np.allclose(img.affine, mask_img.affine)
+                         and np.allclose(volume[mask], want, rtol=1e-6, atol=1e-6, equal_nan=True)
+                         and not volume[~mask].any())
+    study = os.path.join(opts.scratch, "study")
+    for name, path, needle in (("a file without voxel geometry", os.path.join(study, "features.h5"),
+                                "no voxel geometry"),
+                               ("a file without per-voxel scores",
+                                os.path.join(opts.scratch, "prep", "sub-001_responses.h5"), "no per-voxel scores")):
+        bad_out = os.path.join(opts.scratch, "maps_bad")
+        expect_failure(opts, checks, f"maps of {name}", ["maps", path, "--out-dir", bad_out], bad_out,
+                       [os.path.basename(path), needle])
+    again = harness.run_b2m(opts, ["maps", result, "--out-dir", out])
+    checks.check("maps: existing maps are not replaced without --overwrite",
+                 again.rc != 0 and "--overwrite" in again.stderr)
 
 
 def bad_inputs(opts, checks, bids, common, subject):
