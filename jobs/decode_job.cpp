@@ -299,6 +299,7 @@ void write_result(UnitRun& run, const DecodeOptions& o, const UnitInputs& in, co
   if (fit.rois)
     io::write_roi_models(f, fit.rois->cv_r, fit.rois->top, fit.rois->alpha, in.selection.models);
   if (o.save_weights) write_weights(f, in, fit.dual, comm);
+  io::copy_voxel_geometry(*in.responses, f);  // /voxels/selected indexes these voxels
   run.commit(out, row);
 }
 

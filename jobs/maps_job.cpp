@@ -1,10 +1,10 @@
 // `b2m maps`: per-voxel results back into the subject's image grid, as NIfTI
-// volumes a viewer or nibabel opens: one float32 .nii.gz per score (every
-// 1-D dataset of /voxels: alpha, cv_score, r_test, r2_test, p_test, the
-// noise ceiling where present) and q, the Benjamini-Hochberg q-values of
-// p_test. Voxels outside the modelled ones are 0; a voxel without a result
-// (NaN) stays NaN. The geometry comes from the result (encode copies it from
-// a prepared responses file) or from --responses.
+// volumes a viewer or nibabel opens: one float32 .nii.gz per score of an
+// encode result (alpha, cv_score, r_test, r2_test, p_test, the noise ceiling
+// where present) and q, the Benjamini-Hochberg q-values of p_test; for a
+// decode result, the voxels its model used (`selected`, 1). Voxels outside the modelled ones are 0;
+// a voxel without a result (NaN) stays NaN. The geometry comes from the result (encode copies it
+// from a prepared responses file) or from --responses.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -103,6 +103,16 @@ ResultMaps read_maps(const MapsOptions& o, const std::string& result, const mpi:
   const std::size_t voxels = out.place.index.size();
   for (const std::string& n : score_names(f, voxels))
     out.maps.emplace_back(n, f.read_all<double>("/voxels/" + n));
+  if (f.exists("/voxels/selected")) {  // a decode result: the voxels its model used
+    std::vector<double> used(voxels, 0.0);
+    for (std::int64_t v : f.read_all<std::int64_t>("/voxels/selected")) {
+      if (v < 0 || std::size_t(v) >= voxels)
+        throw InputError(result + ":/voxels/selected: voxel " + std::to_string(v) +
+                         " is not one of the " + std::to_string(voxels) + " voxels");
+      used[std::size_t(v)] = 1;
+    }
+    out.maps.emplace_back("selected", std::move(used));
+  }
   if (out.maps.empty())
     throw InputError(result + ": no per-voxel scores of " + std::to_string(voxels) +
                      " voxels (the geometry of " + out.place.source + ")");
@@ -141,7 +151,7 @@ void write_maps(const MapsOptions& o, const std::string& result, const mpi::Comm
 
 std::optional<MapsOptions> parse(const cli::Arguments& args) {
   cli::Parser p("maps", "Write per-voxel results as NIfTI volumes in the subject's image grid");
-  p.add()("results", "encode results", cxxopts::value<std::vector<std::string>>())(
+  p.add()("results", "encode or decode results", cxxopts::value<std::vector<std::string>>())(
       "responses", "a prepared responses file with the voxels' geometry (if the results lack it)",
       cxxopts::value<std::string>())("out-dir", "output directory", cxxopts::value<std::string>())(
       "overwrite", "replace existing maps");
