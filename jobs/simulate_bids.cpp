@@ -89,14 +89,14 @@ void brain_grid(std::size_t voxels, const std::array<std::size_t, 3>& fixed, io:
 }  // namespace
 
 BidsSubject::BidsSubject(std::string root, int subject, std::string events_dir,
-                         analysis::ArrayLayout layout, std::array<std::size_t, 3> grid)
+                         analysis::ArrayLayout layout, BidsImages images)
     : root_(std::move(root)),
       name_(bids_name(subject)),
       events_dir_(std::move(events_dir)),
       layout_(std::move(layout)),
       train_runs_(io::read_task_events(events_dir_, "Training")),
       test_runs_(io::read_task_events(events_dir_, "Test")),
-      fixed_grid_(grid) {
+      images_(images) {
   for (const auto* runs : {&train_runs_, &test_runs_})
     for (const auto& s : analysis::run_scans(*runs, layout_.tr, /*drop_warmup=*/false))
       all_scans_.push_back(s);
@@ -140,7 +140,7 @@ std::vector<std::string> BidsSubject::files() const {
 
 void BidsSubject::begin(std::size_t voxels, const mpi::Comm& comm) {
   voxels_ = voxels;
-  brain_grid(voxels, fixed_grid_, grid_, brain_);
+  brain_grid(voxels, images_.grid, grid_, brain_);
   std::size_t scans = 1;  // the ROI row
   for (const auto& s : all_scans_) scans += s.scans;
   // The root creates the arrays at their full size, then the others open them.
@@ -271,8 +271,8 @@ void BidsSubject::write_run(std::size_t run, const io::NpyReader& series) const 
     for (std::size_t v = 0; v < voxels_; ++v) {
       const std::uint64_t key = (std::uint64_t(run) << 40) ^ std::uint64_t(v);
       const double baseline = 800 + 400 * unit_hash(std::uint64_t(v));
-      const double linear = 60 * unit_hash(3 * key + 1) - 30;
-      const double bend = 60 * unit_hash(3 * key + 2) - 30;
+      const double linear = images_.drift * (2 * unit_hash(3 * key + 1) - 1);
+      const double bend = images_.drift * (2 * unit_hash(3 * key + 2) - 1);
       volume[brain_[v]] = static_cast<float>(baseline + 10.0 * y(Eigen::Index(t), Eigen::Index(v)) +
                                              linear * s + bend * (s * s - 1.0 / 3.0));
     }

@@ -11,8 +11,8 @@
 // voxels nearest the centre of an ellipsoid, simulated voxel v the v-th
 // brain voxel in storage order; the atlas labels each with its ROI + 1.
 // Bold (float32): baseline (800-1200) + 10 x the simulated response + a
-// quadratic drift of each run (amplitude up to 30), so that detrending
-// matters; 0 outside the brain.
+// quadratic drift of each run (coefficients up to 30 by default), so that
+// detrending matters; 0 outside the brain.
 //
 // The arrays are what a publisher's preprocessing of those runs gives:
 // each run without the scans of its warm-up clip, its quadratic trend
@@ -35,12 +35,19 @@
 
 namespace b2m::jobs {
 
+// How the published images look: the grid (all 0: sized to the voxels)
+// and the largest drift coefficient of a run (0: no drift).
+struct BidsImages {
+  std::array<std::size_t, 3> grid{};
+  double drift = 30;
+};
+
 class BidsSubject {
  public:
   // The files of subject `subject` in the tree at `root`, made from the
-  // events (and their layout) of `events_dir`.
+  // events (and their layout) of `events_dir`, the images as `images` says.
   BidsSubject(std::string root, int subject, std::string events_dir, analysis::ArrayLayout layout,
-              std::array<std::size_t, 3> grid);
+              BidsImages images);
 
   // Every file it writes (final paths): the unit's side files.
   [[nodiscard]] std::vector<std::string> files() const;
@@ -71,7 +78,7 @@ class BidsSubject {
   analysis::ArrayLayout layout_;
   std::vector<io::RunEvents> train_runs_, test_runs_;
   std::vector<analysis::RunScans> all_scans_;  // every scan of every run
-  std::array<std::size_t, 3> fixed_grid_;
+  BidsImages images_;
   std::size_t voxels_ = 0;
   io::Geometry grid_;
   std::vector<std::size_t> brain_;  // storage index of each voxel

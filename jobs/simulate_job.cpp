@@ -132,6 +132,8 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::string>())(
       "bids-grid", "the BIDS tree's image grid, e.g. 96x96x68 (default: sized to --voxels)",
       cxxopts::value<std::string>())(
+      "bids-drift", "largest coefficient of each run's linear and quadratic drift in the bold runs",
+      cxxopts::value<double>()->default_value("30"))(
       "overwrite", "replace complete outputs made with other parameters or inputs");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -145,6 +147,8 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
   o.corpus = (*r)["corpus"].as<std::size_t>();
   o.corpus_space = (*r)["corpus-space"].as<std::string>();
   o.bids = p.optional<std::string>(*r, "bids", "");
+  o.bids_drift = (*r)["bids-drift"].as<double>();
+  if (!(o.bids_drift >= 0)) throw ConfigError("simulate: --bids-drift must be >= 0");
   if (r->count("bids-grid")) {
     unsigned nx = 0, ny = 0, nz = 0;
     char tail = 0;
@@ -188,7 +192,7 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                                 io::read_task_events(o.events_dir, "Test"), o.tr));
   });
   const auto bids_subject = [&](int s) {
-    return BidsSubject(o.bids, s, o.events_dir, *arrays, o.bids_grid);
+    return BidsSubject(o.bids, s, o.events_dir, *arrays, {o.bids_grid, o.bids_drift});
   };
   for (int s = 1; s <= o.subjects; ++s) {
     Unit u{subject_name(s),
@@ -204,7 +208,8 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                {"seed", o.seed},
                {"tr", o.tr},
                {"bids", o.bids},
-               {"bids_grid", o.bids_grid}});
+               {"bids_grid", o.bids_grid},
+               {"bids_drift", o.bids_drift}});
   stage.run(units, 1, comm, [&](UnitRun& run) {
     const nlohmann::json row = nlohmann::json::object();
     if (run.unit().parameters.contains("subject"))  // responses: float32 [rows, voxels]

@@ -22,6 +22,7 @@ struct SimulateOptions {
   std::string corpus_space = "mulan_music";  // the corpus's embedding space
   std::string bids;                          // also the study as published here (simulate_bids.hpp)
   std::array<std::size_t, 3> bids_grid{};    // its image grid; 0s: sized to the voxels
+  double bids_drift = 30;                    // its runs' drift coefficients, at most
   bool overwrite = false;
   std::string command_line;
 };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo pipeline: simulate a 5-subject study on the real ds003720 design
-# (with a 100,000-clip corpus), encode every subject in one 2-rank MPI job per
-# feature space, decode every subject into three embedding spaces in one job,
-# retrieve the MuLan-music predictions from the corpus, and print the summary
+# (with a 100,000-clip corpus, and the same study as published: a BIDS tree of
+# NIfTI runs), encode every subject in one 2-rank MPI job per feature space,
+# decode every subject into three embedding spaces in one job, retrieve the
+# MuLan-music predictions from the corpus; then the real-data path: prepare
+# the BIDS runs, encode them and write NIfTI maps; and print the summary
 # tables. Outputs go to demo-out/ (re-running skips whatever is complete;
 # outputs of other settings, e.g. another B2M_DEMO_VOXELS, are replaced).
 set -euo pipefail
@@ -23,7 +25,8 @@ export OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 mkdir -p "$out"
 echo "== simulate: 5 subjects x $voxels voxels on the ds003720 design ($ranks ranks)"
 mpirun "${mpirun_flags[@]}" "$b2m" simulate --events "$root/data/ds003720/func" \
-  --out-dir "$out/study" --subjects 5 --voxels "$voxels" --corpus "$corpus" --overwrite
+  --out-dir "$out/study" --subjects 5 --voxels "$voxels" --corpus "$corpus" --bids "$out/bids" \
+  --overwrite
 
 subjects=("$out"/study/sub-0?_responses.h5)
 for space in mulan_music mulan_text soundstream genre; do
@@ -48,5 +51,17 @@ echo "== retrieve: MuLan-music predictions among the stimuli + $corpus corpus cl
 mpirun "${mpirun_flags[@]}" "$b2m" retrieve "$out"/decode/sub-0?_mulan_music.h5 \
   --corpus "$out/study/corpus.h5" --out "$out/retrieve/{name}.h5" --overwrite
 echo "top1_genre: fraction of test clips whose best corpus match has the stimulus's genre (chance 0.1)."
+
+echo
+echo "== the real-data path: prepare the BIDS bold runs (mask, atlas, running median, z-score)"
+masks=$out/bids/derivative/masks
+mpirun "${mpirun_flags[@]}" "$b2m" prepare --bids "$out/bids" --mask "$masks/{subject}_mask.nii.gz" \
+  --atlas "$masks/{subject}_atlas.nii.gz" --atlas-names "$masks/{subject}_atlas_names.tsv" \
+  --out-dir "$out/prepared" --overwrite
+echo "== encode the prepared subjects (mulan_music), and NIfTI maps of sub-001"
+mpirun "${mpirun_flags[@]}" "$b2m" encode "$out"/prepared/sub-00?_responses.h5 \
+  --features "$out/study/features.h5" --space mulan_music --events "$root/data/ds003720/func" \
+  --out "$out/encode_prepared/{subject}_mulan_music.h5" --overwrite
+"$b2m" maps "$out/encode_prepared/sub-001_mulan_music.h5" --out-dir "$out/maps" --overwrite
 echo
 echo "Summary tables: $out/encode/summary_*.tsv, $out/decode/summary.tsv"

@@ -92,7 +92,7 @@ def body(opts, checks):
     for path, label in ((reference, "reference"), (imported, "imported")):
         out = os.path.join(w, f"enc_{label}.h5")
         r = harness.run_b2m(opts, ["encode", os.path.join(study, "sub-01_responses.h5"), "--features", path,
-                                   "--space", "w2v_bert", "--events", opts.events, "--out", out])
+                                   "--space", "mulan_text", "--events", opts.events, "--out", out])
         if checks.require_run(f"b2m encode with the {label} feature file", r):
             with h5py.File(out, "r") as f:
                 results.append(f["voxels/r_test"][...])

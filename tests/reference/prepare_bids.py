@@ -14,6 +14,10 @@ a names table, the events and sidecars, and the preprocessed arrays.
 - where the pipelines coincide (a quadratic detrend, which the arrays'
   publisher applied) the file equals `prepare --derivatives` of the arrays,
   and encode and decode give the same results from both;
+- and the direct HDF5 path: from bold runs without drift, prepared with
+  every scan kept and neither detrending nor z-scoring (so the file holds
+  baseline + 10 x the simulated responses), encode and decode give the
+  results they give from simulate's own responses file;
 - the default pipeline recovers the simulator's ground truth;
 - a truncated .nii.gz, a mask on another grid, an atlas label without a
   name, a run whose volumes disagree with its events, an extra bold run and
@@ -35,7 +39,7 @@ import harness  # noqa: E402
 from prepare_derivatives import expect_failure, h5_strings, kept_scans, runs_of  # noqa: E402
 
 TR = 1.5
-VOXELS = 1500
+VOXELS = 1000
 
 
 def running_median(y, half):
@@ -98,7 +102,7 @@ def body(opts, checks):
     if not checks.require_run("b2m prepare --bids (running median 240 s, z-score, warm-up dropped)", r):
         return
     out = os.path.join(prep, f"{subject}_responses.h5")
-    sample = np.arange(0, VOXELS, 7)  # every 7th brain voxel: all ROIs, both ends of the grid
+    sample = np.arange(0, VOXELS, 5)  # every 5th brain voxel: all ROIs, both ends of the grid
     train, reps = reference(bids, subject, mask, sample)
     with h5py.File(out, "r") as f:
         y = f["train/Y"][:, sample]
@@ -171,6 +175,8 @@ def body(opts, checks):
                 checks.check("maps of decode: the voxels the model used (all of the mask) are 1, others 0",
                              np.array_equal(used != 0, mask) and np.allclose(img.affine, mask_img.affine))
 
+    direct_path(opts, checks)
+
     # The default pipeline recovers the ground truth.
     e = os.path.join(w, "enc_default.h5")
     r = harness.run_b2m(opts, ["encode", out, "--features", features, "--space", "mulan_music",
@@ -185,6 +191,71 @@ def body(opts, checks):
         maps(opts, checks, e, mask_img, mask)
 
     bad_inputs(opts, checks, bids, common, subject)
+
+
+def direct_path(opts, checks):
+    """BIDS runs without drift, prepared as they are, against the responses
+    file the simulator writes directly."""
+    w = opts.scratch
+    study, bids = os.path.join(w, "study0"), os.path.join(w, "bids0")
+    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", VOXELS,
+                               "--seed", 5, "--bids", bids, "--bids-drift", 0, "--out-dir", study])
+    if not checks.require_run("b2m simulate --bids --bids-drift 0", r):
+        return
+    prep = os.path.join(w, "prep_raw")
+    r = harness.run_b2m(opts, ["prepare", "--bids", bids, "--mask",
+                               os.path.join(bids, "derivative", "masks", "{subject}_mask.nii.gz"),
+                               "--keep-warmup", "--detrend", "none", "--no-zscore", "--out-dir", prep])
+    if not checks.require_run("b2m prepare --bids --keep-warmup --detrend none --no-zscore", r):
+        return
+    int16_run(opts, checks, bids, os.path.join(prep, "sub-001_responses.h5"))
+    results = {}
+    for name, path in (("BIDS", os.path.join(prep, "sub-001_responses.h5")),
+                       ("direct", os.path.join(study, "sub-01_responses.h5"))):
+        base = [path, "--features", os.path.join(study, "features.h5"), "--space", "mulan_music",
+                "--events", opts.events]
+        e, d = os.path.join(w, f"enc0_{name}.h5"), os.path.join(w, f"dec0_{name}.h5")
+        ok = checks.require_run(f"b2m encode, {name} path", harness.run_b2m(opts, ["encode", *base, "--out", e]))
+        ok = checks.require_run(f"b2m decode, {name} path", harness.run_b2m(opts, ["decode", *base, "--out", d])) and ok
+        if ok:
+            with h5py.File(e, "r") as f, h5py.File(d, "r") as g:
+                results[name] = (f["voxels/r_test"][...], f["voxels/alpha"][...], g["test/prediction"][...])
+    if len(results) == 2:
+        (ra, aa, pa), (rb, ab, pb) = results["BIDS"], results["direct"]
+        checks.check("direct HDF5 path = BIDS path: encode alphas and test r (1e-4)",
+                     np.mean(aa == ab) > 0.99 and np.abs(ra - rb).max() < 1e-4,
+                     f"alphas equal {np.mean(aa == ab):.4f}, max |dr| {np.abs(ra - rb).max():.1e}")
+        rel = np.abs(pa - pb).max() / np.abs(pb).max()
+        checks.check("direct HDF5 path = BIDS path: decode predictions (relative 1e-4)", rel < 1e-4, f"{rel:.1e}")
+
+
+def int16_run(opts, checks, bids, prepared):
+    """A run stored as scanners store them, int16 with a scale factor (nibabel
+    chooses slope and intercept): read back to within half a step."""
+    w = opts.scratch
+    root = os.path.join(w, "bids_int16")
+    func = os.path.join(root, "sub-001", "func")
+    shutil.copytree(os.path.join(bids, "sub-001", "func"), func, symlinks=True)
+    name = os.path.join(func, "sub-001_task-Training_run-01_bold.nii.gz")
+    img = nib.load(name)
+    data = np.asarray(img.dataobj, dtype=np.float32)
+    scaled = nib.Nifti1Image(data, img.affine)
+    scaled.set_data_dtype(np.int16)
+    os.remove(name)
+    nib.save(scaled, name)
+    stored = nib.load(name)
+    slope = float(stored.dataobj.slope)  # the header nibabel hands back no longer holds it
+    out = os.path.join(w, "prep_int16")
+    r = harness.run_b2m(opts, ["prepare", "--bids", root, "--mask",
+                               os.path.join(bids, "derivative", "masks", "{subject}_mask.nii.gz"),
+                               "--keep-warmup", "--detrend", "none", "--no-zscore", "--out-dir", out])
+    if checks.require_run("b2m prepare of an int16 run with a scale factor", r):
+        with h5py.File(os.path.join(out, "sub-001_responses.h5"), "r") as f, h5py.File(prepared, "r") as g:
+            d = np.abs(f["train/Y"][:410] - g["train/Y"][:410]).max()
+            same_rest = np.array_equal(f["train/Y"][410:], g["train/Y"][410:])
+        checks.check("int16 run: the float values to within half a scale step, other runs unchanged",
+                     stored.get_data_dtype() == np.int16 and 0 < slope and d <= 0.5 * slope * 1.001 and same_rest,
+                     f"slope {slope:.3g}, max |diff| {d:.3g}")
 
 
 def bh(p):

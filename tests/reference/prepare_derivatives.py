@@ -39,8 +39,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 TR = 1.5
-VOXELS = 2000
-BLOCK = ["--block-voxels", 300]  # 7 blocks: every rank reads several, one a short one
+VOXELS = 1200
+BLOCK = ["--block-voxels", 250]  # 5 blocks: every rank reads one or more, one a short one
 
 
 def read_events(path):
