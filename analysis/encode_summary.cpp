@@ -17,8 +17,8 @@ std::int64_t auditory_label(const std::vector<std::string>& names) {
 }
 
 EncodeSummary summarize_encoding(const std::vector<double>& r, const std::vector<double>& alpha,
-                                 const std::vector<double>& p, const std::vector<std::int64_t>& roi,
-                                 std::int64_t auditory) {
+                                 const std::vector<double>& p, const std::vector<double>& ceiling,
+                                 const std::vector<std::int64_t>& roi, std::int64_t auditory) {
   EncodeSummary s;
   s.voxels = r.size();
   const std::vector<double> q = fdr_q_values(p);
@@ -35,6 +35,11 @@ EncodeSummary summarize_encoding(const std::vector<double>& r, const std::vector
     s.median_r_auditory = median_finite(in_roi);
   }
   std::tie(s.alpha_p5, s.alpha_p95) = percentile_range(alpha, 5, 95);
+  std::vector<double> normalized;
+  for (std::size_t i = 0; i < ceiling.size() && i < r.size(); ++i)
+    if (ceiling[i] >= kReliableCeiling) normalized.push_back(r[i] / ceiling[i]);
+  s.reliable = normalized.size();
+  s.median_r_normalized = median_finite(normalized);
   return s;
 }
 

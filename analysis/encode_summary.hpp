@@ -16,17 +16,28 @@ struct EncodeSummary {
   double median_r_auditory = 0;  // NaN without an auditory ROI
   double median_r = 0;
   double alpha_p5 = 0, alpha_p95 = 0;  // chosen-alpha range (5th-95th percentile)
+  // Voxels whose noise ceiling is at least kReliableCeiling, and the median
+  // of their r / ceiling (0 and NaN without repetitions).
+  std::size_t reliable = 0;
+  double median_r_normalized = 0;
 };
+
+// The ceiling from which a voxel's normalized r enters the summary: at 4
+// repetitions, a single-repetition explainable variance of about 0.05.
+// Below it the ceiling is mostly estimation noise and r / ceiling explodes.
+inline constexpr double kReliableCeiling = 0.4;
 
 // The label of the auditory ROI among atlas `names`: the first that
 // contains "auditory" or is "A1"; -1 if there is none.
 [[nodiscard]] std::int64_t auditory_label(const std::vector<std::string>& names);
 
-// From per-voxel test r, chosen alpha and p_test; `roi` (one label per
-// voxel, or empty) and `auditory` (a label, or -1) for the auditory median.
+// From per-voxel test r, chosen alpha, p_test and noise ceiling (NaN
+// without repetitions); `roi` (one label per voxel, or empty) and
+// `auditory` (a label, or -1) for the auditory median.
 [[nodiscard]] EncodeSummary summarize_encoding(const std::vector<double>& r,
                                                const std::vector<double>& alpha,
                                                const std::vector<double>& p,
+                                               const std::vector<double>& ceiling,
                                                const std::vector<std::int64_t>& roi,
                                                std::int64_t auditory);
 

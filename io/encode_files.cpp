@@ -1,5 +1,7 @@
 #include "io/encode_files.hpp"
 
+#include <limits>
+
 #include "io/h5_error.hpp"
 
 namespace b2m::io {
@@ -7,13 +9,17 @@ namespace {
 
 const char* const kColumns[] = {"/voxels/alpha", "/voxels/cv_score", "/voxels/r_test",
                                 "/voxels/r2_test", "/voxels/p_test"};
+const char* const kCeilingColumns[] = {"/voxels/explainable_variance", "/voxels/noise_ceiling",
+                                       "/voxels/r_normalized"};
 
 }  // namespace
 
 template <class T>
 void EncodeResults::create(std::size_t voxels, std::size_t blocks,
-                           const std::vector<double>& alphas, std::size_t features) {
+                           const std::vector<double>& alphas, bool ceiling, std::size_t features) {
   for (const char* set : kColumns) file_.create<double>(set, {voxels});
+  if (ceiling)
+    for (const char* set : kCeilingColumns) file_.create<double>(set, {voxels});
   file_.create<std::uint8_t>("/voxels/valid", {voxels});
   file_.write_attribute("/voxels", "alphas", alphas);
   if (features > 0) file_.create<T>("/weights", {features, voxels});
@@ -30,6 +36,10 @@ void EncodeResults::write(mpi::Range voxels, const VoxelColumns& c) {
   const double* columns[] = {c.alpha, c.cv_score, c.r_test, c.r2_test, c.p_test};
   for (std::size_t k = 0; k < 5; ++k) file_.write<double>(kColumns[k], at, count, columns[k]);
   file_.write<std::uint8_t>("/voxels/valid", at, count, c.valid);
+  if (c.noise_ceiling == nullptr) return;
+  const double* ceiling[] = {c.explainable_variance, c.noise_ceiling, c.r_normalized};
+  for (std::size_t k = 0; k < 3; ++k)
+    file_.write<double>(kCeilingColumns[k], at, count, ceiling[k]);
 }
 
 template <class T>
@@ -43,12 +53,16 @@ void EncodeResults::mark_done(std::optional<std::size_t> block) {
 }
 
 void EncodeResults::read(mpi::Range voxels, std::vector<double>& r, std::vector<double>& alpha,
-                         std::vector<double>& p) const {
-  const std::pair<const char*, std::vector<double>*> sets[] = {
-      {"/voxels/r_test", &r}, {"/voxels/alpha", &alpha}, {"/voxels/p_test", &p}};
+                         std::vector<double>& p, std::vector<double>& ceiling) const {
+  const bool ceiling_given = has_ceiling();
+  const std::pair<const char*, std::vector<double>*> sets[] = {{"/voxels/r_test", &r},
+                                                               {"/voxels/alpha", &alpha},
+                                                               {"/voxels/p_test", &p},
+                                                               {"/voxels/noise_ceiling", &ceiling}};
   for (const auto& [name, values] : sets) {
-    values->resize(voxels.size());
-    file_.read<double>(name, {voxels.begin}, {voxels.size()}, values->data());
+    values->assign(voxels.size(), std::numeric_limits<double>::quiet_NaN());
+    if (values != &ceiling || ceiling_given)
+      file_.read<double>(name, {voxels.begin}, {voxels.size()}, values->data());
   }
 }
 
@@ -105,9 +119,9 @@ void ScoreCheckpoint::summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<
 }
 
 template void EncodeResults::create<float>(std::size_t, std::size_t, const std::vector<double>&,
-                                           std::size_t);
+                                           bool, std::size_t);
 template void EncodeResults::create<double>(std::size_t, std::size_t, const std::vector<double>&,
-                                            std::size_t);
+                                            bool, std::size_t);
 template void EncodeResults::write_weights<float>(std::size_t, const RowMajor<float>&);
 template void EncodeResults::write_weights<double>(std::size_t, const RowMajor<double>&);
 

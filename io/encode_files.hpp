@@ -2,7 +2,9 @@
 // reads and writes rather than of datasets:
 //
 //   EncodeResults   the result: per voxel alpha, cv_score, r_test, r2_test,
-//                   p_test and valid, optionally /weights [p, V], and which
+//                   p_test and valid, the noise ceiling where the responses
+//                   have repetitions (explainable_variance, noise_ceiling,
+//                   r_normalized), optionally /weights [p, V], and which
 //                   voxel blocks are finished (/progress/blocks_done);
 //   ScoreCheckpoint the checkpoint beside it: per fold, alpha and voxel the
 //                   validation MSE and R^2 (/cv/mse, /cv/r2 [folds, alphas,
@@ -24,29 +26,34 @@
 
 namespace b2m::io {
 
-// The per-voxel results of a slice of voxels, in the result file's order.
+// The per-voxel results of a slice of voxels, in the result file's order;
+// the ceiling's columns are null in a result without them.
 struct VoxelColumns {
   const double *alpha, *cv_score, *r_test, *r2_test, *p_test;
   const std::uint8_t* valid;
+  const double *explainable_variance = nullptr, *noise_ceiling = nullptr, *r_normalized = nullptr;
 };
 
 class EncodeResults {
  public:
   explicit EncodeResults(H5File& file) : file_(file) {}
-  // The datasets of `voxels` voxels in `blocks` blocks, and /weights
-  // [features, voxels] of element type T if `features` > 0. Collective.
+  // The datasets of `voxels` voxels in `blocks` blocks, with the noise
+  // ceiling's if `ceiling`, and /weights [features, voxels] of element type
+  // T if `features` > 0. Collective.
   template <class T>
   void create(std::size_t voxels, std::size_t blocks, const std::vector<double>& alphas,
-              std::size_t features);
+              bool ceiling, std::size_t features);
   [[nodiscard]] std::vector<std::uint8_t> blocks_done() const;
+  [[nodiscard]] bool has_ceiling() const { return file_.exists("/voxels/noise_ceiling"); }
   void write(mpi::Range voxels, const VoxelColumns& columns);
   template <class T>
   void write_weights(std::size_t first_voxel, const RowMajor<T>& weights);
   // Marks block `block` finished (or joins without marking). Collective.
   void mark_done(std::optional<std::size_t> block);
-  // r_test, alpha and p_test of `voxels`. Collective.
+  // r_test, alpha, p_test and noise_ceiling (NaN in a result without it)
+  // of `voxels`. Collective.
   void read(mpi::Range voxels, std::vector<double>& r, std::vector<double>& alpha,
-            std::vector<double>& p) const;
+            std::vector<double>& p, std::vector<double>& ceiling) const;
 
  private:
   H5File& file_;

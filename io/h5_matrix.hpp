@@ -58,6 +58,17 @@ void write_slice(H5File& f, const std::string& dataset, std::size_t index, std::
   f.write<T>(dataset, {index, 0, col}, {extent[0] ? 1u : 0u, extent[0], extent[1]}, m.data());
 }
 
+// Columns `cols` of slice `index` of a 3-D dataset [slices, rows, cols]
+// (collective; an empty range joins without reading).
+template <class T>
+[[nodiscard]] ColMajor<T> read_slice_columns(const H5File& f, const std::string& dataset,
+                                             std::size_t index, std::size_t rows, mpi::Range cols) {
+  RowMajor<T> block(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols.size()));
+  const std::size_t n = cols.empty() ? 0 : 1;
+  f.read<T>(dataset, {index, 0, cols.begin}, {n, n * rows, cols.size()}, block.data());
+  return block;
+}
+
 // Creates a 2-D dataset of m's shape and writes rank 0's `m` into it.
 template <class T>
 void write_matrix(H5File& f, const std::string& dataset, const RowMajor<T>& m) {

@@ -47,6 +47,14 @@ ResponsesLayout read_responses_layout(const H5File& f) {
       out.runs,
       out.volumes_given ? f.read_all<std::int64_t>("/train/volume") : std::vector<std::int64_t>{},
       f.path() + ":/train/volume");
+  if (f.exists("/test/Y_reps")) {
+    const Shape reps = f.shape("/test/Y_reps");
+    if (reps.size() != 3 || reps[1] != out.m || reps[2] != out.voxels)
+      throw InputError(f.path() + ": expected /test/Y_reps [repetitions, " + std::to_string(out.m) +
+                       ", " + std::to_string(out.voxels) + "] beside /test/Y; got " +
+                       shape_text(reps));
+    out.repetitions = reps[0];
+  }
   if (f.has_attribute("/test", "ids"))
     out.test_clip_rows =
         rows_per_clip(out.m, f.read_strings_attribute("/test", "ids").size(), f.path());

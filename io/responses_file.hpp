@@ -26,11 +26,15 @@ struct ResponsesLayout {
   // Test rows per test clip, from the optional `ids` attribute of /test
   // (one id per clip); 0 where the file does not say.
   std::size_t test_clip_rows = 0;
+  // Repetitions in /test/Y_reps [R, m, V] (each presentation of the test
+  // clips, whose mean is /test/Y); 0 where the file has none.
+  std::size_t repetitions = 0;
 };
 
-// Checks that /train/Y [n, V], /test/Y [m, V] and /train/run [n] agree, that
-// there is a voxel, that the runs are contiguous and that the test clip ids,
-// if given, divide the test rows evenly; errors name the file.
+// Checks that /train/Y [n, V], /test/Y [m, V], /train/run [n] and
+// /test/Y_reps [R, m, V] (if present) agree, that there is a voxel, that the
+// runs are contiguous and that the test clip ids, if given, divide the test
+// rows evenly; errors name the file.
 [[nodiscard]] ResponsesLayout read_responses_layout(const H5File& f);
 
 // Test rows per clip given `clips` test clip ids for `rows` test rows of

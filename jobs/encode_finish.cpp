@@ -1,5 +1,6 @@
 // Phase 4 of encode's passes (encode_passes.hpp): alphas, refit, test
 // scores and results, block by block.
+#include "analysis/noise_ceiling.hpp"
 #include "analysis/scores.hpp"
 #include "analysis/significance.hpp"
 #include "analysis/zscore.hpp"
@@ -60,10 +61,26 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (Eigen::Index j = 0; j < width; ++j)
     if (!valid[std::size_t(j)]) r(j) = r2_test(j) = nan;
+  io::VoxelColumns columns{alpha.data(),   cv_score.data(), r.data(),
+                           r2_test.data(), p.data(),        valid.data()};
+  analysis::NoiseCeiling ceiling{Eigen::VectorXd::Constant(width, nan),
+                                 Eigen::VectorXd::Constant(width, nan)};
+  Eigen::VectorXd normalized = Eigen::VectorXd::Constant(width, nan);
+  if (results_.has_ceiling()) {
+    std::vector<solvers::Matrix<double>> reps;
+    for (std::size_t k = 0; k < layout_.repetitions; ++k)
+      reps.push_back(read_repetition(k, share).template cast<double>());
+    if (width > 0) {
+      ceiling = analysis::noise_ceiling(reps);
+      normalized = analysis::normalized_r(r, ceiling.ceiling);
+    }
+    columns.explainable_variance = ceiling.explainable_variance.data();
+    columns.noise_ceiling = ceiling.ceiling.data();
+    columns.r_normalized = normalized.data();
+  }
 
   // Write this rank's share, then mark the block done once it is on disk.
-  results_.write(share,
-                 {alpha.data(), cv_score.data(), r.data(), r2_test.data(), p.data(), valid.data()});
+  results_.write(share, columns);
   if (settings_.save_weights) results_.write_weights<T>(share.begin, weights);
   out_.file().flush();
   const bool marker = active && grid_.fold_group() == 0;
@@ -72,6 +89,8 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
   results.r.insert(results.r.end(), r.data(), r.data() + width);
   results.alpha.insert(results.alpha.end(), alpha.data(), alpha.data() + width);
   results.p.insert(results.p.end(), p.data(), p.data() + width);
+  results.ceiling.insert(results.ceiling.end(), ceiling.ceiling.data(),
+                         ceiling.ceiling.data() + width);
   for (std::size_t v = share.begin; v < share.end; ++v) voxels.push_back(v);
 }
 

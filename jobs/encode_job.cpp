@@ -77,7 +77,7 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Vox
   mpi::agree_on(comm, [&] {
     if (!comm.is_root()) return;
     const analysis::EncodeSummary s = analysis::summarize_encoding(
-        res.r, res.alpha, res.p, atlas.label, analysis::auditory_label(atlas.names));
+        res.r, res.alpha, res.p, res.ceiling, atlas.label, analysis::auditory_label(atlas.names));
     text = nlohmann::json{{"subject", unit.name},
                           {"space", space},
                           {"voxels", s.voxels},
@@ -86,7 +86,9 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Vox
                           {"median_r_auditory", io::number(s.median_r_auditory)},
                           {"median_r", io::number(s.median_r)},
                           {"alpha_p5", io::number(s.alpha_p5)},
-                          {"alpha_p95", io::number(s.alpha_p95)}}
+                          {"alpha_p95", io::number(s.alpha_p95)},
+                          {"reliable_voxels", s.reliable},
+                          {"median_r_normalized", io::number(s.median_r_normalized)}}
                .dump();
   });
   comm.bcast(text, 0);
@@ -210,7 +212,8 @@ io::SummaryTable run_encode(const EncodeOptions& o, const mpi::Comm& world) {
   Stage stage("encode",
               {io::text("subject"), io::text("space"), io::count("voxels"), io::count("constant"),
                io::count("significant_q05"), io::real("median_r_auditory"), io::real("median_r"),
-               io::real("alpha_p5", "%.3g"), io::real("alpha_p95", "%.3g")},
+               io::real("alpha_p5", "%.3g"), io::real("alpha_p95", "%.3g"),
+               io::count("reliable_voxels"), io::real("median_r_normalized")},
               o.output,
               {{"design", source},
                {"folds", o.folds},

@@ -48,7 +48,7 @@ solvers::DesignRidge::Parking EncodePasses<T>::parking() {
 template <class T>
 bool EncodePasses<T>::plan() {
   if (!out_.resumed()) {
-    results_.create<T>(layout_.voxels, blocks_.count(), alphas_,
+    results_.create<T>(layout_.voxels, blocks_.count(), alphas_, layout_.repetitions >= 2,
                        settings_.save_weights ? std::size_t(p_) : 0);
     checkpoint_.create(folds_.size(), alphas_.size(), layout_.voxels, blocks_.count());
   }
@@ -80,6 +80,17 @@ solvers::Matrix<T> EncodePasses<T>::read_checked(const char* dataset, std::size_
 }
 
 template <class T>
+solvers::Matrix<T> EncodePasses<T>::read_repetition(std::size_t k, mpi::Range cols) const {
+  const std::string where = responses_.path() + ":/test/Y_reps[" + std::to_string(k) + "]";
+  solvers::Matrix<T> y;
+  mpi::agree_on(comm_, [&] {
+    y = io::read_slice_columns<T>(responses_, "/test/Y_reps", k, layout_.m, cols);
+  });
+  mpi::agree_on(comm_, [&] { io::check_finite(y, where, cols); });
+  return y;
+}
+
+template <class T>
 void EncodePasses<T>::use_rescored_ties(mpi::Range cols, solvers::Scores& mse,
                                         solvers::Scores& r2) const {
   auto it = std::lower_bound(tie_voxels_.begin(), tie_voxels_.end(), cols.begin);
@@ -101,13 +112,14 @@ mpi::Range EncodePasses<T>::finish_share(std::size_t b) const {
 template <class T>
 void EncodePasses<T>::read_done_blocks(VoxelResults& results, std::vector<std::size_t>& voxels) {
   const std::size_t rounds = comm_.allreduce(done_.size(), mpi::Op::max);
-  std::vector<double> r, alpha, p;
+  std::vector<double> r, alpha, p, ceiling;
   for (std::size_t round = 0; round < rounds; ++round) {
     const mpi::Range share = round < done_.size() ? finish_share(done_[round]) : mpi::Range{};
-    results_.read(share, r, alpha, p);
+    results_.read(share, r, alpha, p, ceiling);
     results.r.insert(results.r.end(), r.begin(), r.end());
     results.alpha.insert(results.alpha.end(), alpha.begin(), alpha.end());
     results.p.insert(results.p.end(), p.begin(), p.end());
+    results.ceiling.insert(results.ceiling.end(), ceiling.begin(), ceiling.end());
     for (std::size_t v = share.begin; v < share.end; ++v) voxels.push_back(v);
   }
 }
@@ -116,10 +128,10 @@ template <class T>
 VoxelResults EncodePasses<T>::gather_results(const VoxelResults& mine,
                                              const std::vector<std::size_t>& voxels) const {
   const std::vector<std::size_t> where = comm_.gatherv(voxels.data(), voxels.size(), 0);
-  const std::vector<double>* parts[] = {&mine.r, &mine.alpha, &mine.p};
+  const std::vector<double>* parts[] = {&mine.r, &mine.alpha, &mine.p, &mine.ceiling};
   VoxelResults all;
-  std::vector<double>* whole[] = {&all.r, &all.alpha, &all.p};
-  for (std::size_t k = 0; k < 3; ++k) {
+  std::vector<double>* whole[] = {&all.r, &all.alpha, &all.p, &all.ceiling};
+  for (std::size_t k = 0; k < 4; ++k) {
     const std::vector<double> got = comm_.gatherv(parts[k]->data(), parts[k]->size(), 0);
     if (!comm_.is_root()) continue;
     whole[k]->assign(layout_.voxels, std::numeric_limits<double>::quiet_NaN());

@@ -48,9 +48,10 @@ struct EncodeSettings {
 };
 
 // The per-voxel results that summarize a subject (encode_summary.hpp), whole
-// on the group's root after finish(); empty elsewhere.
+// on the group's root after finish(); empty elsewhere. The ceiling is NaN
+// without repetitions.
 struct VoxelResults {
-  std::vector<double> r, alpha, p;
+  std::vector<double> r, alpha, p, ceiling;
 };
 
 // Runs (or resumes) one subject's passes into `out`. Collective over
@@ -97,6 +98,8 @@ class EncodePasses {
   // early never leaves its peers inside a collective.
   [[nodiscard]] solvers::Matrix<T> read_checked(const char* dataset, std::size_t rows,
                                                 mpi::Range cols) const;
+  // The same for repetition k of /test/Y_reps.
+  [[nodiscard]] solvers::Matrix<T> read_repetition(std::size_t k, mpi::Range cols) const;
   void use_rescored_ties(mpi::Range cols, solvers::Scores& mse, solvers::Scores& r2) const;
   // The factors of fold k (and of the refit) are sent from the group that
   // made them to the fold peers that score a share of them.

@@ -46,7 +46,7 @@ TEST(EncodeSummary, CountsSignificantAndConstantVoxelsAndTheAuditoryMedian) {
   EXPECT_EQ(a1, 1);
   EXPECT_EQ(auditory_label({"V1", "A1"}), 1);
   EXPECT_EQ(auditory_label({"V1"}), -1);
-  const EncodeSummary s = summarize_encoding(r, alpha, p, roi, a1);
+  const EncodeSummary s = summarize_encoding(r, alpha, p, {}, roi, a1);
   EXPECT_EQ(s.voxels, 8u);
   EXPECT_EQ(s.constant, 1u);
   EXPECT_EQ(s.significant, 4u);
@@ -54,7 +54,14 @@ TEST(EncodeSummary, CountsSignificantAndConstantVoxelsAndTheAuditoryMedian) {
   EXPECT_DOUBLE_EQ(s.median_r, 0.6);           // upper median of 7 finite values
   EXPECT_DOUBLE_EQ(s.alpha_p5, 10.0);
   EXPECT_DOUBLE_EQ(s.alpha_p95, 1e7);
-  EXPECT_TRUE(std::isnan(summarize_encoding(r, alpha, p, {}, -1).median_r_auditory));
+  EXPECT_TRUE(std::isnan(summarize_encoding(r, alpha, p, {}, {}, -1).median_r_auditory));
+  EXPECT_EQ(s.reliable, 0u);
+  EXPECT_TRUE(std::isnan(s.median_r_normalized));
+  // With ceilings: voxels below kReliableCeiling (and NaN) stay out.
+  const std::vector<double> ceiling = {1.0, 0.8, 0.2, 0.5, kNaN, 0.39, 0.1, 0.9};
+  const EncodeSummary c = summarize_encoding(r, alpha, p, ceiling, roi, a1);
+  EXPECT_EQ(c.reliable, 4u);                     // voxels 0, 1, 3, 7
+  EXPECT_DOUBLE_EQ(c.median_r_normalized, 1.0);  // of 0.9, 1.0, 1.2, 0.0556
 }
 
 TEST(TargetScaling, StandardizesColumnsAndUndoesIt) {
