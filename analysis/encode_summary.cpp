@@ -9,16 +9,21 @@
 
 namespace b2m::analysis {
 
-std::int64_t auditory_label(const std::vector<std::string>& names) {
-  const auto a1 = std::find_if(names.begin(), names.end(), [](const std::string& n) {
-    return n.find("auditory") != std::string::npos || n == "A1";
-  });
-  return a1 == names.end() ? -1 : a1 - names.begin();
+std::vector<std::int64_t> auditory_labels(const std::vector<std::string>& names) {
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    if (n.find("auditory") != std::string::npos || n == "A1" ||
+        n.find("G_temp_sup-G_T_transv") != std::string::npos)
+      out.push_back(static_cast<std::int64_t>(i));
+  }
+  return out;
 }
 
 EncodeSummary summarize_encoding(const std::vector<double>& r, const std::vector<double>& alpha,
                                  const std::vector<double>& p, const std::vector<double>& ceiling,
-                                 const std::vector<std::int64_t>& roi, std::int64_t auditory) {
+                                 const std::vector<std::int64_t>& roi,
+                                 const std::vector<std::int64_t>& auditory) {
   EncodeSummary s;
   s.voxels = r.size();
   const std::vector<double> q = fdr_q_values(p);
@@ -28,10 +33,11 @@ EncodeSummary summarize_encoding(const std::vector<double>& r, const std::vector
       std::count_if(alpha.begin(), alpha.end(), [](double v) { return std::isnan(v); }));
   s.median_r = median_finite(r);
   s.median_r_auditory = std::numeric_limits<double>::quiet_NaN();
-  if (auditory >= 0 && roi.size() == r.size()) {
+  if (!auditory.empty() && roi.size() == r.size()) {
     std::vector<double> in_roi;
     for (std::size_t i = 0; i < r.size(); ++i)
-      if (roi[i] == auditory) in_roi.push_back(r[i]);
+      if (std::find(auditory.begin(), auditory.end(), roi[i]) != auditory.end())
+        in_roi.push_back(r[i]);
     s.median_r_auditory = median_finite(in_roi);
   }
   std::tie(s.alpha_p5, s.alpha_p95) = percentile_range(alpha, 5, 95);

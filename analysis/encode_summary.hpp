@@ -27,18 +27,19 @@ struct EncodeSummary {
 // Below it the ceiling is mostly estimation noise and r / ceiling explodes.
 inline constexpr double kReliableCeiling = 0.4;
 
-// The label of the auditory ROI among atlas `names`: the first that
-// contains "auditory" or is "A1"; -1 if there is none.
-[[nodiscard]] std::int64_t auditory_label(const std::vector<std::string>& names);
+// The labels of primary auditory cortex among atlas `names`: those that
+// contain "auditory", are "A1", or are Destrieux's Heschl's gyrus
+// ("G_temp_sup-G_T_transv", in either hemisphere); empty if none.
+[[nodiscard]] std::vector<std::int64_t> auditory_labels(const std::vector<std::string>& names);
 
 // From per-voxel test r, chosen alpha, p_test and noise ceiling (NaN
 // without repetitions); `roi` (one label per voxel, or empty) and
-// `auditory` (a label, or -1) for the auditory median.
+// `auditory` (labels, or none) for the auditory median.
 [[nodiscard]] EncodeSummary summarize_encoding(const std::vector<double>& r,
                                                const std::vector<double>& alpha,
                                                const std::vector<double>& p,
                                                const std::vector<double>& ceiling,
                                                const std::vector<std::int64_t>& roi,
-                                               std::int64_t auditory);
+                                               const std::vector<std::int64_t>& auditory);
 
 }  // namespace b2m::analysis

@@ -7,52 +7,17 @@
 
 #include "analysis/hrf.hpp"
 #include "analysis/scores.hpp"
+#include "analysis/simulator_parts.hpp"
 #include "core/error.hpp"
 
 namespace b2m::analysis {
 namespace {
 
+using namespace sim;
 using solvers::Matrix;
 
-constexpr std::size_t kLatent = 8;  // dims of each latent factor
 constexpr std::size_t kSteps = 30;  // latent time steps per 15 s clip (0.5 s)
 constexpr double kStepSeconds = 0.5;
-
-// Counter-based seeding: a stream per (seed, a, b, c) so that what a block
-// draws never depends on which rank draws it or in what order.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-std::mt19937_64 stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0,
-                       std::uint64_t c = 0) {
-  return std::mt19937_64(mix(mix(mix(mix(seed) ^ a) ^ b) ^ c));
-}
-
-Matrix<double> gaussian(std::mt19937_64& rng, std::size_t rows, std::size_t cols, double scale) {
-  std::normal_distribution<double> normal(0.0, scale);
-  Matrix<double> m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
-  for (Eigen::Index j = 0; j < m.cols(); ++j)
-    for (Eigen::Index i = 0; i < m.rows(); ++i) m(i, j) = normal(rng);
-  return m;
-}
-
-// Stationary AR(1) series of unit variance, one per column.
-Matrix<double> ar1(std::mt19937_64& rng, std::size_t steps, std::size_t cols, double rho) {
-  std::normal_distribution<double> normal;
-  Matrix<double> m(static_cast<Eigen::Index>(steps), static_cast<Eigen::Index>(cols));
-  const double innovation = std::sqrt(1 - rho * rho);
-  for (Eigen::Index j = 0; j < m.cols(); ++j) {
-    double x = normal(rng);
-    for (Eigen::Index t = 0; t < m.rows(); ++t) {
-      if (t > 0) x = rho * x + innovation * normal(rng);
-      m(t, j) = x;
-    }
-  }
-  return m;
-}
 
 // How strongly each space reads the semantic, acoustic and low-level latents.
 struct Readout {
@@ -65,16 +30,7 @@ Readout readout_of(const std::string& space) {
   return {0.1, 0.3, 1.0, 0.5};  // soundstream
 }
 
-// Driver sets per ROI with their probabilities (bits of study_spaces()).
-struct DriverChoice {
-  double probability;
-  std::uint8_t drivers;
-};
-std::uint8_t bits(std::initializer_list<const char*> names) {
-  std::uint8_t out = 0;
-  for (const char* n : names) out |= static_cast<std::uint8_t>(1u << space_bit(n));
-  return out;
-}
+// Driver sets per ROI with their probabilities.
 const std::vector<std::vector<DriverChoice>>& roi_drivers() {
   static const std::vector<std::vector<DriverChoice>> table = {
       // other
@@ -104,16 +60,6 @@ const std::vector<double>& roi_proportions() {
   return p;
 }
 
-template <class Table>
-std::size_t draw_index(std::mt19937_64& rng, const Table& probabilities) {
-  double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-  for (std::size_t i = 0; i + 1 < probabilities.size(); ++i) {
-    u -= probabilities[i];
-    if (u < 0) return i;
-  }
-  return probabilities.size() - 1;
-}
-
 // Window means of a latent series sampled every kStepSeconds.
 Eigen::VectorXd window_mean(const Matrix<double>& series, double start, double length) {
   Eigen::VectorXd sum = Eigen::VectorXd::Zero(series.cols());
@@ -126,33 +72,6 @@ Eigen::VectorXd window_mean(const Matrix<double>& series, double start, double l
     }
   }
   return n > 0 ? Eigen::VectorXd(sum / n) : sum;
-}
-
-std::vector<std::size_t> run_starts(const std::vector<RunTimeline>& timelines) {
-  std::vector<std::size_t> starts;
-  std::size_t at = 0;
-  for (const auto& t : timelines) {
-    starts.push_back(at);
-    at += t.trs();
-  }
-  return starts;
-}
-
-// HRF-convolved projection of a space's TR features on a basis, per run.
-Matrix<double> drive_of(const ClipEmbeddings& clips, const std::vector<RunTimeline>& timelines,
-                        const Matrix<double>& basis, double tr) {
-  std::size_t rows = 0;
-  for (const auto& t : timelines) rows += t.trs();
-  Matrix<double> drive(static_cast<Eigen::Index>(rows), basis.cols());
-  Eigen::Index at = 0;
-  for (const auto& t : timelines) {
-    drive.middleRows(at, static_cast<Eigen::Index>(t.trs())) = tr_features(clips, t, tr) * basis;
-    at += static_cast<Eigen::Index>(t.trs());
-  }
-  std::vector<double> flat(drive.data(), drive.data() + drive.size());
-  convolve_runs(flat, static_cast<std::size_t>(drive.cols()), rows, run_starts(timelines),
-                canonical_hrf(tr));
-  return Eigen::Map<Matrix<double>>(flat.data(), drive.rows(), drive.cols());
 }
 
 }  // namespace
@@ -179,8 +98,80 @@ const std::vector<std::string>& simulated_roi_names() {
   return names;
 }
 
-StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
-    : design_(std::move(design)), seed_(seed) {
+Preset preset_named(const std::string& name) {
+  if (name == "paper") return Preset::paper;
+  if (name == "easy") return Preset::easy;
+  throw ConfigError("unknown simulator preset '" + name + "' (paper or easy)");
+}
+
+std::vector<std::pair<std::string, double>> SimulatorParams::values() const {
+  if (preset == Preset::easy) return {{"preset_paper", 0.0}};
+  return {{"preset_paper", 1.0},
+          {"voxels", double(voxels)},
+          {"latent_dims", double(latent_dims)},
+          {"clip_spread", clip_spread},
+          {"snr_scale", snr_scale},
+          {"snr_decades", snr_decades},
+          {"other_snr", other_snr},
+          {"unread_min", unread_min},
+          {"unread_max", unread_max},
+          {"noise_factors", double(noise_factors)},
+          {"shared_noise", shared_noise},
+          {"parcel_rank", double(parcel_rank)},
+          {"basis_rank", double(basis_rank)},
+          {"spectrum_decay", spectrum_decay},
+          {"drive_primary", drive_primary},
+          {"drive_belt", drive_belt},
+          {"drive_adjacent", drive_adjacent},
+          {"drive_other", drive_other}};
+}
+
+void SimulatorParams::set(const std::string& name, double value) {
+  const auto whole = [&](std::size_t& field, double lo) {
+    if (!(value >= lo) || value != std::floor(value))
+      throw ConfigError("simulator parameter " + name +
+                        " must be a whole number >= " + std::to_string(int(lo)));
+    field = static_cast<std::size_t>(value);
+  };
+  const auto in = [&](double& field, double lo, double hi) {
+    if (!(value >= lo && value <= hi))
+      throw ConfigError("simulator parameter " + name + " must be in [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "]");
+    field = value;
+  };
+  const double big = 1e6;
+  if (name == "snr_scale") return in(snr_scale, 1e-9, big);
+  if (name == "latent_dims") return whole(latent_dims, 1);
+  if (name == "clip_spread") return in(clip_spread, 0, 10);
+  if (name == "snr_decades") return in(snr_decades, 0, 6);
+  if (name == "other_snr") return in(other_snr, 0, big);
+  if (name == "unread_min") return in(unread_min, 0, 1);
+  if (name == "unread_max") return in(unread_max, 0, 1);
+  if (name == "noise_factors") return whole(noise_factors, 1);
+  if (name == "shared_noise") return in(shared_noise, 0, 1);
+  if (name == "parcel_rank") return whole(parcel_rank, 1);
+  if (name == "basis_rank") return whole(basis_rank, 1);
+  if (name == "spectrum_decay") return in(spectrum_decay, 0, 10);
+  if (name == "drive_primary") return in(drive_primary, 0, 1);
+  if (name == "drive_belt") return in(drive_belt, 0, 1);
+  if (name == "drive_adjacent") return in(drive_adjacent, 0, 1);
+  if (name == "drive_other") return in(drive_other, 0, 1);
+  throw ConfigError("unknown simulator parameter '" + name + "'");
+}
+
+StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed, SimulatorParams params)
+    : design_(std::move(design)), seed_(seed), params_(params) {
+  if (params_.preset == Preset::paper) {
+    latent_ = params_.latent_dims;
+    if (params_.unread_min > params_.unread_max || params_.parcel_rank > params_.basis_rank)
+      throw ConfigError("simulator parameters: need unread_min <= unread_max and parcel_rank <= " +
+                        std::string("basis_rank"));
+    rank_ = params_.basis_rank;
+    parcels_ = destrieux_parcellation(params_.voxels, seed_);
+    roi_names_ = parcels_.names;
+  } else {
+    roi_names_ = simulated_roi_names();
+  }
   std::vector<io::RunEvents> all = design_.train_runs;
   all.insert(all.end(), design_.test_runs.begin(), design_.test_runs.end());
   clip_ids_ = unique_clips(all);
@@ -196,16 +187,16 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
   const std::size_t n_clips = clip_ids_.size();
   const std::size_t n_genres = genre_names_.size();
   auto rng = stream(seed_, 1);
-  semantic_centroid_ = gaussian(rng, n_genres, kLatent, 1.0);
-  acoustic_centroid_ = gaussian(rng, n_genres, kLatent, 0.7);
+  semantic_centroid_ = gaussian(rng, n_genres, latent_, 1.0);
+  acoustic_centroid_ = gaussian(rng, n_genres, latent_, 0.7);
   for (std::size_t s = 0; s < study_spaces().size(); ++s) {
     auto space_rng = stream(seed_, 3, s);
-    const double scale = 1.0 / std::sqrt(double(kLatent));
+    const double scale = 1.0 / std::sqrt(double(latent_));
     const std::size_t dim = study_spaces()[s].dim;
     Projections p;
-    p.semantic = gaussian(space_rng, dim, kLatent, scale);
-    p.acoustic = gaussian(space_rng, dim, kLatent, scale);
-    p.low_level = gaussian(space_rng, dim, kLatent, scale);
+    p.semantic = gaussian(space_rng, dim, latent_, scale);
+    p.acoustic = gaussian(space_rng, dim, latent_, scale);
+    p.low_level = gaussian(space_rng, dim, latent_, scale);
     projections_.push_back(std::move(p));
   }
   for (std::size_t c = 0; c < n_clips; ++c)
@@ -235,6 +226,8 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed)
     features_.push_back(std::move(e));
   }
 
+  if (params_.preset == Preset::paper) unread_clips_ = unread_clip_series(clip_ids_, seed_);
+
   const auto index = features_.front().index();
   for (const auto& run : design_.train_runs) {
     train_timelines_.push_back(run_timeline(run, design_.tr, index, "simulator"));
@@ -250,9 +243,12 @@ StudySimulator::ClipLatents StudySimulator::clip_latents(std::mt19937_64 rng, in
   const auto g = static_cast<Eigen::Index>(genre);
   ClipLatents l;
   l.genre = genre;
-  l.semantic = semantic_centroid_.row(g).transpose() + gaussian(rng, kLatent, 1, 0.8).col(0);
-  l.acoustic = ar1(rng, kSteps, kLatent, 0.95).rowwise() + acoustic_centroid_.row(g);
-  l.low_level = ar1(rng, kSteps, kLatent, 0.6).rowwise() + 0.3 * acoustic_centroid_.row(g);
+  const double spread = params_.preset == Preset::paper ? params_.clip_spread : 1.0;
+  l.semantic =
+      semantic_centroid_.row(g).transpose() + gaussian(rng, latent_, 1, 0.8 * spread).col(0);
+  l.acoustic = (spread * ar1(rng, kSteps, latent_, 0.95)).rowwise() + acoustic_centroid_.row(g);
+  l.low_level =
+      (spread * ar1(rng, kSteps, latent_, 0.6)).rowwise() + 0.3 * acoustic_centroid_.row(g);
   return l;
 }
 
@@ -301,19 +297,14 @@ CorpusChunk StudySimulator::corpus(const std::string& space, std::size_t first,
 SubjectModel StudySimulator::subject_model(int subject) const {
   SubjectModel model;
   model.subject = subject;
-  const auto n_train = static_cast<Eigen::Index>(train_rows_);
   for (std::size_t s = 0; s < features_.size(); ++s) {
     auto rng = stream(seed_, 5, static_cast<std::uint64_t>(subject), s);
     Matrix<double> basis = gaussian(rng, features_[s].dim, rank(), 1.0);
     // Scale each basis column so its drive has unit variance over training:
     // true weights then put every voxel's signal on a common scale.
     Matrix<double> train = drive_of(features_[s], train_timelines_, basis, design_.tr);
-    for (Eigen::Index j = 0; j < basis.cols(); ++j) {
-      const double mean = train.col(j).mean();
-      const double sd = std::sqrt((train.col(j).array() - mean).square().sum() / double(n_train));
-      basis.col(j) /= sd;
-      train.col(j) /= sd;
-    }
+    const Eigen::VectorXd sd = unit_variance(train);
+    for (Eigen::Index j = 0; j < basis.cols(); ++j) basis.col(j) /= sd(j);
     std::vector<Matrix<double>> test;
     for (const auto& timeline : test_timelines_)
       test.push_back(drive_of(features_[s], {timeline}, basis, design_.tr));
@@ -321,11 +312,18 @@ SubjectModel StudySimulator::subject_model(int subject) const {
     model.train_drive.push_back(std::move(train));
     model.test_drive.push_back(std::move(test));
   }
+  if (params_.preset == Preset::paper) calibrated_model(model);
   return model;
 }
 
 VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block_index,
                                     mpi::Range voxels) const {
+  return params_.preset == Preset::paper ? simulate_calibrated(model, block_index, voxels)
+                                         : simulate_easy(model, block_index, voxels);
+}
+
+VoxelBlock StudySimulator::simulate_easy(const SubjectModel& model, std::size_t block_index,
+                                         mpi::Range voxels) const {
   const auto width = static_cast<Eigen::Index>(voxels.size());
   const std::size_t n_spaces = features_.size();
   auto rng = stream(seed_, 6, static_cast<std::uint64_t>(model.subject), block_index);
@@ -333,7 +331,7 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
   out.roi.resize(voxels.size());
   out.drivers.resize(voxels.size());
   out.snr.assign(voxels.size(), 0.0f);
-  out.noise_ceiling.resize(voxels.size());
+  out.unread.assign(voxels.size(), 0.0f);
   for (std::size_t s = 0; s < n_spaces; ++s)
     out.loadings.push_back(Matrix<float>::Zero(static_cast<Eigen::Index>(rank()), width));
 
@@ -341,10 +339,7 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (std::size_t v = 0; v < voxels.size(); ++v) {
     out.roi[v] = static_cast<std::int32_t>(draw_index(rng, roi_proportions()));
-    const auto& choices = roi_drivers()[static_cast<std::size_t>(out.roi[v])];
-    std::vector<double> p;
-    for (const auto& c : choices) p.push_back(c.probability);
-    out.drivers[v] = choices[draw_index(rng, p)].drivers;
+    out.drivers[v] = draw_drivers(rng, roi_drivers()[static_cast<std::size_t>(out.roi[v])]);
     rho[v] = 0.2 + 0.3 * unit(rng);
     if (out.drivers[v] != 0)
       out.snr[v] = static_cast<float>(std::exp(std::log(0.03) + unit(rng) * std::log(1.0 / 0.03)));
@@ -370,54 +365,59 @@ VoxelBlock StudySimulator::simulate(const SubjectModel& model, std::size_t block
 
   // AR(1) noise restarted at each run.
   const auto add_noise = [&](Matrix<double>& y, const std::vector<std::size_t>& starts) {
-    std::normal_distribution<double> normal;
-    for (Eigen::Index v = 0; v < y.cols(); ++v) {
-      const auto i = static_cast<std::size_t>(v);
-      const double innovation = std::sqrt(1 - rho[i] * rho[i]);
-      double e = 0;
-      for (Eigen::Index t = 0; t < y.rows(); ++t) {
-        const bool start =
-            std::find(starts.begin(), starts.end(), static_cast<std::size_t>(t)) != starts.end();
-        e = start ? normal(rng) : rho[i] * e + innovation * normal(rng);
-        y(t, v) += noise_sd[i] * e;
-      }
-    }
+    add_ar1_noise(y, starts, rho, noise_sd, rng);
   };
   Matrix<double> train = signal;
   add_noise(train, run_starts(train_timelines_));
   out.train = train.cast<float>();
 
   // Test runs: fresh noise per run, then the presentations of each clip.
+  std::vector<Matrix<double>> run_signal, run_y;
+  for (std::size_t r = 0; r < test_timelines_.size(); ++r) {
+    run_signal.push_back(
+        Matrix<double>::Zero(static_cast<Eigen::Index>(test_timelines_[r].trs()), width));
+    for (std::size_t s = 0; s < n_spaces; ++s)
+      run_signal.back().noalias() += model.test_drive[s][r] * out.loadings[s].cast<double>();
+    run_y.push_back(run_signal.back());
+    add_noise(run_y.back(), {0});
+  }
+  assemble_test(run_signal, run_y, out);
+  for (std::size_t v = 0; v < voxels.size(); ++v)
+    if (out.drivers[v] == 0) out.noise_ceiling[v] = 0.0f;
+  return out;
+}
+
+void StudySimulator::assemble_test(const std::vector<Matrix<double>>& run_signal,
+                                   const std::vector<Matrix<double>>& run_y,
+                                   VoxelBlock& out) const {
+  const Eigen::Index width = run_y.empty() ? 0 : run_y.front().cols();
   const auto rows = static_cast<Eigen::Index>(test_.rows());
   const auto trs = static_cast<Eigen::Index>(test_.trs_per_clip);
   out.reps.assign(test_.repetitions, solvers::RowMajorMatrix<float>(rows, width));
   Matrix<double> clean = Matrix<double>::Zero(rows, width);
   Matrix<double> mean = Matrix<double>::Zero(rows, width);
-  for (std::size_t r = 0; r < test_timelines_.size(); ++r) {
-    Matrix<double> run_signal =
-        Matrix<double>::Zero(static_cast<Eigen::Index>(test_timelines_[r].trs()), width);
-    for (std::size_t s = 0; s < n_spaces; ++s)
-      run_signal.noalias() += model.test_drive[s][r] * out.loadings[s].cast<double>();
-    Matrix<double> run_y = run_signal;
-    add_noise(run_y, {0});
-    out.test_runs.emplace_back(run_y.cast<float>());
+  for (std::size_t r = 0; r < run_y.size(); ++r) {
+    out.test_runs.emplace_back(run_y[r].cast<float>());
     for (std::size_t c = 0; c < test_.clip_ids.size(); ++c)
       for (std::size_t k = 0; k < test_.repetitions; ++k) {
         const Presentation& shown = test_.presentations[c][k];
         if (shown.run != r) continue;
         const auto at = static_cast<Eigen::Index>(c) * trs;
         const auto from = static_cast<Eigen::Index>(shown.first_tr);
-        out.reps[k].middleRows(at, trs) = run_y.middleRows(from, trs).cast<float>();
-        mean.middleRows(at, trs) += run_y.middleRows(from, trs) / double(test_.repetitions);
-        clean.middleRows(at, trs) += run_signal.middleRows(from, trs) / double(test_.repetitions);
+        out.reps[k].middleRows(at, trs) = run_y[r].middleRows(from, trs).cast<float>();
+        mean.middleRows(at, trs) += run_y[r].middleRows(from, trs) / double(test_.repetitions);
+        clean.middleRows(at, trs) +=
+            run_signal[r].middleRows(from, trs) / double(test_.repetitions);
       }
   }
   out.test = mean.cast<float>();
+  // The true ceiling: the noiseless mean against the measured one (0 for a
+  // voxel without signal).
   const Eigen::VectorXd ceiling = pearson_r<double>(clean, mean);
-  for (std::size_t v = 0; v < voxels.size(); ++v)
-    out.noise_ceiling[v] =
-        out.drivers[v] == 0 ? 0.0f : static_cast<float>(ceiling(static_cast<Eigen::Index>(v)));
-  return out;
+  out.noise_ceiling.resize(std::size_t(width));
+  for (Eigen::Index v = 0; v < width; ++v)
+    out.noise_ceiling[std::size_t(v)] =
+        std::isfinite(ceiling(v)) ? static_cast<float>(ceiling(v)) : 0.0f;
 }
 
 }  // namespace b2m::analysis

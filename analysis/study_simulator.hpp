@@ -14,6 +14,14 @@
 // independent noise per repetition. Everything is drawn from counter-based
 // seeds (seed, subject, voxel block), so results do not depend on how many
 // ranks generate them.
+//
+// Two presets. `paper` (the default) is calibrated to the paper's effect
+// sizes (calibrated_voxels.cpp): 148 Destrieux parcels, a few percent of
+// voxels driven and those mostly in 8 auditory parcels, a stimulus-driven
+// component no feature space reads, noise shared by voxels through smooth
+// factors, and per-parcel tuning of rank 20. `easy` is the study of b2m's
+// first sessions: 5 ROIs, 43% of voxels driven, independent noise, one
+// rank-6 tuning per space.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +30,7 @@
 #include <vector>
 
 #include "analysis/feature_alignment.hpp"
+#include "analysis/parcellation.hpp"
 #include "analysis/stimulus_timeline.hpp"
 #include "io/bids_events.hpp"
 #include "mpi/partition.hpp"
@@ -51,6 +60,47 @@ struct StudyDesign {
   double tr = 1.5;
 };
 
+enum class Preset { paper, easy };
+[[nodiscard]] Preset preset_named(const std::string& name);
+
+// Every generating parameter; the paper preset's (the easy preset uses
+// only `preset`). `voxels` sizes the parcels.
+struct SimulatorParams {
+  Preset preset = Preset::paper;
+  std::size_t voxels = 0;
+  // Dims of each stimulus latent (semantic, acoustic, low-level) that the
+  // spaces read: real embeddings carry far more structure than a brain
+  // region's tuning spans.
+  std::size_t latent_dims = 32;
+  // How far a clip's latents stray from its genre's (1: the easy study's);
+  // clips of a genre sound alike, and identification must tell them apart.
+  double clip_spread = 0.5;
+  // Global SNR: a driven voxel's signal / noise variance is snr_scale x
+  // 10^u, u uniform in [-snr_decades, 0] (x other_snr outside the auditory
+  // parcels). Calibrated so that MuLan-music identification is the paper's.
+  double snr_scale = 0.5;
+  double snr_decades = 1.5;
+  double other_snr = 0.5;
+  // Share of a driven voxel's signal variance that no feature space reads.
+  double unread_min = 0.4, unread_max = 0.8;
+  // Noise: `noise_factors` AR(1) series shared by all voxels, a parcel's
+  // voxels loading on them alike; `shared_noise` of each voxel's noise.
+  std::size_t noise_factors = 16;
+  double shared_noise = 0.3;
+  // Tuning: per parcel and space, rank `parcel_rank` in a subject basis of
+  // `basis_rank`, with singular values j^-spectrum_decay.
+  std::size_t parcel_rank = 20, basis_rank = 48;
+  double spectrum_decay = 0.75;
+  // Probability that a voxel is driven, by parcel kind.
+  double drive_primary = 0.7, drive_belt = 0.7, drive_adjacent = 0.2, drive_other = 0.008;
+
+  // Name and value of every parameter, for the ground-truth file.
+  [[nodiscard]] std::vector<std::pair<std::string, double>> values() const;
+  // Sets the parameter `name` (one of values()'s names); a ConfigError for
+  // an unknown name or a value out of its range.
+  void set(const std::string& name, double value);
+};
+
 // One block of simulated voxels of one subject. The responses are
 // row-major, as they are written (the [rows, voxels] datasets).
 struct VoxelBlock {
@@ -62,6 +112,7 @@ struct VoxelBlock {
   std::vector<std::uint8_t> drivers;
   std::vector<float> snr;
   std::vector<float> noise_ceiling;
+  std::vector<float> unread;                     // share of the signal no space reads
   std::vector<solvers::Matrix<float>> loadings;  // per space, rank x B
 };
 
@@ -72,6 +123,9 @@ struct SubjectModel {
   std::vector<solvers::Matrix<float>> basis;                     // per space, dim x rank
   std::vector<solvers::Matrix<double>> train_drive;              // per space, n_train x rank
   std::vector<std::vector<solvers::Matrix<double>>> test_drive;  // [space][test run]
+  // Paper preset: the drive no space reads, and the shared noise factors.
+  solvers::Matrix<double> unread_train, factors_train;             // n_train x rank, n_train x K
+  std::vector<solvers::Matrix<double>> unread_test, factors_test;  // per test run
 };
 
 // Clip-level embeddings (the mean of a space's windows) of synthetic corpus
@@ -82,9 +136,14 @@ struct CorpusChunk {
   std::vector<int> mood;                      // index into mood_names()
 };
 
+// The paper preset's stimulus series that no feature space reads: per clip
+// 16 AR(1) dimensions in 1.5 s windows (calibrated_voxels.cpp).
+[[nodiscard]] ClipEmbeddings unread_clip_series(const std::vector<std::string>& ids,
+                                                std::uint64_t seed);
+
 class StudySimulator {
  public:
-  StudySimulator(StudyDesign design, std::uint64_t seed);
+  StudySimulator(StudyDesign design, std::uint64_t seed, SimulatorParams params);
 
   [[nodiscard]] const std::vector<std::string>& clip_ids() const { return clip_ids_; }
   [[nodiscard]] const std::vector<int>& clip_genres() const { return clip_genres_; }
@@ -97,7 +156,10 @@ class StudySimulator {
   [[nodiscard]] const TestLayout& test() const { return test_; }
   [[nodiscard]] std::size_t train_rows() const { return train_rows_; }
   [[nodiscard]] const std::vector<int>& train_run_labels() const { return train_run_labels_; }
-  [[nodiscard]] static std::size_t rank() { return 6; }
+  [[nodiscard]] std::size_t rank() const { return rank_; }
+  [[nodiscard]] const SimulatorParams& params() const { return params_; }
+  // The names of the voxels' ROI labels.
+  [[nodiscard]] const std::vector<std::string>& roi_names() const { return roi_names_; }
 
   // Corpus clips [first, first + count) of `space`, drawn from the same
   // stimulus model (genre centroids, read-outs, noise) as the stimuli, with a
@@ -124,9 +186,25 @@ class StudySimulator {
   [[nodiscard]] Eigen::VectorXd window_embedding(std::size_t space, const ClipLatents& latents,
                                                  std::size_t window,
                                                  std::mt19937_64& noise_rng) const;
+  [[nodiscard]] VoxelBlock simulate_easy(const SubjectModel& model, std::size_t block_index,
+                                         mpi::Range voxels) const;
+  // calibrated_voxels.cpp
+  [[nodiscard]] VoxelBlock simulate_calibrated(const SubjectModel& model, std::size_t block_index,
+                                               mpi::Range voxels) const;
+  void calibrated_model(SubjectModel& model) const;
+  // The test repetitions, their mean and the true ceiling of a block from
+  // each test run's noiseless signal and measured series.
+  void assemble_test(const std::vector<solvers::Matrix<double>>& run_signal,
+                     const std::vector<solvers::Matrix<double>>& run_y, VoxelBlock& out) const;
 
   StudyDesign design_;
   std::uint64_t seed_;
+  SimulatorParams params_;
+  std::size_t rank_ = 6;
+  std::size_t latent_ = 8;  // dims of each stimulus latent
+  std::vector<std::string> roi_names_;
+  Parcellation parcels_;         // paper preset
+  ClipEmbeddings unread_clips_;  // paper preset: what no space reads
   solvers::Matrix<double> semantic_centroid_, acoustic_centroid_;
   std::vector<Projections> projections_;
   std::vector<std::string> clip_ids_;

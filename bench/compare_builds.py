@@ -41,7 +41,7 @@ def decode_study(work_dir, b2m, voxels, ranks):
     study = os.path.join(work_dir, f"decode-v{voxels}")
     if not os.path.exists(os.path.join(study, "sub-01_responses.h5")):
         print(f"simulating 1 subject x {voxels} voxels in {study}", flush=True)
-        subprocess.check_call(mpi(ranks) + [b2m, "simulate", "--events", EVENTS, "--subjects", "1",
+        subprocess.check_call(mpi(ranks) + [b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--subjects", "1",
                                             "--voxels", str(voxels), "--seed", "0", "--out-dir", study],
                               stdout=subprocess.DEVNULL, env=mpi_env())
     return study

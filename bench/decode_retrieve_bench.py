@@ -95,7 +95,7 @@ def simulated_subject(a, b2m):
     study = os.path.join(a.work_dir, f"decode-v{a.voxels}")
     if not os.path.exists(os.path.join(study, "sub-01_responses.h5")):
         print(f"simulating 1 subject x {a.voxels} voxels in {study}", flush=True)
-        subprocess.check_call(mpi(a.ranks) + [b2m, "simulate", "--events", EVENTS, "--subjects", "1",
+        subprocess.check_call(mpi(a.ranks) + [b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--subjects", "1",
                                               "--voxels", str(a.voxels), "--seed", "0", "--out-dir", study],
                               stdout=subprocess.DEVNULL, env=mpi_env())
     return study
@@ -218,7 +218,7 @@ def bench_retrieve(a, b2m, log_dir, results, peaks):
     corpus = os.path.join(study, "corpus.h5")
     if not os.path.exists(corpus):
         print(f"simulating a corpus of {a.corpus} clips in {study}", flush=True)
-        subprocess.check_call(mpi(a.ranks) + [b2m, "simulate", "--events", EVENTS, "--subjects", "1",
+        subprocess.check_call(mpi(a.ranks) + [b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--subjects", "1",
                                               "--voxels", "1", "--seed", "0", "--corpus", str(a.corpus),
                                               "--out-dir", study], stdout=subprocess.DEVNULL)
     queries = os.path.join(study, f"queries-{a.queries}.h5")

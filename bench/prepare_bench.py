@@ -60,7 +60,7 @@ def main():
     timer = ["/usr/bin/time", "-f", "PEAK_KB %M"]
     if not os.path.exists(os.path.join(w, "study", "sub-01_responses.h5")):
         print(f"simulating one subject: {a.voxels} voxels, grid {GRID}, 18 runs ...", flush=True)
-        wall, _ = timed(mpirun(2) + [b2m, "simulate", "--events", EVENTS, "--out-dir", os.path.join(w, "study"),
+        wall, _ = timed(mpirun(2) + [b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--out-dir", os.path.join(w, "study"),
                                      "--subjects", "1", "--voxels", str(a.voxels), "--bids", bids,
                                      "--bids-grid", "x".join(map(str, GRID))])
         print(f"  {wall:.0f} s", flush=True)

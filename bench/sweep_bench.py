@@ -70,7 +70,7 @@ def delays(k):
 def part1(b2m, w):
     study = os.path.join(w, "study")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_MCA_pml="ob1")
-    timed([b2m, "simulate", "--events", EVENTS, "--out-dir", study, "--subjects", "1",
+    timed([b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--out-dir", study, "--subjects", "1",
            "--voxels", "100"], env=env)
     features = os.path.join(study, "features.h5")
     grid = ", ".join(f'"{delays(k)}"' for k in range(1, 41))
@@ -146,7 +146,7 @@ def part2(b2m, w):
     d = os.path.join(w, "big")
     os.makedirs(d)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_MCA_pml="ob1")
-    timed([b2m, "simulate", "--events", EVENTS, "--out-dir", d, "--subjects", "1", "--voxels", "10"],
+    timed([b2m, "simulate", "--preset", "easy", "--events", EVENTS, "--out-dir", d, "--subjects", "1", "--voxels", "10"],
           env=env)
     responses = os.path.join(d, "sub-01_responses.h5")
     features = os.path.join(d, "features.h5")

@@ -13,17 +13,21 @@
 namespace b2m::io {
 
 // The datasets of `voxels` voxels, with each space's basis (d x rank;
-// rank 0's is written). Collective.
+// rank 0's is written) and the generating parameters as attributes of
+// /parameters. Collective.
 void create_truth(H5File& f, const std::vector<std::string>& spaces,
-                  const std::vector<ColMajor<float>>& basis, std::size_t voxels);
+                  const std::vector<ColMajor<float>>& basis, std::size_t voxels,
+                  const std::vector<std::pair<std::string, double>>& parameters,
+                  const std::string& preset);
 
-// Voxels from `first` on: driver bits, SNR, noise ceiling and per space the
-// loadings (rank x voxels). Collective; a rank without voxels passes empty
-// ones (and no loadings).
+// Voxels from `first` on: driver bits, SNR, noise ceiling, the share of the
+// signal no space reads and per space the loadings (rank x voxels). Collective; a rank without
+// voxels passes empty ones (and no loadings).
 struct TruthBlock {
   const std::vector<std::uint8_t>& drivers;
   const std::vector<float>& snr;
   const std::vector<float>& noise_ceiling;
+  const std::vector<float>& unread;
   const std::vector<ColMajor<float>>& loadings;
 };
 void write_truth(H5File& f, std::size_t first, const TruthBlock& block);

@@ -77,7 +77,7 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Vox
   mpi::agree_on(comm, [&] {
     if (!comm.is_root()) return;
     const analysis::EncodeSummary s = analysis::summarize_encoding(
-        res.r, res.alpha, res.p, res.ceiling, atlas.label, analysis::auditory_label(atlas.names));
+        res.r, res.alpha, res.p, res.ceiling, atlas.label, analysis::auditory_labels(atlas.names));
     text = nlohmann::json{{"subject", unit.name},
                           {"space", space},
                           {"voxels", s.voxels},

@@ -250,7 +250,7 @@ void BidsSubject::write_masks() const {
     w.finish();
   }
   std::string names = "index\tname\n";
-  const auto& rois = analysis::simulated_roi_names();
+  const auto& rois = images_.roi_names;
   for (std::size_t k = 0; k < rois.size(); ++k)
     names += std::to_string(k + 1) + "\t" + rois[k] + "\n";
   io::stage_file(mask_file("atlas_names.tsv"), {names});

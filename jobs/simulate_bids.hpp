@@ -40,6 +40,7 @@ namespace b2m::jobs {
 struct BidsImages {
   std::array<std::size_t, 3> grid{};
   double drift = 30;
+  std::vector<std::string> roi_names;  // the atlas's label names, in label order
 };
 
 class BidsSubject {

@@ -1,6 +1,7 @@
 #include "jobs/simulate_job.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -40,11 +41,12 @@ void create_subject(const analysis::StudySimulator& sim, const analysis::Subject
   shape.reps = sim.test().repetitions;
   shape.voxels = voxels;
   shape.test_ids = sim.test().clip_ids;
-  shape.roi_names = analysis::simulated_roi_names();
+  shape.roi_names = sim.roi_names();
   io::create_responses(fy, shape);
   std::vector<std::string> names;
   for (const auto& s : analysis::study_spaces()) names.push_back(s.name);
-  io::create_truth(ft, names, model.basis, voxels);
+  const bool paper = sim.params().preset == analysis::Preset::paper;
+  io::create_truth(ft, names, model.basis, voxels, sim.params().values(), paper ? "paper" : "easy");
 }
 
 // The subject's voxels, block by block, each rank its own blocks; also into
@@ -61,7 +63,8 @@ void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectMo
     const analysis::VoxelBlock block =
         active ? sim.simulate(model, mine[round], v) : analysis::VoxelBlock{};
     io::write_responses(fy, v.begin, block.train, block.test, block.reps, block.roi);
-    io::write_truth(ft, v.begin, {block.drivers, block.snr, block.noise_ceiling, block.loadings});
+    io::write_truth(ft, v.begin,
+                    {block.drivers, block.snr, block.noise_ceiling, block.unread, block.loadings});
     if (bids) mpi::agree_on(comm, [&] { bids->write(v.begin, block); });
   }
 }
@@ -110,6 +113,12 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
   }
 }
 
+nlohmann::json simulator_parameters(const analysis::SimulatorParams& p) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : p.values()) out[name] = value;
+  return out;
+}
+
 std::string subject_name(int subject) {
   char text[16];
   std::snprintf(text, sizeof text, "sub-%02d", subject);
@@ -134,6 +143,12 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::string>())(
       "bids-drift", "largest coefficient of each run's linear and quadratic drift in the bold runs",
       cxxopts::value<double>()->default_value("30"))(
+      "preset",
+      "easy (b2m's first study: strong effects) or paper (the paper's structure; SNR not yet "
+      "calibrated)",
+      cxxopts::value<std::string>()->default_value("easy"))(
+      "sim", "paper preset: set a generating parameter, NAME=VALUE (repeatable; see README)",
+      cxxopts::value<std::vector<std::string>>())(
       "overwrite", "replace complete outputs made with other parameters or inputs");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -157,6 +172,17 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       throw ConfigError("simulate: --bids-grid must look like 96x96x68, got '" + g + "'");
     o.bids_grid = {nx, ny, nz};
   }
+  o.params.preset = analysis::preset_named((*r)["preset"].as<std::string>());
+  if (r->count("sim"))
+    for (const std::string& kv : (*r)["sim"].as<std::vector<std::string>>()) {
+      const auto eq = kv.find('=');
+      char* end = nullptr;
+      const double value = eq == std::string::npos ? 0 : std::strtod(kv.c_str() + eq + 1, &end);
+      if (eq == std::string::npos || end == kv.c_str() + eq + 1 || *end != '\0')
+        throw ConfigError("simulate: --sim expects NAME=VALUE, got '" + kv + "'");
+      o.params.set(kv.substr(0, eq), value);
+    }
+  o.params.voxels = o.voxels;
   o.overwrite = r->count("overwrite") > 0;
   o.command_line = args.command_line;
   return o;
@@ -172,7 +198,7 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
     std::filesystem::create_directories(o.out_dir);
     analysis::StudyDesign design{io::read_task_events(o.events_dir, "Training"),
                                  io::read_task_events(o.events_dir, "Test"), o.tr};
-    return std::make_unique<analysis::StudySimulator>(std::move(design), o.seed);
+    return std::make_unique<analysis::StudySimulator>(std::move(design), o.seed, o.params);
   });
   const analysis::StudySimulator& sim = *simulator;
   const std::vector<std::string> events =
@@ -192,7 +218,8 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                                 io::read_task_events(o.events_dir, "Test"), o.tr));
   });
   const auto bids_subject = [&](int s) {
-    return BidsSubject(o.bids, s, o.events_dir, *arrays, {o.bids_grid, o.bids_drift});
+    return BidsSubject(o.bids, s, o.events_dir, *arrays,
+                       {o.bids_grid, o.bids_drift, sim.roi_names()});
   };
   for (int s = 1; s <= o.subjects; ++s) {
     Unit u{subject_name(s),
@@ -209,7 +236,8 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                {"tr", o.tr},
                {"bids", o.bids},
                {"bids_grid", o.bids_grid},
-               {"bids_drift", o.bids_drift}});
+               {"bids_drift", o.bids_drift},
+               {"simulator", simulator_parameters(o.params)}});
   stage.run(units, 1, comm, [&](UnitRun& run) {
     const nlohmann::json row = nlohmann::json::object();
     if (run.unit().parameters.contains("subject"))  // responses: float32 [rows, voxels]

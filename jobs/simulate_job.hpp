@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "analysis/study_simulator.hpp"
 #include "jobs/cli.hpp"
 #include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
@@ -23,6 +24,7 @@ struct SimulateOptions {
   std::string bids;                          // also the study as published here (simulate_bids.hpp)
   std::array<std::size_t, 3> bids_grid{};    // its image grid; 0s: sized to the voxels
   double bids_drift = 30;                    // its runs' drift coefficients, at most
+  analysis::SimulatorParams params;          // the preset and its parameters
   bool overwrite = false;
   std::string command_line;
 };

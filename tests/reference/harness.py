@@ -122,7 +122,15 @@ def kill_group(proc):
 
 def run_b2m(opts, args, cwd=None, timeout=None, rank_env=None):
     """Runs `b2m args` on opts.ranks ranks; a run past the timeout is killed
-    (whole process group) and reported as timed out."""
+    (whole process group) and reported as timed out.
+
+    `b2m simulate` runs the easy preset unless told otherwise: the tests
+    written against it check solvers, files and faults, where a study with
+    strong effects makes each property visible; the calibrated (paper)
+    preset has tests of its own (tests/science)."""
+    args = list(args)
+    if args and args[0] == "simulate" and "--preset" not in args:
+        args[1:1] = ["--preset", "easy"]
     cmd = mpirun_command(opts.b2m, opts.ranks, args, rank_env)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

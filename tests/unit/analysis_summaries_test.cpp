@@ -42,10 +42,14 @@ TEST(EncodeSummary, CountsSignificantAndConstantVoxelsAndTheAuditoryMedian) {
   const std::vector<double> r = {0.9, 0.8, 0.7, 0.6, kNaN, 0.0, -0.1, 0.05};
   const std::vector<double> alpha = {10, 100, 100, 1000, kNaN, 1e7, 1e7, 1e7};
   const std::vector<std::int64_t> roi = {1, 1, 0, 0, 1, 1, 0, 0};
-  const std::int64_t a1 = auditory_label({"other", "primary auditory"});
-  EXPECT_EQ(a1, 1);
-  EXPECT_EQ(auditory_label({"V1", "A1"}), 1);
-  EXPECT_EQ(auditory_label({"V1"}), -1);
+  const std::vector<std::int64_t> a1 = auditory_labels({"other", "primary auditory"});
+  EXPECT_EQ(a1, std::vector<std::int64_t>{1});
+  EXPECT_EQ(auditory_labels({"V1", "A1"}), std::vector<std::int64_t>{1});
+  EXPECT_TRUE(auditory_labels({"V1"}).empty());
+  // Destrieux: Heschl's gyrus in both hemispheres, not the planum temporale.
+  EXPECT_EQ(auditory_labels({"lh.G_temp_sup-G_T_transv", "lh.G_temp_sup-Plan_tempo",
+                             "rh.G_temp_sup-G_T_transv"}),
+            (std::vector<std::int64_t>{0, 2}));
   const EncodeSummary s = summarize_encoding(r, alpha, p, {}, roi, a1);
   EXPECT_EQ(s.voxels, 8u);
   EXPECT_EQ(s.constant, 1u);
@@ -54,7 +58,7 @@ TEST(EncodeSummary, CountsSignificantAndConstantVoxelsAndTheAuditoryMedian) {
   EXPECT_DOUBLE_EQ(s.median_r, 0.6);           // upper median of 7 finite values
   EXPECT_DOUBLE_EQ(s.alpha_p5, 10.0);
   EXPECT_DOUBLE_EQ(s.alpha_p95, 1e7);
-  EXPECT_TRUE(std::isnan(summarize_encoding(r, alpha, p, {}, {}, -1).median_r_auditory));
+  EXPECT_TRUE(std::isnan(summarize_encoding(r, alpha, p, {}, {}, {}).median_r_auditory));
   EXPECT_EQ(s.reliable, 0u);
   EXPECT_TRUE(std::isnan(s.median_r_normalized));
   // With ceilings: voxels below kReliableCeiling (and NaN) stay out.
