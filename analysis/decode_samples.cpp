@@ -41,6 +41,19 @@ std::vector<Span> spans(const ClipEmbeddings& clips, double duration, const Samp
   return out;
 }
 
+// The rows of a window cut at its clip's end, as a test clip's rows hold
+// them: the clip's own scans from `onset` (a scan time) for `duration` s,
+// among `count` rows.
+std::vector<std::size_t> clip_rows(const Span& s, double onset, double duration, double tr,
+                                   std::size_t count) {
+  const auto first = static_cast<std::size_t>(std::llround(onset / tr));
+  const auto own = static_cast<std::size_t>(std::ceil(duration / tr - 1e-9));
+  std::vector<std::size_t> rows = rows_in(s.begin, std::min(s.end, duration), tr,
+                                          std::min(own, count - std::min(count, first)));
+  for (auto& row : rows) row += first;
+  return rows;
+}
+
 }  // namespace
 
 DecodeSamples decode_samples(const ClipEmbeddings& clips,
@@ -76,11 +89,19 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
     constexpr std::size_t kMissing = static_cast<std::size_t>(-1);
     std::vector<std::size_t> row_of(length, kMissing);
     for (std::size_t i = 0; i < scans.size(); ++i) row_of[scans[i]] = offset + i;
-    for (const auto& e : train_runs[r].events) {
+    const auto& events = train_runs[r].events;
+    const auto first =
+        std::min_element(events.begin(), events.end(),
+                         [](const auto& a, const auto& b) { return a.onset < b.onset; });
+    for (auto e_it = events.begin(); e_it != events.end(); ++e_it) {
+      if (o.drop_first_event && e_it == first) continue;
+      const io::Event& e = *e_it;
       const std::size_t clip = clip_of(e.clip_id(), train_runs[r].file);
       for (const Span& s : spans(clips, e.duration, o)) {
-        DecodeSample sample{rows_in(e.onset + s.begin, e.onset + s.end, o.tr, length), clip,
-                            s.window, r};
+        DecodeSample sample{o.cut_windows
+                                ? clip_rows(s, e.onset, e.duration, o.tr, length)
+                                : rows_in(e.onset + s.begin, e.onset + s.end, o.tr, length),
+                            clip, s.window, r};
         for (auto& row : sample.rows) row = row_of[row];
         if (std::find(sample.rows.begin(), sample.rows.end(), kMissing) == sample.rows.end())
           out.train.push_back(std::move(sample));
@@ -92,8 +113,7 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
   for (std::size_t c = 0; c < test.clip_ids.size(); ++c) {
     const std::size_t clip = clip_of(test.clip_ids[c], "the test runs");
     for (const Span& s : spans(clips, clip_s, o)) {
-      DecodeSample sample{rows_in(s.begin, std::min(s.end, clip_s), o.tr, test.trs_per_clip), clip,
-                          s.window, 0};
+      DecodeSample sample{clip_rows(s, 0, clip_s, o.tr, test.rows()), clip, s.window, 0};
       for (auto& row : sample.rows) row += c * test.trs_per_clip;
       out.test.push_back(std::move(sample));
     }

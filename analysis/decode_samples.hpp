@@ -39,6 +39,12 @@ struct SampleOptions {
   double tr = 1.5;
   double delay_s = 4.5;  // hemodynamic delay added to every window
   bool per_clip = false;
+  // Training windows cut at the clip's end, as test windows must be (the
+  // test rows hold a clip's own scans only); otherwise a training window
+  // runs on into the next clip's scans.
+  bool cut_windows = false;
+  // Leave out each training run's first event (ds003720's warm-up clip).
+  bool drop_first_event = false;
 };
 
 // `train_run_scans`: per training run of the responses file, the scan of

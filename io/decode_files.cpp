@@ -37,6 +37,12 @@ void write_decode_scores(H5File& f, const DecodeScores& s) {
   f.write_attribute("/genres/identification", "names", s.genres);
   f.write_all<std::int64_t>("/voxels/selected", {s.voxels.size()}, s.voxels);
   f.write_attribute("/", "identification_accuracy", std::vector<double>{s.mean_identification});
+  f.write_all<double>("/test/clip_identification", {s.clip_identification.size()},
+                      s.clip_identification);
+  f.write_attribute("/", "clip_identification_accuracy",
+                    std::vector<double>{s.mean_clip_identification});
+  f.write_attribute("/", "mean_test_r", std::vector<double>{s.mean_test_r});
+  f.write_attribute("/", "baseline_embedding_r", std::vector<double>{s.baseline_embedding_r});
   f.write_attribute("/", "embedding_correlation", std::vector<double>{s.mean_embedding_r});
   f.write_attribute("/", "mean_cv_r", std::vector<double>{s.mean_cv_r});
   f.write_attribute("/", "samples",

@@ -33,6 +33,8 @@ struct DecodeScores {
   std::vector<std::string> genres;                  // per genre: the mean identification
   std::vector<double> genre_identification;
   double mean_identification = 0, mean_embedding_r = 0, mean_cv_r = 0;
+  std::vector<double> clip_identification;  // per test clip (the mean of its windows)
+  double mean_clip_identification = 0, mean_test_r = 0, baseline_embedding_r = 0;
   std::size_t train_samples = 0, test_samples = 0;
   std::vector<std::int64_t> voxels;  // the voxels the model used
   std::string space, subject;

@@ -85,7 +85,8 @@ UnitInputs read_inputs(const DecodeOptions& o, const std::string& path,
           std::to_string(study.test.clip_ids.size()) + " clips x " +
           std::to_string(study.test.trs_per_clip) + " TRs = " + std::to_string(study.test.rows()));
     analysis::DecodeSamples samples = analysis::decode_samples(
-        clips, study.train_runs, study.test, layout.volumes, {o.tr, o.delay_s, o.per_clip}, path);
+        clips, study.train_runs, study.test, layout.volumes,
+        {o.tr, o.delay_s, o.per_clip, o.cut_windows, o.drop_first_event}, path);
     std::vector<mpi::Range> runs = analysis::sample_run_ranges(samples.train);
     return std::make_unique<DecodeSource>(
         DecodeSource{*in.responses, layout, std::move(samples), std::move(runs)});
@@ -255,7 +256,10 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Uni
           {"voxels", in.selection.voxels.size()},
           {"identification", io::number(m.mean_identification)},
           {"embedding_r", io::number(m.mean_embedding_r)},
-          {"mean_cv_r", io::number(m.mean_cv_r)}};
+          {"mean_cv_r", io::number(m.mean_cv_r)},
+          {"identification_clip", io::number(m.mean_clip_identification)},
+          {"test_r", io::number(m.mean_test_r)},
+          {"baseline_embedding_r", io::number(m.baseline_embedding_r)}};
 }
 
 // The unit's result file (docs/formats.md), after its .npy copies (staged,
@@ -290,6 +294,10 @@ void write_result(UnitRun& run, const DecodeOptions& o, const UnitInputs& in, co
   scores.mean_identification = m.mean_identification;
   scores.mean_embedding_r = m.mean_embedding_r;
   scores.mean_cv_r = m.mean_cv_r;
+  scores.clip_identification = m.clip_identification;
+  scores.mean_clip_identification = m.mean_clip_identification;
+  scores.mean_test_r = m.mean_test_r;
+  scores.baseline_embedding_r = m.baseline_embedding_r;
   scores.train_samples = in.source->samples.train.size();
   scores.test_samples = in.source->samples.test.size();
   scores.voxels.assign(in.selection.voxels.begin(), in.selection.voxels.end());
@@ -316,10 +324,13 @@ nlohmann::json decode_unit(UnitRun& run, const DecodeOptions& o, const Study& st
   const Matrix<double> pred = in.targets.original(fit.test_z);
   const Matrix<double> cv_pred = in.targets.original(fit.cv_z);
   std::vector<std::string> genres;
-  for (const auto& t : in.source->samples.test)
+  std::vector<std::size_t> test_clip;
+  for (const auto& t : in.source->samples.test) {
     genres.push_back(analysis::clip_genre(clips.ids[t.clip]));
+    test_clip.push_back(t.clip);
+  }
   const analysis::DecodeMetrics m =
-      analysis::decode_metrics(pred, in.y_test, cv_pred, in.y_train, genres);
+      analysis::decode_metrics(pred, in.y_test, cv_pred, in.y_train, genres, test_clip);
   const nlohmann::json row = summary_row(unit, space, in, m);
   write_result(run, o, in, fit, pred, cv_pred, m, clips, alphas, row);
   return row;
@@ -368,6 +379,9 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   p.add()("delay", "hemodynamic delay added to every window, seconds",
           cxxopts::value<double>()->default_value("4.5"))(
       "per-clip", "one sample per clip presentation (targets: mean of the clip's windows)")(
+      "cut-windows",
+      "cut training windows at the clip's end, as test windows are (default: they run on)")(
+      "drop-first-event", "leave out each training run's first clip (the warm-up)")(
       "roi", "use only the voxels of these ROIs (names of /voxels/roi)",
       cxxopts::value<std::vector<std::string>>())(
       "roi-models", "one model per ROI; average the top K by CV correlation (0: one model)",
@@ -399,6 +413,8 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   if (!(o.delay_s >= 0 && o.delay_s <= 30))
     throw ConfigError("decode: --delay must be between 0 and 30 seconds (the hemodynamic lag)");
   o.per_clip = r->count("per-clip") > 0;
+  o.cut_windows = r->count("cut-windows") > 0;
+  o.drop_first_event = r->count("drop-first-event") > 0;
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);
   o.rois = p.optional<std::vector<std::string>>(*r, "roi", {});
@@ -449,13 +465,16 @@ io::SummaryTable run_decode(const DecodeOptions& o, const mpi::Comm& world) {
   Stage stage("decode",
               {io::text("subject"), io::text("space"), io::count("train_samples"),
                io::count("test_samples"), io::count("voxels"), io::real("identification"),
-               io::real("embedding_r"), io::real("mean_cv_r")},
+               io::real("embedding_r"), io::real("mean_cv_r"), io::real("identification_clip"),
+               io::real("test_r"), io::real("baseline_embedding_r")},
               o.output,
               {{"folds", o.folds},
                {"alphas", alphas},
                {"tr", o.tr},
                {"delay_s", o.delay_s},
                {"per_clip", o.per_clip},
+               {"cut_windows", o.cut_windows},
+               {"drop_first_event", o.drop_first_event},
                {"rois", o.rois},
                {"roi_models_top", o.roi_models_top},
                {"top_voxels", o.top_voxels},

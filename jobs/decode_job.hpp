@@ -29,6 +29,8 @@ struct DecodeOptions {
   double tr = 1.5;
   double delay_s = 4.5;
   bool per_clip = false;
+  bool cut_windows = false;       // training windows cut at the clip's end (as the test's)
+  bool drop_first_event = false;  // leave out each training run's first (warm-up) clip
   std::size_t folds = 5;
   solvers::AlphaGrid alphas{{}, 20, 1.0, 1e9};
   // Voxel selection (at most one of the last two):

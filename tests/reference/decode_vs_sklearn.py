@@ -72,24 +72,36 @@ def rows_in(begin, end, count):
     return rows
 
 
-def build_samples(events_dir, run_lengths, ids, windows, window_s, step_s, per_clip):
-    """[(rows, clip index, window, run)] for training and test samples."""
+def build_samples(events_dir, run_lengths, ids, windows, window_s, step_s, per_clip, delay=DELAY,
+                  cut=False, drop_first=False):
+    """[(rows, clip index, window, run)] for training and test samples. With
+    `cut` a training window stops at its clip's end (as test windows do);
+    with `drop_first` each training run's first event gives no samples."""
     index = {c: i for i, c in enumerate(ids)}
     train, offset = [], 0
     for r, (run, length) in enumerate(zip(task_runs(events_dir, "Training"), run_lengths)):
+        first = min(onset for onset, _, _ in run)
         for onset, duration, clip in run:
-            spans = [(0, DELAY, duration + DELAY)] if per_clip else \
-                [(w, w * step_s + DELAY, w * step_s + DELAY + window_s) for w in range(windows)]
+            if drop_first and onset == first:
+                continue
+            spans = [(0, delay, duration + delay)] if per_clip else \
+                [(w, w * step_s + delay, w * step_s + delay + window_s) for w in range(windows)]
             for w, a, b in spans:
-                train.append(([offset + k for k in rows_in(onset + a, onset + b, length)], index[clip], w, r))
+                if cut:
+                    own = int(np.ceil(duration / TR - 1e-9))
+                    start = int(round(onset / TR))
+                    rows = [start + k for k in rows_in(a, min(b, duration), min(own, length - start))]
+                else:
+                    rows = rows_in(onset + a, onset + b, length)
+                train.append(([offset + k for k in rows], index[clip], w, r))
         offset += length
     test_runs = task_runs(events_dir, "Test")
     test_ids = sorted({clip for run in test_runs for _, _, clip in run})
     trs = 10
     test = []
     for c, clip in enumerate(test_ids):
-        spans = [(0, DELAY, trs * TR + DELAY)] if per_clip else \
-            [(w, w * step_s + DELAY, w * step_s + DELAY + window_s) for w in range(windows)]
+        spans = [(0, delay, trs * TR + delay)] if per_clip else \
+            [(w, w * step_s + delay, w * step_s + delay + window_s) for w in range(windows)]
         for w, a, b in spans:
             test.append(([c * trs + k for k in rows_in(a, min(b, trs * TR), trs)], index[clip], w, 0))
     return train, test
@@ -100,7 +112,7 @@ def zscore(m, ranges):
 
 
 class Reference:
-    def __init__(self, study, events_dir, voxels=None, per_clip=False):
+    def __init__(self, study, events_dir, voxels=None, per_clip=False, **samples):
         with h5py.File(os.path.join(study, "sub-01_responses.h5"), "r") as f:
             y_train = f["train/Y"][...].astype(np.float64)
             run = f["train/run"][...]
@@ -115,7 +127,8 @@ class Reference:
             window_s = float(f[f"spaces/{SPACE}"].attrs["window_s"][0])
             step_s = float(f[f"spaces/{SPACE}"].attrs["step_s"][0])
         lengths = [b - a for a, b in run_ranges(list(run))]
-        train, test = build_samples(events_dir, lengths, ids, emb.shape[1], window_s, step_s, per_clip)
+        train, test = build_samples(events_dir, lengths, ids, emb.shape[1], window_s, step_s, per_clip,
+                                    **samples)
         self.train, self.test = train, test
         self.sample_runs = run_ranges([s[3] for s in train])
         self.x = zscore(np.stack([y_train[s[0]].mean(axis=0) for s in train]), self.sample_runs)

@@ -7,6 +7,7 @@
 
 #include "analysis/decode_metrics.hpp"
 #include "analysis/encode_summary.hpp"
+#include "analysis/scores.hpp"
 #include "analysis/study_tables.hpp"
 #include "analysis/summary_stats.hpp"
 #include "analysis/target_scaling.hpp"
@@ -92,11 +93,38 @@ TEST(DecodeMetrics, GroupMeansAreSortedByLabel) {
 TEST(DecodeMetrics, PerfectPredictionsIdentifyEverySample) {
   solvers::Matrix<double> truth(4, 5);
   for (Eigen::Index i = 0; i < truth.size(); ++i) truth.data()[i] = std::sin(double(i * i));
-  const DecodeMetrics m = decode_metrics(truth, truth, truth, truth, {"a", "a", "b", "b"});
+  const DecodeMetrics m =
+      decode_metrics(truth, truth, truth, truth, {"a", "a", "b", "b"}, {0, 1, 2, 3});
   EXPECT_DOUBLE_EQ(m.mean_identification, 1.0);
   EXPECT_NEAR(m.mean_embedding_r, 1.0, 1e-14);
   EXPECT_NEAR(m.mean_cv_r, 1.0, 1e-14);
   EXPECT_EQ(m.genre_identification.labels.size(), 2u);
+}
+
+TEST(DecodeMetrics, ClipLevelAveragesWindowsAndTheBaselineIgnoresTheBrain) {
+  // Two windows per clip, clips 7, 3, 5 (in that order); each window's
+  // prediction is its clip's target plus noise that cancels over the clip.
+  solvers::Matrix<double> target(6, 4), pred(6, 4);
+  const std::vector<std::size_t> clip = {7, 7, 3, 3, 5, 5};
+  for (Eigen::Index i = 0; i < 6; ++i)
+    for (Eigen::Index j = 0; j < 4; ++j) {
+      const double c = double(clip[std::size_t(i)]);
+      target(i, j) = 10 + std::sin(c * 4 + double(j));
+      pred(i, j) = target(i, j) + ((i % 2 == 0) ? 3 : -3) * std::cos(c * 5 + double(j * j));
+    }
+  const solvers::Matrix<double> means = clip_means(pred, clip);
+  ASSERT_EQ(means.rows(), 3);
+  EXPECT_NEAR((means.row(1) - (pred.row(2) + pred.row(3)) / 2).norm(), 0.0, 1e-14);  // clip 3
+  const DecodeMetrics m =
+      decode_metrics(pred, target, target, target, {"a", "a", "a", "a", "a", "a"}, clip);
+  ASSERT_EQ(m.clip_identification.size(), 3u);
+  EXPECT_DOUBLE_EQ(m.mean_clip_identification, 1.0);  // the window noise cancels
+  // The training mean predicts nothing, yet correlates with every target:
+  // all rows share the offset 10 only in their mean, so r is what the
+  // shared pattern gives (here the same as the row-wise r of mean vs rows).
+  const solvers::Matrix<double> mean_row = target.colwise().mean();
+  EXPECT_NEAR(m.baseline_embedding_r, row_correlations(mean_row, target).mean(), 1e-14);
+  EXPECT_NEAR(m.mean_test_r, mean_column_r(pred, target), 1e-14);
 }
 
 TEST(StudyTables, Table2IsTheMeanAndSampleSdPerSpace) {
