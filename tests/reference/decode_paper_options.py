@@ -72,7 +72,7 @@ def body(opts, checks):
         checks.check("paper settings: 12 runs x 40 clips x 4 windows training samples (warm-up dropped)",
                      len(res["train/cv_prediction"]) == len(paper.train) == 12 * 40 * 4,
                      f"{len(res['train/cv_prediction'])} vs {len(paper.train)}")
-        check_whole(checks, "paper settings", res, paper, paper.fit())
+        check_whole(checks, "paper settings", res, paper, paper.fit(opts=opts))
         # (Unshifted, MuLan's windows end inside their clip, so cutting them
         # changes nothing here; the run below shows what it changes.)
         for name, other in (("b2m's delay", dict(cut=True, drop_first=True)),
@@ -87,7 +87,7 @@ def body(opts, checks):
     r = harness.run_b2m(opts, base + ["--cut-windows", "--out", "cut.h5"])
     if checks.require_run("decode --cut-windows (b2m's 4.5 s delay)", r):
         res = read(os.path.join(w, "cut.h5"))
-        check_whole(checks, "cut windows", res, cut, cut.fit())
+        check_whole(checks, "cut windows", res, cut, cut.fit(opts=opts))
         sizes = {}
         for rows, _, window, _ in cut.train:
             sizes.setdefault(("train", window), set()).add(len(rows))
