@@ -75,6 +75,7 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
   DecodeSamples out;
   out.per_clip = o.per_clip;
   std::size_t offset = 0;
+  bool excluded = false;
   for (std::size_t r = 0; r < train_runs.size(); ++r) {
     const std::vector<std::size_t>& scans = train_run_scans[r];
     const std::size_t length = scans.empty() ? 0 : scans.back() + 1;
@@ -96,6 +97,10 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
     for (auto e_it = events.begin(); e_it != events.end(); ++e_it) {
       if (o.drop_first_event && e_it == first) continue;
       const io::Event& e = *e_it;
+      if (!o.exclude_genre.empty() && clip_genre(e.clip_id()) == o.exclude_genre) {
+        excluded = true;
+        continue;
+      }
       const std::size_t clip = clip_of(e.clip_id(), train_runs[r].file);
       for (const Span& s : spans(clips, e.duration, o)) {
         DecodeSample sample{o.cut_windows
@@ -109,6 +114,9 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
     }
     offset += scans.size();
   }
+  if (!o.exclude_genre.empty() && !excluded)
+    throw ConfigError("decode: --exclude-genre " + o.exclude_genre +
+                      ": no training clip has that genre");
   const double clip_s = static_cast<double>(test.trs_per_clip) * o.tr;
   for (std::size_t c = 0; c < test.clip_ids.size(); ++c) {
     const std::size_t clip = clip_of(test.clip_ids[c], "the test runs");

@@ -45,6 +45,9 @@ struct SampleOptions {
   bool cut_windows = false;
   // Leave out each training run's first event (ds003720's warm-up clip).
   bool drop_first_event = false;
+  // Leave out every training clip of this genre (the paper's one-genre-out
+  // ablation); empty: none.
+  std::string exclude_genre;
 };
 
 // `train_run_scans`: per training run of the responses file, the scan of

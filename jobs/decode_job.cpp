@@ -1,6 +1,7 @@
 #include "jobs/decode_job.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 
 #include "analysis/decode_metrics.hpp"
@@ -86,7 +87,7 @@ UnitInputs read_inputs(const DecodeOptions& o, const std::string& path,
           std::to_string(study.test.trs_per_clip) + " TRs = " + std::to_string(study.test.rows()));
     analysis::DecodeSamples samples = analysis::decode_samples(
         clips, study.train_runs, study.test, layout.volumes,
-        {o.tr, o.delay_s, o.per_clip, o.cut_windows, o.drop_first_event}, path);
+        {o.tr, o.delay_s, o.per_clip, o.cut_windows, o.drop_first_event, o.exclude_genre}, path);
     std::vector<mpi::Range> runs = analysis::sample_run_ranges(samples.train);
     return std::make_unique<DecodeSource>(
         DecodeSource{*in.responses, layout, std::move(samples), std::move(runs)});
@@ -248,7 +249,13 @@ void write_weights(io::H5File& f, const UnitInputs& in, const Matrix<double>& du
 
 // The summary row of a unit, recorded in its output and shown in the table.
 nlohmann::json summary_row(const Unit& unit, const std::string& space, const UnitInputs& in,
-                           const analysis::DecodeMetrics& m) {
+                           const analysis::DecodeMetrics& m, const std::string& held_out) {
+  // One-genre-out: the held-out genre's test samples, identified among all.
+  double held_out_score = std::numeric_limits<double>::quiet_NaN();
+  const auto& labels = m.genre_identification.labels;
+  const auto at = std::find(labels.begin(), labels.end(), held_out);
+  if (at != labels.end())
+    held_out_score = m.genre_identification.means[std::size_t(at - labels.begin())];
   return {{"subject", unit.parameters.at("subject")},
           {"space", space},
           {"train_samples", in.source->samples.train.size()},
@@ -259,7 +266,9 @@ nlohmann::json summary_row(const Unit& unit, const std::string& space, const Uni
           {"mean_cv_r", io::number(m.mean_cv_r)},
           {"identification_clip", io::number(m.mean_clip_identification)},
           {"test_r", io::number(m.mean_test_r)},
-          {"baseline_embedding_r", io::number(m.baseline_embedding_r)}};
+          {"baseline_embedding_r", io::number(m.baseline_embedding_r)},
+          {"held_out_genre", held_out},
+          {"identification_held_out", io::number(held_out_score)}};
 }
 
 // The unit's result file (docs/formats.md), after its .npy copies (staged,
@@ -331,7 +340,7 @@ nlohmann::json decode_unit(UnitRun& run, const DecodeOptions& o, const Study& st
   }
   const analysis::DecodeMetrics m =
       analysis::decode_metrics(pred, in.y_test, cv_pred, in.y_train, genres, test_clip);
-  const nlohmann::json row = summary_row(unit, space, in, m);
+  const nlohmann::json row = summary_row(unit, space, in, m, o.exclude_genre);
   write_result(run, o, in, fit, pred, cv_pred, m, clips, alphas, row);
   return row;
 }
@@ -382,8 +391,11 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
       "cut-windows",
       "cut training windows at the clip's end, as test windows are (default: they run on)")(
       "drop-first-event", "leave out each training run's first clip (the warm-up)")(
-      "roi", "use only the voxels of these ROIs (names of /voxels/roi)",
-      cxxopts::value<std::vector<std::string>>())(
+      "exclude-genre",
+      "leave out this genre's training clips; the summary scores its test clips (one-genre-out)",
+      cxxopts::value<std::string>())("roi",
+                                     "use only the voxels of these ROIs (names of /voxels/roi)",
+                                     cxxopts::value<std::vector<std::string>>())(
       "roi-models", "one model per ROI; average the top K by CV correlation (0: one model)",
       cxxopts::value<std::size_t>()->default_value("0"))(
       "roi-memory", "MB of voxels a rank holds at once for its ROI models",
@@ -415,6 +427,7 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   o.per_clip = r->count("per-clip") > 0;
   o.cut_windows = r->count("cut-windows") > 0;
   o.drop_first_event = r->count("drop-first-event") > 0;
+  o.exclude_genre = p.optional<std::string>(*r, "exclude-genre", "");
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);
   o.rois = p.optional<std::vector<std::string>>(*r, "roi", {});
@@ -466,7 +479,8 @@ io::SummaryTable run_decode(const DecodeOptions& o, const mpi::Comm& world) {
               {io::text("subject"), io::text("space"), io::count("train_samples"),
                io::count("test_samples"), io::count("voxels"), io::real("identification"),
                io::real("embedding_r"), io::real("mean_cv_r"), io::real("identification_clip"),
-               io::real("test_r"), io::real("baseline_embedding_r")},
+               io::real("test_r"), io::real("baseline_embedding_r"), io::text("held_out_genre"),
+               io::real("identification_held_out")},
               o.output,
               {{"folds", o.folds},
                {"alphas", alphas},
@@ -475,6 +489,7 @@ io::SummaryTable run_decode(const DecodeOptions& o, const mpi::Comm& world) {
                {"per_clip", o.per_clip},
                {"cut_windows", o.cut_windows},
                {"drop_first_event", o.drop_first_event},
+               {"exclude_genre", o.exclude_genre},
                {"rois", o.rois},
                {"roi_models_top", o.roi_models_top},
                {"top_voxels", o.top_voxels},

@@ -31,6 +31,7 @@ struct DecodeOptions {
   bool per_clip = false;
   bool cut_windows = false;       // training windows cut at the clip's end (as the test's)
   bool drop_first_event = false;  // leave out each training run's first (warm-up) clip
+  std::string exclude_genre;      // leave out this genre's training clips (one-genre-out)
   std::size_t folds = 5;
   solvers::AlphaGrid alphas{{}, 20, 1.0, 1e9};
   // Voxel selection (at most one of the last two):

@@ -14,7 +14,10 @@ reference's alpha grid:
     many scans as the test windows of the same index;
   * every run reports the clip level (window predictions averaged per clip,
     identified among the 60 test clips), the mean per-dimension test r and
-    the mean-embedding baseline, each equal to numpy's.
+    the mean-embedding baseline, each equal to numpy's;
+  * --exclude-genre jazz (the paper's one-genre-out ablation): no jazz clip
+    in training, predictions equal the reference trained without jazz, and
+    the summary scores the jazz test clips; an unknown genre is refused.
 """
 import os
 import sys
@@ -103,6 +106,33 @@ def body(opts, checks):
                      f"{[(k, sorted(sizes[('train', k)]), sorted(sizes[('test', k)])) for k in windows]}; "
                      f"default last window {sorted(spill)}")
         check_extras(checks, "cut windows", os.path.join(w, "cut.h5"), cut)
+
+
+    # One genre out of training (the paper's Fig. 7a ablation).
+    held = Reference(study, opts.events, exclude_genre="jazz")
+    summary = os.path.join(w, "held.tsv")
+    r = harness.run_b2m(opts, base + ["--exclude-genre", "jazz", "--out", "held.h5", "--summary", summary])
+    if checks.require_run("decode --exclude-genre jazz", r):
+        path = os.path.join(w, "held.h5")
+        res = read(path)
+        with h5py.File(path, "r") as f:
+            ids = [c.decode() if isinstance(c, bytes) else c for c in f.attrs["clip_ids"]]
+            train_genres = {ids[c].split(".")[0] for c in f["train/clip"][...]}
+            names = [n.decode() if isinstance(n, bytes) else n for n in f["genres/identification"].attrs["names"]]
+            jazz = float(f["genres/identification"][names.index("jazz")])
+        checks.check("one genre out: no jazz clip among the training samples, 9 genres left",
+                     "jazz" not in train_genres and len(train_genres) == 9 and len(res["train/cv_prediction"])
+                     == len(held.train) < len(Reference(study, opts.events).train), str(sorted(train_genres)))
+        check_whole(checks, "one genre out", res, held, held.fit(opts=opts))
+        with open(summary) as f:
+            row = dict(zip(*[line.rstrip("\n").split("\t") for line in f][:2]))
+        checks.check("one genre out: the summary scores the held-out genre's test clips",
+                     row.get("held_out_genre") == "jazz" and
+                     abs(float(row.get("identification_held_out", "nan")) - jazz) < 1e-5,
+                     f"{row.get('held_out_genre')} {row.get('identification_held_out')} vs {jazz:.6f}")
+    r = harness.run_b2m(opts, base + ["--exclude-genre", "polka", "--out", "polka.h5"])
+    checks.check("--exclude-genre of a genre no training clip has is refused on every rank",
+                 r.rc != 0 and "polka" in r.stderr and r.every_rank_reported(opts.ranks), r.stderr[-300:])
 
 
 if __name__ == "__main__":

@@ -73,16 +73,17 @@ def rows_in(begin, end, count):
 
 
 def build_samples(events_dir, run_lengths, ids, windows, window_s, step_s, per_clip, delay=DELAY,
-                  cut=False, drop_first=False):
+                  cut=False, drop_first=False, exclude_genre=None):
     """[(rows, clip index, window, run)] for training and test samples. With
     `cut` a training window stops at its clip's end (as test windows do);
-    with `drop_first` each training run's first event gives no samples."""
+    with `drop_first` each training run's first event gives no samples; no
+    training clip of `exclude_genre` gives any."""
     index = {c: i for i, c in enumerate(ids)}
     train, offset = [], 0
     for r, (run, length) in enumerate(zip(task_runs(events_dir, "Training"), run_lengths)):
         first = min(onset for onset, _, _ in run)
         for onset, duration, clip in run:
-            if drop_first and onset == first:
+            if (drop_first and onset == first) or clip.split(".")[0] == exclude_genre:
                 continue
             spans = [(0, delay, duration + delay)] if per_clip else \
                 [(w, w * step_s + delay, w * step_s + delay + window_s) for w in range(windows)]
