@@ -162,6 +162,7 @@ void SimulatorParams::set(const std::string& name, double value) {
 StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed, SimulatorParams params)
     : design_(std::move(design)), seed_(seed), params_(params) {
   if (params_.preset == Preset::paper) {
+    if (params_.voxels == 0) throw ConfigError("the paper preset needs the subjects' voxel count");
     latent_ = params_.latent_dims;
     if (params_.unread_min > params_.unread_max || params_.parcel_rank > params_.basis_rank)
       throw ConfigError("simulator parameters: need unread_min <= unread_max and parcel_rank <= " +

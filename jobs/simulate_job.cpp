@@ -60,8 +60,9 @@ void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectMo
   for (std::size_t round = 0; round < blocks.rounds(ranks); ++round) {
     const bool active = round < mine.size();
     const mpi::Range v = active ? blocks.block(mine[round]) : mpi::Range{};
-    const analysis::VoxelBlock block =
-        active ? sim.simulate(model, mine[round], v) : analysis::VoxelBlock{};
+    const analysis::VoxelBlock block = mpi::agree_on(comm, [&] {
+      return active ? sim.simulate(model, mine[round], v) : analysis::VoxelBlock{};
+    });
     io::write_responses(fy, v.begin, block.train, block.test, block.reps, block.roi);
     io::write_truth(ft, v.begin,
                     {block.drivers, block.snr, block.noise_ceiling, block.unread, block.loadings});
@@ -182,7 +183,6 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
         throw ConfigError("simulate: --sim expects NAME=VALUE, got '" + kv + "'");
       o.params.set(kv.substr(0, eq), value);
     }
-  o.params.voxels = o.voxels;
   o.overwrite = r->count("overwrite") > 0;
   o.command_line = args.command_line;
   return o;
@@ -194,11 +194,13 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
   if (o.subjects < 1) throw ConfigError("simulate: --subjects must be at least 1");
   if (o.voxels < 1) throw ConfigError("simulate: --voxels must be at least 1");
   if (o.corpus > 0) static_cast<void>(analysis::space_bit(o.corpus_space));  // a known space
+  analysis::SimulatorParams params = o.params;
+  params.voxels = o.voxels;  // the parcels' sizes
   const auto simulator = mpi::agree_on(comm, [&] {
     std::filesystem::create_directories(o.out_dir);
     analysis::StudyDesign design{io::read_task_events(o.events_dir, "Training"),
                                  io::read_task_events(o.events_dir, "Test"), o.tr};
-    return std::make_unique<analysis::StudySimulator>(std::move(design), o.seed, o.params);
+    return std::make_unique<analysis::StudySimulator>(std::move(design), o.seed, params);
   });
   const analysis::StudySimulator& sim = *simulator;
   const std::vector<std::string> events =
@@ -237,7 +239,7 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                {"bids", o.bids},
                {"bids_grid", o.bids_grid},
                {"bids_drift", o.bids_drift},
-               {"simulator", simulator_parameters(o.params)}});
+               {"simulator", simulator_parameters(params)}});
   stage.run(units, 1, comm, [&](UnitRun& run) {
     const nlohmann::json row = nlohmann::json::object();
     if (run.unit().parameters.contains("subject"))  // responses: float32 [rows, voxels]
