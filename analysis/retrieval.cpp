@@ -43,11 +43,24 @@ CorpusScan::CorpusScan(solvers::Matrix<float> queries, std::size_t k,
       stimulus_row_(std::move(stimulus_row)),
       at_least_(static_cast<std::size_t>(queries_.cols()), 0.0) {}
 
+void CorpusScan::exclude(std::vector<std::uint8_t> excluded, std::int64_t first_row) {
+  excluded_ = std::move(excluded);
+  excluded_first_ = first_row;
+}
+
 void CorpusScan::scan(solvers::Matrix<float>& rows, std::int64_t first_row) {
   normalize_columns(rows);
   // rows x queries, one GEMM per chunk; each query's scores are contiguous.
   scores_.noalias() = rows.transpose() * queries_;
   const auto n = static_cast<std::size_t>(rows.cols());
+  // An excluded row scores -inf: below any list's threshold once it holds a
+  // row, and kept out of a list that does not (the test below).
+  constexpr float kOut = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t at = first_row + static_cast<std::int64_t>(i) - excluded_first_;
+    if (at >= 0 && static_cast<std::size_t>(at) < excluded_.size() && excluded_[std::size_t(at)])
+      scores_.row(static_cast<Eigen::Index>(i)).setConstant(kOut);
+  }
   for (std::size_t query = 0; query < top_.queries(); ++query) {
     const float* col = scores_.col(static_cast<Eigen::Index>(query)).data();
     double bar = top_.threshold(query);
@@ -65,7 +78,7 @@ void CorpusScan::scan(solvers::Matrix<float>& rows, std::int64_t first_row) {
           Eigen::Map<const Eigen::ArrayXf>(col + b0, static_cast<Eigen::Index>(b1 - b0)).maxCoeff();
       if (top_of_block >= bar)
         for (std::size_t i = b0; i < b1; ++i)
-          if (col[i] >= bar) {
+          if (col[i] >= bar && col[i] != kOut) {
             top_.offer(query, col[i], first_row + static_cast<std::int64_t>(i));
             bar = top_.threshold(query);
           }
@@ -270,6 +283,19 @@ std::optional<std::string> repeated_id(const std::vector<std::string>& shard_ids
   const auto repeat = std::adjacent_find(ids.begin(), ids.end());
   if (repeat == ids.end()) return std::nullopt;
   return *repeat;
+}
+
+double chance_agreement(const std::vector<double>& counts, double rows,
+                        const std::vector<std::int32_t>& query_tags) {
+  double sum = 0;
+  std::size_t known = 0;
+  for (std::int32_t t : query_tags) {
+    if (t < 0) continue;
+    ++known;
+    if (static_cast<std::size_t>(t) < counts.size() && rows > 0)
+      sum += counts[static_cast<std::size_t>(t)] / rows;
+  }
+  return known ? sum / double(known) : std::numeric_limits<double>::quiet_NaN();
 }
 
 std::vector<double> agreement_curve(const std::vector<std::vector<std::int32_t>>& retrieved_tags,

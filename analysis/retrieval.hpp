@@ -59,6 +59,9 @@ class CorpusScan {
   // row (-1: none).
   CorpusScan(solvers::Matrix<float> queries, std::size_t k, std::vector<double> stimulus_score,
              std::vector<long long> stimulus_row);
+  // Rows that are never retrieved nor counted (retrieve --exclude-stimuli):
+  // `excluded[i]` != 0 for row first_row + i of this rank's shard.
+  void exclude(std::vector<std::uint8_t> excluded, std::int64_t first_row);
   // Scores rows first_row, first_row + 1, ... given as the columns of
   // `rows` (d x n), which are normalized in place.
   void scan(solvers::Matrix<float>& rows, std::int64_t first_row);
@@ -73,6 +76,8 @@ class CorpusScan {
   std::vector<long long> stimulus_row_;
   std::vector<double> at_least_;
   solvers::Matrix<float> scores_;  // reused from chunk to chunk
+  std::vector<std::uint8_t> excluded_;
+  std::int64_t excluded_first_ = 0;
 };
 
 // Where each query's stimulus sits in a corpus sharded over ranks, found by
@@ -151,6 +156,13 @@ struct Queries {
 
 // Columns scaled to unit Euclidean norm, in place; a zero column stays zero.
 void normalize_columns(solvers::Matrix<float>& m);
+
+// The agreement a list of clips drawn at random from the corpus reaches
+// (the same at every n): per query with a known tag t (>= 0), the share of
+// the eligible rows whose tag is t (`counts[t]` of `rows`); the mean over
+// queries, NaN if none.
+[[nodiscard]] double chance_agreement(const std::vector<double>& counts, double rows,
+                                      const std::vector<std::int32_t>& query_tags);
 
 // For each query, the fraction of its first n retrieved items whose tag
 // equals the query's, for n = 1..k (queries with tag < 0 are skipped);

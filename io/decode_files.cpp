@@ -63,7 +63,7 @@ void write_roi_models(H5File& f, const std::vector<double>& cv_r,
 
 DecodePredictions read_decode_predictions(const H5File& f) {
   const std::string& path = f.path();
-  for (const char* set : {"/test/prediction", "/test/clip"})
+  for (const char* set : {"/test/prediction", "/test/target", "/test/clip"})
     if (!f.exists(set))
       throw InputError(path + ": no " + std::string(set) + " (is it a b2m decode output?)");
   const Shape s = f.shape("/test/prediction");
@@ -76,6 +76,9 @@ DecodePredictions read_decode_predictions(const H5File& f) {
     if (!std::isfinite(p.values[i]))
       throw InputError(path + ":/test/prediction: non-finite value in query " +
                        std::to_string(i / p.dim));
+  p.targets = f.read_all<double>("/test/target");
+  if (p.targets.size() != p.values.size())
+    throw InputError(path + ":/test/target does not have the shape of /test/prediction");
   p.clip = f.read_all<std::int32_t>("/test/clip");
   if (p.clip.size() != p.rows)
     throw InputError(path + ":/test/clip has " + std::to_string(p.clip.size()) + " rows");

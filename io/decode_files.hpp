@@ -52,6 +52,7 @@ void write_roi_models(H5File& f, const std::vector<double>& cv_r,
 // the file.
 struct DecodePredictions {
   std::vector<double> values;
+  std::vector<double> targets;  // /test/target, the true embeddings (same shape)
   std::size_t rows = 0, dim = 0;
   std::vector<std::int32_t> clip;
   std::vector<std::string> clip_ids;

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 #include <memory>
+#include <set>
 
 #include "analysis/retrieval.hpp"
 #include "analysis/stimulus_timeline.hpp"
@@ -22,14 +23,33 @@ namespace {
 using solvers::Matrix;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-analysis::Queries read_queries(const std::string& path, const io::CorpusLayout& corpus,
-                               bool per_window, const mpi::Comm& comm) {
+// The decoded queries, then the same queries from the true embeddings (the
+// oracle: what a perfect decoder would retrieve), in one set so that one
+// pass over the corpus scores both; and every clip id of the study.
+struct QuerySet {
+  analysis::Queries queries;  // predicted (first `decoded`), then oracle
+  std::size_t decoded = 0;
+  std::vector<std::string> study_clips;
+};
+
+QuerySet read_queries(const std::string& path, const io::CorpusLayout& corpus, bool per_window,
+                      const mpi::Comm& comm) {
   const io::DecodePredictions p =
       io::read_decode_predictions(io::H5File(path, io::Access::read, comm));
   if (p.dim != corpus.dim)
     throw InputError("embedding dimensions differ: " + path + ":/test/prediction has d = " +
                      std::to_string(p.dim) + ", the corpus d = " + std::to_string(corpus.dim));
-  return analysis::clip_queries(p.values, p.dim, p.clip, p.clip_ids, per_window, path);
+  QuerySet s;
+  s.queries = analysis::clip_queries(p.values, p.dim, p.clip, p.clip_ids, per_window, path);
+  const analysis::Queries oracle =
+      analysis::clip_queries(p.targets, p.dim, p.clip, p.clip_ids, per_window, path);
+  s.decoded = s.queries.clip.size();
+  s.queries.clip.insert(s.queries.clip.end(), oracle.clip.begin(), oracle.clip.end());
+  Matrix<float> both(s.queries.embeddings.rows() + oracle.embeddings.rows(), Eigen::Index(p.dim));
+  both << s.queries.embeddings, oracle.embeddings;
+  s.queries.embeddings = std::move(both);
+  s.study_clips = p.clip_ids;
+  return s;
 }
 
 // This rank's rows of the corpus, read in chunks; `visit(first_row, rows,
@@ -138,17 +158,37 @@ struct Result {
   std::vector<std::vector<analysis::Retrieved>> top;  // per query, best first
   std::vector<double> identification;                 // per query (NaN: stimulus not in the corpus)
   std::vector<std::vector<std::int32_t>> query_tags;  // [tag][query], -1 unknown
+  // Per tag: rows of each value among the rows a list may hold, and how many
+  // rows those are (the chance level of agreement).
+  std::vector<std::vector<double>> tag_counts;
+  double eligible = 0;
 };
 
+// With `exclude`: this rank's rows whose id is one of `exclude` (1), which
+// no list holds; and no query's stimulus is in the corpus then.
+std::vector<std::uint8_t> excluded_rows(Stimuli& s, const std::vector<std::string>& exclude) {
+  std::vector<std::uint8_t> out(s.shard_ids.size(), 0);
+  if (exclude.empty()) return out;
+  const std::set<std::string> ids(exclude.begin(), exclude.end());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = ids.count(s.shard_ids[i]) ? 1 : 0;
+  std::fill(s.row.begin(), s.row.end(), -1);
+  return out;
+}
+
 Result retrieve(const io::H5File& f, const io::CorpusLayout& corpus, const analysis::Queries& q,
-                const RetrieveOptions& o, const mpi::Comm& comm) {
+                const std::vector<std::string>& exclude, const RetrieveOptions& o,
+                const mpi::Comm& comm) {
   const std::size_t nq = q.clip.size();
   Stimuli stimuli = locate_stimuli(f, corpus, q, o.chunk, comm);
+  const std::vector<std::uint8_t> excluded = excluded_rows(stimuli, exclude);
   Matrix<float> query_columns = analysis::unit_rows(q.embeddings).transpose();  // d x queries
   score_stimuli(f, corpus, query_columns, stimuli, comm);
   // Scores, local top-k, and for identification the count of other rows at
   // least as similar as the stimulus.
+  const std::size_t shard_begin =
+      mpi::even_part(corpus.rows, std::size_t(comm.size()), std::size_t(comm.rank())).begin;
   analysis::CorpusScan scan(std::move(query_columns), o.k, stimuli.score, stimuli.row);
+  scan.exclude(excluded, static_cast<std::int64_t>(shard_begin));
   scan_shard(f, corpus, o.chunk, Part::embeddings, comm,
              [&](std::size_t first, std::size_t, Matrix<float>& columns, std::vector<std::string>&,
                  const std::vector<std::vector<std::int32_t>>&) {
@@ -158,8 +198,6 @@ Result retrieve(const io::H5File& f, const io::CorpusLayout& corpus, const analy
   comm.allreduce_in_place(at_least.data(), nq, mpi::Op::sum);
   Result res;
   res.id_width = comm.allreduce(io::string_width(stimuli.shard_ids), mpi::Op::max);
-  const std::size_t shard_begin =
-      mpi::even_part(corpus.rows, std::size_t(comm.size()), std::size_t(comm.rank())).begin;
   res.top = analysis::merge_top_k(
       scan.top(), corpus.tags.size(),
       [&](const analysis::Candidate& c, std::string& id, std::int32_t* tags) {
@@ -171,13 +209,38 @@ Result retrieve(const io::H5File& f, const io::CorpusLayout& corpus, const analy
   res.identification = analysis::corpus_identification(at_least, stimuli.row, corpus.rows);
   res.query_tags =
       analysis::query_tags(corpus.tags, corpus.tag_names, q.clip, stimuli.row, stimuli.tags);
+  for (std::size_t g = 0; g < corpus.tags.size(); ++g) {
+    std::vector<double> counts(corpus.tag_names[g].size(), 0.0);
+    for (std::size_t i = 0; i < excluded.size(); ++i) {
+      const std::int32_t t = stimuli.shard_tags[g][i];
+      if (!excluded[i] && t >= 0 && static_cast<std::size_t>(t) < counts.size()) counts[t] += 1;
+    }
+    comm.allreduce_in_place(counts.data(), counts.size(), mpi::Op::sum);
+    res.tag_counts.push_back(std::move(counts));
+  }
+  res.eligible =
+      double(excluded.size() - std::size_t(std::count(excluded.begin(), excluded.end(), 1)));
+  comm.allreduce_in_place(&res.eligible, 1, mpi::Op::sum);
   return res;
+}
+
+// Queries [from, to) of a result (the decoded ones, or the oracle's).
+Result part(const Result& all, std::size_t from, std::size_t to) {
+  Result out = all;
+  const auto cut = [&](auto& v) {
+    v.assign(v.begin() + std::ptrdiff_t(from), v.begin() + std::ptrdiff_t(to));
+  };
+  cut(out.top);
+  cut(out.identification);
+  for (auto& tags : out.query_tags) cut(tags);
+  return out;
 }
 
 // The result file's contents: the lists (-1, NaN and "" where a list is
 // short), the queries and, per tag, the agreement of the retrieved rows.
-io::RetrievalResult result_file(const io::CorpusLayout& corpus, const analysis::Queries& q,
-                                const Result& res, std::size_t k) {
+io::RetrievalResult result_file(const io::CorpusLayout& corpus,
+                                const std::vector<std::string>& clips, const Result& res,
+                                std::size_t k) {
   io::RetrievalResult out;
   out.k = k;
   for (const auto& list : res.top)
@@ -188,12 +251,12 @@ io::RetrievalResult result_file(const io::CorpusLayout& corpus, const analysis::
       out.ids.push_back(have ? list[j].id : "");
     }
   out.id_width = res.id_width;
-  out.clips = q.clip;
+  out.clips = clips;
   out.identification = res.identification;
   for (std::size_t g = 0; g < corpus.tags.size(); ++g) {
     io::RetrievedTag tag{corpus.tags[g], {}, res.query_tags[g], {}};
-    std::vector<std::vector<std::int32_t>> retrieved(q.clip.size());
-    for (std::size_t query = 0; query < q.clip.size(); ++query)
+    std::vector<std::vector<std::int32_t>> retrieved(clips.size());
+    for (std::size_t query = 0; query < clips.size(); ++query)
       for (std::size_t j = 0; j < k; ++j) {
         const std::int32_t v = j < res.top[query].size() ? res.top[query][j].tags[g] : -1;
         retrieved[query].push_back(v);
@@ -222,28 +285,46 @@ nlohmann::json retrieve_unit(UnitRun& run, const RetrieveOptions& o) {
                        std::to_string(c.rows) + " clips)");
     return c;
   });
-  const analysis::Queries q = mpi::agree_on(
+  const QuerySet q = mpi::agree_on(
       comm, [&] { return read_queries(run.unit().inputs.front(), corpus, o.per_window, comm); });
-  const Result res = retrieve(*file, corpus, q, o, comm);
-  const io::RetrievalResult contents = result_file(corpus, q, res, o.k);
-  std::vector<double> genre;
-  for (const io::RetrievedTag& tag : contents.tags)
-    if (tag.name == "genre") genre = tag.agreement;
+  const std::size_t n = q.decoded;
+  const Result all =
+      retrieve(*file, corpus, q.queries,
+               o.exclude_stimuli ? q.study_clips : std::vector<std::string>{}, o, comm);
+  const std::vector<std::string> clips(q.queries.clip.begin(), q.queries.clip.begin() + long(n));
+  const Result res = part(all, 0, n), oracle = part(all, n, 2 * n);
+  const io::RetrievalResult contents = result_file(corpus, clips, res, o.k);
+  const io::RetrievalResult oracle_contents = result_file(corpus, clips, oracle, o.k);
+  std::vector<double> genre, oracle_genre;
+  double chance = kNaN;
+  for (std::size_t g = 0; g < contents.tags.size(); ++g)
+    if (contents.tags[g].name == "genre") {
+      genre = contents.tags[g].agreement;
+      oracle_genre = oracle_contents.tags[g].agreement;
+      chance = analysis::chance_agreement(all.tag_counts[g], all.eligible, contents.tags[g].query);
+    }
   io::OutputFile out = run.open();
   io::H5File& f = out.file();
   io::write_retrieval(f, contents);
   const double identification = analysis::mean_finite(res.identification);
   const double top1 = genre.empty() ? kNaN : genre.front();
   const double topk = genre.empty() ? kNaN : genre.back();
+  const double oracle1 = oracle_genre.empty() ? kNaN : oracle_genre.front();
+  const double oraclek = oracle_genre.empty() ? kNaN : oracle_genre.back();
   f.write_attribute("/", "corpus_size", std::vector<double>{double(corpus.rows)});
+  f.write_attribute("/", "eligible_rows", std::vector<double>{all.eligible});
   f.write_attribute("/", "k", std::vector<double>{double(o.k)});
   f.write_attribute("/", "identification_accuracy", std::vector<double>{identification});
   f.write_attribute("/", "top1_genre_agreement", std::vector<double>{top1});
   f.write_attribute("/", "topk_genre_agreement", std::vector<double>{topk});
+  f.write_attribute("/", "oracle_genre_agreement", oracle_genre);
+  f.write_attribute("/", "chance_genre_agreement", std::vector<double>{chance});
   const nlohmann::json row = {
-      {"predictions", run.unit().name}, {"queries", q.clip.size()},
-      {"corpus", corpus.rows},          {"top1_genre", io::number(top1)},
-      {"topk_genre", io::number(topk)}, {"identification", io::number(identification)}};
+      {"predictions", run.unit().name},           {"queries", n},
+      {"corpus", std::size_t(all.eligible)},      {"top1_genre", io::number(top1)},
+      {"topk_genre", io::number(topk)},           {"identification", io::number(identification)},
+      {"oracle_top1_genre", io::number(oracle1)}, {"oracle_topk_genre", io::number(oraclek)},
+      {"chance_genre", io::number(chance)}};
   run.commit(out, row);
   return row;
 }
@@ -257,7 +338,9 @@ std::optional<RetrieveOptions> parse(const cli::Arguments& args) {
                                      cxxopts::value<std::size_t>()->default_value("10"))(
       "per-window", "one query per test window (default: per test clip, the mean of its windows)")(
       "chunk", "corpus rows per read and GEMM",
-      cxxopts::value<std::size_t>()->default_value("4096"));
+      cxxopts::value<std::size_t>()->default_value("4096"))(
+      "exclude-stimuli",
+      "never retrieve a clip of the study (the paper's corpus held none of its stimuli)");
   p.outputs("output file; {name} is the prediction file's name");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -268,6 +351,7 @@ std::optional<RetrieveOptions> parse(const cli::Arguments& args) {
   o.k = (*r)["k"].as<std::size_t>();
   o.per_window = r->count("per-window") > 0;
   o.chunk = (*r)["chunk"].as<std::size_t>();
+  o.exclude_stimuli = r->count("exclude-stimuli") > 0;
   return o;
 }
 
@@ -285,10 +369,12 @@ io::SummaryTable run_retrieve(const RetrieveOptions& o, const mpi::Comm& world) 
   std::vector<Unit> units;
   for (const std::string& p : o.predictions)
     units.push_back({name_of(p), {fill(o.output.out, "name", name_of(p))}, {p, o.corpus}});
-  Stage stage("retrieve",
-              {io::text("predictions"), io::count("queries"), io::count("corpus"),
-               io::real("top1_genre"), io::real("topk_genre"), io::real("identification")},
-              o.output, {{"k", o.k}, {"per_window", o.per_window}});
+  Stage stage(
+      "retrieve",
+      {io::text("predictions"), io::count("queries"), io::count("corpus"), io::real("top1_genre"),
+       io::real("topk_genre"), io::real("identification"), io::real("oracle_top1_genre"),
+       io::real("oracle_topk_genre"), io::real("chance_genre")},
+      o.output, {{"k", o.k}, {"per_window", o.per_window}, {"exclude_stimuli", o.exclude_stimuli}});
   // Every unit on all ranks: the corpus is sharded over them.
   return stage.run(units, 1, world, [&](UnitRun& run) { return retrieve_unit(run, o); });
 }

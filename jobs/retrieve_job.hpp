@@ -17,7 +17,8 @@ struct RetrieveOptions {
   std::vector<std::string> predictions;  // decode outputs
   std::string corpus;                    // /embeddings [N, d], /ids [N], /tags/<tag> [N]
   std::size_t k = 10;
-  bool per_window = false;  // one query per test window instead of per test clip
+  bool per_window = false;       // one query per test window instead of per test clip
+  bool exclude_stimuli = false;  // no clip of the study is retrieved (nor identified)
   // Corpus rows per read and GEMM. The chunk's scores (rows x queries) are
   // written by the GEMM and scanned right after: at 4,096 rows and 600
   // queries they are 10 MB and the scan finds them in cache (65,536 rows took

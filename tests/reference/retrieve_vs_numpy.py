@@ -9,8 +9,11 @@ corpus row (float64); the top k by sorting; identification among the corpus
 = the fraction of other rows less similar than the stimulus's own row; tag
 agreement = the fraction of the top n sharing the stimulus's tag, for every
 tag of the corpus (the simulator writes genre and mood).
-Also: one query per window, and bad inputs (corpus of the wrong dimension,
-k larger than the corpus, NaN in the corpus) fail with a clear message.
+Also: one query per window; the controls (issue 16, item 5): the oracle's
+agreement (the true embeddings retrieved), the chance level, and
+--exclude-stimuli (no clip of the study retrieved, as in the paper, whose
+corpus held none); and bad inputs (corpus of the wrong dimension, k larger
+than the corpus, NaN in the corpus) fail with a clear message.
 """
 import csv
 import os
@@ -105,6 +108,47 @@ def check(checks, tag, res_path, ref, n_corpus):
     checks.check(f"{tag}: top-1 genre agreement well above the 10% chance level (> 0.5)", top1 > 0.5, f"{top1:.3f}")
 
 
+def controls(checks, tag, res_path, decoded, corpus, exclude):
+    """The oracle (the true embeddings retrieved) and the chance level (a
+    random corpus clip) beside the decoded lists, against numpy; with
+    `exclude`, no clip of the study is retrieved."""
+    with h5py.File(decoded, "r") as f:
+        target, clip = f["test/target"][...], f["test/clip"][...]
+        ids = text(f.attrs["clip_ids"])
+    with h5py.File(corpus, "r") as f:
+        emb = f["embeddings"][...].astype(np.float64)
+        cid = text(f["ids"][...])
+        genre = f["tags/genre"][...]
+        names = text(f["tags/genre"].attrs["names"])
+    with h5py.File(res_path, "r") as f:
+        index = f["topk/index"][...]
+        ident = f["queries/identification"][...]
+        oracle = f.attrs["oracle_genre_agreement"][...]
+        chance = float(f.attrs["chance_genre_agreement"][0])
+        eligible = float(f.attrs["eligible_rows"][0])
+    order = list(dict.fromkeys(clip.tolist()))
+    query_genre = np.array([names.index(ids[c].split(".")[0]) for c in order])
+    keep = np.array([not (exclude and c in set(ids)) for c in cid])
+    q = np.stack([target[clip == c].mean(axis=0) for c in order]).astype(np.float32).astype(np.float64)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    e = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    scores = np.where(keep[None, :], q @ e.T, -np.inf)
+    top = np.array([np.lexsort((np.arange(len(x)), -x))[:K] for x in scores])
+    same = genre[top] == query_genre[:, None]
+    curve = np.array([same[:, :n + 1].mean(axis=1).mean() for n in range(K)])
+    want_chance = np.mean([(genre[keep] == g).mean() for g in query_genre])
+    checks.check(f"{tag}: the oracle's genre agreement curve (true embeddings retrieved) equals numpy's",
+                 oracle.shape == (K,) and np.allclose(oracle, curve, atol=1e-12), f"{oracle} vs {curve}")
+    checks.check(f"{tag}: the chance level is the share of eligible clips of the query's genre",
+                 abs(chance - want_chance) < 1e-12 and eligible == keep.sum(),
+                 f"{chance:.4f} vs {want_chance:.4f}, {eligible:.0f} of {len(cid)} rows eligible")
+    if exclude:
+        study = set(ids)
+        checks.check(f"{tag}: no clip of the study is retrieved, none identified (NaN)",
+                     not any(cid[i] in study for i in index.ravel()) and np.isnan(ident).all(),
+                     f"{sum(cid[i] in study for i in index.ravel())} stimuli retrieved")
+
+
 def body(opts, checks):
     w = opts.scratch
     study = harness.simulate_study(opts, checks, 1, 300, 9, "--corpus", 3000)
@@ -137,6 +181,29 @@ def body(opts, checks):
             got = [float(rows[0][c]) for c in ("top1_genre", "identification")] if len(rows) == 1 else None
             checks.check(f"{tag}: --summary TSV has one row with the file's top-1 genre and identification",
                          got is not None and np.allclose(got, want, rtol=1e-5, atol=0), f"{rows} vs {want}")
+            if not per_window:
+                controls(checks, tag, os.path.join(w, out), decoded, corpus, exclude=False)
+
+    # The paper's corpus held none of the stimuli.
+    r = harness.run_b2m(opts, ["retrieve", decoded, "--corpus", corpus, "-k", K, "--chunk", 700,
+                               "--exclude-stimuli", "--out", "excluded.h5"])
+    if checks.require_run("b2m retrieve --exclude-stimuli", r):
+        path = os.path.join(w, "excluded.h5")
+        controls(checks, "--exclude-stimuli", path, decoded, corpus, exclude=True)
+        with h5py.File(path, "r") as f:
+            index, top1 = f["topk/index"][...], float(f.attrs["top1_genre_agreement"][0])
+            chance = float(f.attrs["chance_genre_agreement"][0])
+        ref = reference(decoded, corpus, False)
+        with h5py.File(decoded, "r") as f:
+            study = set(text(f.attrs["clip_ids"]))
+        masked = np.where(np.array([c not in study for c in ref["ids"]])[None, :], ref["scores"], -np.inf)
+        best = np.take_along_axis(masked, np.array([np.lexsort((np.arange(len(x)), -x))[:K]
+                                                    for x in masked]), axis=1)
+        got = np.take_along_axis(masked, index, axis=1)
+        checks.check("--exclude-stimuli: the retrieved rows are the top of the synthetic clips "
+                     "(scores within 1e-6), genre agreement above chance",
+                     np.max(np.abs(got - best)) <= 1e-6 and top1 > chance,
+                     f"max diff {np.max(np.abs(got - best)):.3g}, top-1 {top1:.3f} vs chance {chance:.3f}")
 
     # Ids longer than 32 characters are carried whole.
     long_corpus = os.path.join(w, "long_ids_corpus.h5")
