@@ -104,58 +104,68 @@ Preset preset_named(const std::string& name) {
   throw ConfigError("unknown simulator preset '" + name + "' (paper or easy)");
 }
 
+namespace {
+
+// The paper preset's settable parameters, once: each a real in [lo, hi] or
+// a whole number >= lo.
+struct ParamField {
+  const char* name;
+  double SimulatorParams::*real;
+  std::size_t SimulatorParams::*whole;
+  double lo, hi;
+};
+
+const std::vector<ParamField>& param_fields() {
+  using P = SimulatorParams;
+  constexpr double big = 1e6;
+  static const std::vector<ParamField> fields = {
+      {"latent_dims", nullptr, &P::latent_dims, 1, 0},
+      {"clip_spread", &P::clip_spread, nullptr, 0, 10},
+      {"snr_scale", &P::snr_scale, nullptr, 1e-9, big},
+      {"snr_decades", &P::snr_decades, nullptr, 0, 6},
+      {"other_snr", &P::other_snr, nullptr, 0, big},
+      {"unread_min", &P::unread_min, nullptr, 0, 1},
+      {"unread_max", &P::unread_max, nullptr, 0, 1},
+      {"noise_factors", nullptr, &P::noise_factors, 1, 0},
+      {"shared_noise", &P::shared_noise, nullptr, 0, 1},
+      {"parcel_rank", nullptr, &P::parcel_rank, 1, 0},
+      {"basis_rank", nullptr, &P::basis_rank, 1, 0},
+      {"spectrum_decay", &P::spectrum_decay, nullptr, 0, 10},
+      {"drive_primary", &P::drive_primary, nullptr, 0, 1},
+      {"drive_belt", &P::drive_belt, nullptr, 0, 1},
+      {"drive_adjacent", &P::drive_adjacent, nullptr, 0, 1},
+      {"drive_other", &P::drive_other, nullptr, 0, 1},
+  };
+  return fields;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, double>> SimulatorParams::values() const {
   if (preset == Preset::easy) return {{"preset_paper", 0.0}};
-  return {{"preset_paper", 1.0},
-          {"voxels", double(voxels)},
-          {"latent_dims", double(latent_dims)},
-          {"clip_spread", clip_spread},
-          {"snr_scale", snr_scale},
-          {"snr_decades", snr_decades},
-          {"other_snr", other_snr},
-          {"unread_min", unread_min},
-          {"unread_max", unread_max},
-          {"noise_factors", double(noise_factors)},
-          {"shared_noise", shared_noise},
-          {"parcel_rank", double(parcel_rank)},
-          {"basis_rank", double(basis_rank)},
-          {"spectrum_decay", spectrum_decay},
-          {"drive_primary", drive_primary},
-          {"drive_belt", drive_belt},
-          {"drive_adjacent", drive_adjacent},
-          {"drive_other", drive_other}};
+  std::vector<std::pair<std::string, double>> out = {{"preset_paper", 1.0},
+                                                     {"voxels", double(voxels)}};
+  for (const ParamField& f : param_fields())
+    out.emplace_back(f.name, f.real ? this->*f.real : double(this->*f.whole));
+  return out;
 }
 
 void SimulatorParams::set(const std::string& name, double value) {
-  const auto whole = [&](std::size_t& field, double lo) {
-    if (!(value >= lo) || value != std::floor(value))
-      throw ConfigError("simulator parameter " + name +
-                        " must be a whole number >= " + std::to_string(int(lo)));
-    field = static_cast<std::size_t>(value);
-  };
-  const auto in = [&](double& field, double lo, double hi) {
-    if (!(value >= lo && value <= hi))
-      throw ConfigError("simulator parameter " + name + " must be in [" + std::to_string(lo) +
-                        ", " + std::to_string(hi) + "]");
-    field = value;
-  };
-  const double big = 1e6;
-  if (name == "snr_scale") return in(snr_scale, 1e-9, big);
-  if (name == "latent_dims") return whole(latent_dims, 1);
-  if (name == "clip_spread") return in(clip_spread, 0, 10);
-  if (name == "snr_decades") return in(snr_decades, 0, 6);
-  if (name == "other_snr") return in(other_snr, 0, big);
-  if (name == "unread_min") return in(unread_min, 0, 1);
-  if (name == "unread_max") return in(unread_max, 0, 1);
-  if (name == "noise_factors") return whole(noise_factors, 1);
-  if (name == "shared_noise") return in(shared_noise, 0, 1);
-  if (name == "parcel_rank") return whole(parcel_rank, 1);
-  if (name == "basis_rank") return whole(basis_rank, 1);
-  if (name == "spectrum_decay") return in(spectrum_decay, 0, 10);
-  if (name == "drive_primary") return in(drive_primary, 0, 1);
-  if (name == "drive_belt") return in(drive_belt, 0, 1);
-  if (name == "drive_adjacent") return in(drive_adjacent, 0, 1);
-  if (name == "drive_other") return in(drive_other, 0, 1);
+  for (const ParamField& f : param_fields()) {
+    if (name != f.name) continue;
+    if (f.whole) {
+      if (!(value >= f.lo) || value != std::floor(value))
+        throw ConfigError("simulator parameter " + name +
+                          " must be a whole number >= " + std::to_string(int(f.lo)));
+      this->*f.whole = static_cast<std::size_t>(value);
+    } else {
+      if (!(value >= f.lo && value <= f.hi))
+        throw ConfigError("simulator parameter " + name + " must be in [" + std::to_string(f.lo) +
+                          ", " + std::to_string(f.hi) + "]");
+      this->*f.real = value;
+    }
+    return;
+  }
   throw ConfigError("unknown simulator parameter '" + name + "'");
 }
 
