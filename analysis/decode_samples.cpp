@@ -58,10 +58,16 @@ std::vector<std::size_t> clip_rows(const Span& s, double onset, double duration,
 
 DecodeSamples decode_samples(const ClipEmbeddings& clips,
                              const std::vector<io::RunEvents>& train_runs, const TestLayout& test,
-                             const std::vector<std::vector<std::size_t>>& train_run_scans,
-                             const SampleOptions& o, const std::string& responses_source) {
-  if (!(o.tr > 0)) throw ConfigError("decode: the TR must be positive");
-  if (!(o.delay_s >= 0)) throw ConfigError("decode: the hemodynamic delay must be >= 0 s");
+                             const io::ResponsesLayout& responses, const SampleOptions& o,
+                             const std::string& responses_source) {
+  if (!(o.tr > 0)) throw ConfigError("the TR must be positive");
+  if (!(o.delay_s >= 0)) throw ConfigError("the hemodynamic delay must be >= 0 s");
+  if (responses.m != test.rows())
+    throw InputError(responses_source + ": /test/Y has " + std::to_string(responses.m) +
+                     " rows, but the test events give " + std::to_string(test.clip_ids.size()) +
+                     " clips x " + std::to_string(test.trs_per_clip) +
+                     " TRs = " + std::to_string(test.rows()));
+  const std::vector<std::vector<std::size_t>>& train_run_scans = responses.volumes;
   if (train_runs.size() != train_run_scans.size())
     throw InputError(responses_source + ": " + std::to_string(train_run_scans.size()) +
                      " training runs, the events have " + std::to_string(train_runs.size()));
@@ -115,7 +121,7 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
     offset += scans.size();
   }
   if (!o.exclude_genre.empty() && !excluded)
-    throw ConfigError("decode: --exclude-genre " + o.exclude_genre +
+    throw ConfigError("--exclude-genre " + o.exclude_genre +
                       ": no training clip has that genre");
   const double clip_s = static_cast<double>(test.trs_per_clip) * o.tr;
   for (std::size_t c = 0; c < test.clip_ids.size(); ++c) {
@@ -174,6 +180,18 @@ std::vector<mpi::Range> sample_run_ranges(const std::vector<DecodeSample>& sampl
     runs.back().end = i + 1;
   }
   return runs;
+}
+
+io::ResponsesLayout sample_layout(const io::ResponsesLayout& responses,
+                                  const DecodeSamples& samples, std::size_t test_clips) {
+  io::ResponsesLayout out;
+  out.n = samples.train.size();
+  out.m = samples.test.size();
+  out.voxels = responses.voxels;
+  out.runs = sample_run_ranges(samples.train);
+  out.test_clip_rows = test_clips != 0 ? out.m / test_clips : 0;
+  out.repetitions = responses.repetitions;
+  return out;
 }
 
 io::DecodeSampleIndex sample_index(const DecodeSamples& samples) {

@@ -17,6 +17,7 @@
 #include "analysis/stimulus_timeline.hpp"
 #include "io/bids_events.hpp"
 #include "io/decode_files.hpp"
+#include "io/responses_file.hpp"
 #include "mpi/partition.hpp"
 #include "solvers/matrix.hpp"
 
@@ -50,15 +51,25 @@ struct SampleOptions {
   std::string exclude_genre;
 };
 
-// `train_run_scans`: per training run of the responses file, the scan of
-// each row (io::ResponsesLayout::volumes), which must cover the events. A
-// training sample that needs a scan the run lacks (the dropped warm-up
-// clip of ds003720's preprocessed arrays, say) is left out; windows running
-// past a run's last scan keep the scans they have.
-[[nodiscard]] DecodeSamples decode_samples(
-    const ClipEmbeddings& clips, const std::vector<io::RunEvents>& train_runs,
-    const TestLayout& test, const std::vector<std::vector<std::size_t>>& train_run_scans,
-    const SampleOptions& options, const std::string& responses_source);
+// `responses`: the layout of the responses file, whose test rows must be
+// the test clips' TRs and whose training runs (io::ResponsesLayout::volumes:
+// the scan of each row) must cover the events. A training sample that needs
+// a scan the run lacks (the dropped warm-up clip of ds003720's preprocessed
+// arrays, say) is left out; windows running past a run's last scan keep the
+// scans they have.
+[[nodiscard]] DecodeSamples decode_samples(const ClipEmbeddings& clips,
+                                           const std::vector<io::RunEvents>& train_runs,
+                                           const TestLayout& test,
+                                           const io::ResponsesLayout& responses,
+                                           const SampleOptions& options,
+                                           const std::string& responses_source);
+
+// The samples as rows of responses (encode --window-samples): n training
+// samples in runs, m test samples of `test_clips` clips, the voxels and
+// repetitions of `responses`.
+[[nodiscard]] io::ResponsesLayout sample_layout(const io::ResponsesLayout& responses,
+                                                const DecodeSamples& samples,
+                                                std::size_t test_clips);
 
 // Targets of the samples (samples x dim): the window embedding, or the mean
 // of the clip's windows with per_clip.

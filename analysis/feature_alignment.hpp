@@ -46,7 +46,7 @@ struct DesignSource {
   std::string features;    // feature file with clip embeddings
   std::string space;       // feature space in it
   std::string events_dir;  // BIDS func directory with the events files
-  std::vector<int> delays = {1, 2, 3, 4};
+  std::vector<int> delays = {1, 2, 3, 4, 5, 6};
   double tr = 1.5;
 };
 // Reads the embeddings and events (the feature file on `comm`, every rank

@@ -14,6 +14,20 @@ namespace b2m::analysis {
 // from atanh(r) * sqrt(n - 3) ~ N(0, 1). NaN r gives NaN.
 [[nodiscard]] double fisher_p_value(double r, double n);
 
+// P(r >= observed) for the correlation of two independent Gaussian vectors
+// of length n, exactly: r sqrt((n - 2) / (1 - r^2)) follows Student's t
+// with n - 2 degrees of freedom. This is the Brain2Music paper's null; it
+// takes every test row as independent. NaN r, or n <= 2, gives NaN.
+[[nodiscard]] double gaussian_null_p_value(double r, double n);
+
+// P(T >= t) for Student's t with nu > 0 degrees of freedom (through the
+// regularized incomplete beta function, DLMF 8.17.22's continued fraction).
+[[nodiscard]] double student_t_upper(double t, double nu);
+
+// The null of encode's p_test: b2m's Fisher z over the autocorrelation-
+// corrected effective samples, or the paper's independent Gaussian vectors.
+enum class TestNull { autocorrelation, gaussian };
+
 // Effective sample count of a correlation between two autocorrelated
 // series (Bartlett): n / (1 + 2 sum_k (N_k / n) rho_x(k) rho_y(k)), never
 // more than n, over lags k = 1..max_lag. fMRI responses and smooth
@@ -28,16 +42,19 @@ namespace b2m::analysis {
 [[nodiscard]] double effective_samples(const double* x, const double* y, std::size_t n,
                                        std::size_t max_lag, std::size_t segment);
 
-// p_test of encode for each column: fisher_p_value of `r` (the columns'
-// test correlations) over effective_samples of prediction and truth, whose
-// rows are test clips of `segment` rows; NaN where `valid` is false. The
-// lag products work in buffers sized once per call, not once per voxel.
+// p_test of encode for each column: with the autocorrelation null,
+// fisher_p_value of `r` (the columns' test correlations) over
+// effective_samples of prediction and truth, whose rows are test clips of
+// `segment` rows; with the Gaussian null, gaussian_null_p_value over the
+// rows. NaN where `valid` is false. The lag products work in buffers sized
+// once per call, not once per voxel.
 template <class T>
 [[nodiscard]] Eigen::VectorXd test_p_values(const solvers::ConstMatrixRef<T>& prediction,
                                             const solvers::ConstMatrixRef<T>& truth,
                                             const Eigen::VectorXd& r,
                                             const std::vector<std::uint8_t>& valid,
-                                            std::size_t max_lag, std::size_t segment);
+                                            std::size_t max_lag, std::size_t segment,
+                                            TestNull null = TestNull::autocorrelation);
 
 // Benjamini-Hochberg q-values; NaN p-values stay NaN and are not counted.
 [[nodiscard]] std::vector<double> fdr_q_values(const std::vector<double>& p);

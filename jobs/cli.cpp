@@ -50,7 +50,15 @@ void Parser::alignment() {
                       cxxopts::value<std::string>())("space", "feature space in the feature file",
                                                      cxxopts::value<std::string>())(
       "delays", "FIR delays in TRs",
-      cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4"));
+      cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4,5,6"));
+}
+
+void Parser::windows() {
+  spec_.add_options()("delay", "hemodynamic delay added to every window, seconds",
+                      cxxopts::value<double>()->default_value("4.5"))(
+      "cut-windows",
+      "cut training windows at the clip's end, as test windows are (default: they run on)")(
+      "drop-first-event", "leave out each training run's first clip (the warm-up)");
 }
 
 std::optional<cxxopts::ParseResult> Parser::parse(const Arguments& args) {
@@ -96,6 +104,26 @@ analysis::DesignSource Parser::alignment(const cxxopts::ParseResult& r) const {
     throw ConfigError(verb_ + ": --delays names a delay twice");
   a.tr = tr(r);
   return a;
+}
+
+analysis::SampleOptions Parser::windows(const cxxopts::ParseResult& r) const {
+  analysis::SampleOptions o;
+  o.tr = tr(r);
+  o.delay_s = r["delay"].as<double>();
+  if (!(o.delay_s >= 0 && o.delay_s <= 30))
+    throw ConfigError(verb_ + ": --delay must be between 0 and 30 seconds (the hemodynamic lag)");
+  o.cut_windows = r.count("cut-windows") > 0;
+  o.drop_first_event = r.count("drop-first-event") > 0;
+  return o;
+}
+
+nlohmann::json parameters(const analysis::SampleOptions& o) {
+  return {{"tr", o.tr},
+          {"delay_s", o.delay_s},
+          {"per_clip", o.per_clip},
+          {"cut_windows", o.cut_windows},
+          {"drop_first_event", o.drop_first_event},
+          {"exclude_genre", o.exclude_genre}};
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/decode_samples.hpp"
 #include "analysis/feature_alignment.hpp"
 #include "jobs/stage.hpp"
 #include "mpi/agree.hpp"
@@ -44,6 +45,9 @@ class Parser {
   void events();
   // --features, --space, --events, --delays, --tr: a design aligned on the fly.
   void alignment();
+  // --delay, --cut-windows, --drop-first-event: how embedding windows become
+  // samples of the scans (analysis::SampleOptions); needs events().
+  void windows();
 
   // Parses `args`; nullopt when --help was asked for (and printed by rank 0).
   [[nodiscard]] std::optional<cxxopts::ParseResult> parse(const Arguments& args);
@@ -52,6 +56,8 @@ class Parser {
   [[nodiscard]] OutputOptions outputs(const cxxopts::ParseResult& r, const Arguments& args) const;
   [[nodiscard]] std::size_t folds(const cxxopts::ParseResult& r) const;
   [[nodiscard]] analysis::DesignSource alignment(const cxxopts::ParseResult& r) const;
+  // The window options and --tr.
+  [[nodiscard]] analysis::SampleOptions windows(const cxxopts::ParseResult& r) const;
   // --tr (seconds), checked to be a plausible repetition time.
   [[nodiscard]] double tr(const cxxopts::ParseResult& r) const;
   [[nodiscard]] solvers::AlphaGrid alphas(const cxxopts::ParseResult& r) const;
@@ -81,6 +87,9 @@ class Parser {
   std::string verb_;
   cxxopts::Options spec_;
 };
+
+// The window options as a stage's parameters record them.
+[[nodiscard]] nlohmann::json parameters(const analysis::SampleOptions& o);
 
 // Parses a verb's options on every rank of `world` (a failure on one is a
 // failure on all) and, unless --help was asked for, runs it.

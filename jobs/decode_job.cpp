@@ -80,14 +80,8 @@ UnitInputs read_inputs(const DecodeOptions& o, const std::string& path,
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
   in.source = mpi::agree_on(comm, [&] {
     const io::ResponsesLayout layout = io::read_responses_layout(*in.responses);
-    if (layout.m != study.test.rows())
-      throw InputError(
-          path + ": /test/Y has " + std::to_string(layout.m) + " rows, but the test events give " +
-          std::to_string(study.test.clip_ids.size()) + " clips x " +
-          std::to_string(study.test.trs_per_clip) + " TRs = " + std::to_string(study.test.rows()));
-    analysis::DecodeSamples samples = analysis::decode_samples(
-        clips, study.train_runs, study.test, layout.volumes,
-        {o.tr, o.delay_s, o.per_clip, o.cut_windows, o.drop_first_event, o.exclude_genre}, path);
+    analysis::DecodeSamples samples =
+        analysis::decode_samples(clips, study.train_runs, study.test, layout, o.samples, path);
     std::vector<mpi::Range> runs = analysis::sample_run_ranges(samples.train);
     return std::make_unique<DecodeSource>(
         DecodeSource{*in.responses, layout, std::move(samples), std::move(runs)});
@@ -340,7 +334,7 @@ nlohmann::json decode_unit(UnitRun& run, const DecodeOptions& o, const Study& st
   }
   const analysis::DecodeMetrics m =
       analysis::decode_metrics(pred, in.y_test, cv_pred, in.y_train, genres, test_clip);
-  const nlohmann::json row = summary_row(unit, space, in, m, o.exclude_genre);
+  const nlohmann::json row = summary_row(unit, space, in, m, o.samples.exclude_genre);
   write_result(run, o, in, fit, pred, cv_pred, m, clips, alphas, row);
   return row;
 }
@@ -365,7 +359,7 @@ Study read_study(const DecodeOptions& o, const mpi::Comm& world) {
   return mpi::agree_on(world, [&] {
     Study st;
     st.train_runs = io::read_task_events(o.events_dir, "Training");
-    st.test = analysis::test_layout(io::read_task_events(o.events_dir, "Test"), o.tr);
+    st.test = analysis::test_layout(io::read_task_events(o.events_dir, "Test"), o.samples.tr);
     st.event_files = io::task_event_files(o.events_dir);
     const io::H5File file(o.features, io::Access::read, world);
     for (const std::string& space : o.spaces)
@@ -385,12 +379,8 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   p.events();
   p.outputs("output file; {subject} and {space} are filled in");
   p.cross_validation(1e9);
-  p.add()("delay", "hemodynamic delay added to every window, seconds",
-          cxxopts::value<double>()->default_value("4.5"))(
-      "per-clip", "one sample per clip presentation (targets: mean of the clip's windows)")(
-      "cut-windows",
-      "cut training windows at the clip's end, as test windows are (default: they run on)")(
-      "drop-first-event", "leave out each training run's first clip (the warm-up)")(
+  p.windows();
+  p.add()("per-clip", "one sample per clip presentation (targets: mean of the clip's windows)")(
       "exclude-genre",
       "leave out this genre's training clips; the summary scores its test clips (one-genre-out)",
       cxxopts::value<std::string>())("roi",
@@ -420,14 +410,9 @@ std::optional<DecodeOptions> parse(const cli::Arguments& args) {
   o.spaces = p.required<std::vector<std::string>>(*r, "space");
   o.events_dir = p.required<std::string>(*r, "events");
   o.output = p.outputs(*r, args);
-  o.tr = p.tr(*r);
-  o.delay_s = (*r)["delay"].as<double>();
-  if (!(o.delay_s >= 0 && o.delay_s <= 30))
-    throw ConfigError("decode: --delay must be between 0 and 30 seconds (the hemodynamic lag)");
-  o.per_clip = r->count("per-clip") > 0;
-  o.cut_windows = r->count("cut-windows") > 0;
-  o.drop_first_event = r->count("drop-first-event") > 0;
-  o.exclude_genre = p.optional<std::string>(*r, "exclude-genre", "");
+  o.samples = p.windows(*r);
+  o.samples.per_clip = r->count("per-clip") > 0;
+  o.samples.exclude_genre = p.optional<std::string>(*r, "exclude-genre", "");
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);
   o.rois = p.optional<std::vector<std::string>>(*r, "roi", {});
@@ -475,25 +460,20 @@ io::SummaryTable run_decode(const DecodeOptions& o, const mpi::Comm& world) {
       u.parameters = {{"space", space}, {"subject", s.name}};
       units.push_back(std::move(u));
     }
+  nlohmann::json parameters = cli::parameters(o.samples);
+  parameters.update({{"folds", o.folds},
+                     {"alphas", alphas},
+                     {"rois", o.rois},
+                     {"roi_models_top", o.roi_models_top},
+                     {"top_voxels", o.top_voxels},
+                     {"save_weights", o.save_weights}});
   Stage stage("decode",
               {io::text("subject"), io::text("space"), io::count("train_samples"),
                io::count("test_samples"), io::count("voxels"), io::real("identification"),
                io::real("embedding_r"), io::real("mean_cv_r"), io::real("identification_clip"),
                io::real("test_r"), io::real("baseline_embedding_r"), io::text("held_out_genre"),
                io::real("identification_held_out")},
-              o.output,
-              {{"folds", o.folds},
-               {"alphas", alphas},
-               {"tr", o.tr},
-               {"delay_s", o.delay_s},
-               {"per_clip", o.per_clip},
-               {"cut_windows", o.cut_windows},
-               {"drop_first_event", o.drop_first_event},
-               {"exclude_genre", o.exclude_genre},
-               {"rois", o.rois},
-               {"roi_models_top", o.roi_models_top},
-               {"top_voxels", o.top_voxels},
-               {"save_weights", o.save_weights}});
+              o.output, parameters);
   const io::SummaryTable table =
       stage.run(units, mpi::group_count(units.size(), std::size_t(world.size())), world,
                 [&](UnitRun& run) { return decode_unit(run, o, study, alphas); });

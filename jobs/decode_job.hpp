@@ -26,12 +26,9 @@ struct DecodeOptions {
   std::string features;                // clip embeddings (feature file)
   std::vector<std::string> spaces;     // target spaces, each decoded separately
   std::string events_dir;              // BIDS func directory (timing)
-  double tr = 1.5;
-  double delay_s = 4.5;
-  bool per_clip = false;
-  bool cut_windows = false;       // training windows cut at the clip's end (as the test's)
-  bool drop_first_event = false;  // leave out each training run's first (warm-up) clip
-  std::string exclude_genre;      // leave out this genre's training clips (one-genre-out)
+  // TR, delay, windows or whole clips, the warm-up clip and the genre left
+  // out of training.
+  analysis::SampleOptions samples;
   std::size_t folds = 5;
   solvers::AlphaGrid alphas{{}, 20, 1.0, 1e9};
   // Voxel selection (at most one of the last two):

@@ -32,8 +32,8 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
                                    VoxelResults& results, std::vector<std::size_t>& voxels) {
   const bool active = round < todo_.size();
   const mpi::Range share = active ? finish_share(todo_[round]) : mpi::Range{};
-  solvers::Matrix<T> y_train = read_checked("/train/Y", layout_.n, share);
-  solvers::Matrix<T> y_test = read_checked("/test/Y", layout_.m, share);
+  solvers::Matrix<T> y_train = read_checked("/train/Y", share);
+  solvers::Matrix<T> y_test = read_checked("/test/Y", share);
   const auto width = static_cast<Eigen::Index>(share.size());
   std::vector<std::uint8_t> valid(share.size(), 1);
   if (settings_.zscore) {
@@ -57,7 +57,7 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
   Eigen::VectorXd r = analysis::pearson_r<T>(prediction, y_test);
   Eigen::VectorXd r2_test = analysis::r_squared<T>(prediction, y_test);
   const Eigen::VectorXd p =
-      analysis::test_p_values<T>(prediction, y_test, r, valid, kMaxLag, clip_rows);
+      analysis::test_p_values<T>(prediction, y_test, r, valid, kMaxLag, clip_rows, settings_.null);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (Eigen::Index j = 0; j < width; ++j)
     if (!valid[std::size_t(j)]) r(j) = r2_test(j) = nan;

@@ -8,6 +8,7 @@
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
 #include "io/bids_events.hpp"
+#include "io/feature_file.hpp"
 #include "io/design_file.hpp"
 #include "io/responses_file.hpp"
 #include "jobs/subjects.hpp"
@@ -22,9 +23,19 @@ namespace {
 
 using solvers::Matrix;
 
-// The design every subject shares, plus what it was made from.
+// What window samples are made from (--window-samples): the subject's
+// responses then decide which scans each window has.
+struct WindowSource {
+  io::ClipEmbeddings clips;
+  std::vector<io::RunEvents> train_runs;
+  analysis::TestLayout test;
+};
+
+// The design every subject shares (or, with window samples, what each
+// subject's is made from), plus what it was made from.
 struct LoadedDesign {
   analysis::Design design;
+  std::optional<WindowSource> windows;
   std::string source;
   std::vector<std::string> inputs;
 };
@@ -43,12 +54,42 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
   } else {
     if (o.alignment.space.empty() || o.alignment.events_dir.empty())
       throw ConfigError("encode: --features needs --space and --events");
-    out.design = analysis::align_design(o.alignment, comm);
+    if (o.window_samples)
+      out.windows = mpi::agree_on(comm, [&] {
+        const io::H5File file(o.alignment.features, io::Access::read, comm);
+        return WindowSource{io::read_clip_embeddings(file, o.alignment.space),
+                            io::read_task_events(o.alignment.events_dir, "Training"),
+                            analysis::test_layout(io::read_task_events(o.alignment.events_dir, "Test"),
+                                                  o.samples.tr)};
+      });
+    else
+      out.design = analysis::align_design(o.alignment, comm);
     out.source = o.alignment.features + " [" + o.alignment.space + "]";
     out.inputs = mpi::agree_on(comm, [&] { return io::task_event_files(o.alignment.events_dir); });
     out.inputs.insert(out.inputs.begin(), o.alignment.features);
   }
   return out;
+}
+
+// The rows of a subject's models, and with window samples its design.
+ResponseRows response_rows(const io::H5File& responses, LoadedDesign& loaded,
+                           const analysis::SampleOptions& options) {
+  ResponseRows rows;
+  if (!loaded.windows) {
+    rows.file = io::responses_for(responses, loaded.design, loaded.source);
+    rows.model = rows.file;
+    return rows;
+  }
+  const WindowSource& w = *loaded.windows;
+  rows.file = io::read_responses_layout(responses);
+  analysis::DecodeSamples samples = analysis::decode_samples(
+      w.clips, w.train_runs, w.test, rows.file, options, responses.path());
+  loaded.design.train_x = analysis::sample_targets(w.clips, samples.train, false);
+  loaded.design.test_x = analysis::sample_targets(w.clips, samples.test, false);
+  loaded.design.test_clips = w.test.clip_ids;
+  rows.model = analysis::sample_layout(rows.file, samples, w.test.clip_ids.size());
+  rows.samples = std::move(samples);
+  return rows;
 }
 
 // The solver of the subject's passes: the design, standardized like the
@@ -102,8 +143,9 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
   const std::string& path = run.unit().inputs.front();
   auto responses = mpi::agree_on(
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
-  const io::ResponsesLayout layout = mpi::agree_on(
-      comm, [&] { return io::responses_for(*responses, loaded.design, loaded.source); });
+  const ResponseRows rows =
+      mpi::agree_on(comm, [&] { return response_rows(*responses, loaded, o.samples); });
+  const io::ResponsesLayout& layout = rows.model;
   // The ROIs, for the summary's auditory median (none without /voxels/roi).
   const io::Atlas atlas = mpi::agree_on(comm, [&] {
     const bool labelled =
@@ -135,7 +177,7 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
                           {"checkpoint", 2.0 * double(o.folds * alphas.size()) * voxels * 8}});
   });
   io::OutputFile out = run.open(0, io::check_resumable);
-  EncodePasses<T> passes(o.passes, *responses, layout, std::move(folds), alphas, grid, out, comm,
+  EncodePasses<T> passes(o.passes, *responses, rows, std::move(folds), alphas, grid, out, comm,
                          static_cast<Eigen::Index>(p));
   VoxelResults results;
   if (passes.plan()) {
@@ -159,6 +201,13 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
           cxxopts::value<std::vector<std::string>>())("design", "aligned design file",
                                                       cxxopts::value<std::string>());
   p.alignment();
+  p.add()("window-samples",
+          "decode's samples as rows: each embedding window against the mean of its scans "
+          "(the paper's encoding; --delay, --cut-windows and --drop-first-event apply, not "
+          "--delays)");
+  p.windows();
+  p.add()("null", "null of p_test: autocorrelation (b2m) or gaussian (the paper's)",
+          cxxopts::value<std::string>()->default_value("autocorrelation"));
   p.outputs("output file; with several subjects it must contain {subject}");
   p.cross_validation(1e7);
   p.add()("precision", "single or double", cxxopts::value<std::string>()->default_value("double"))(
@@ -178,6 +227,17 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
   o.responses = p.required<std::vector<std::string>>(*r, "responses");
   o.design = p.optional<std::string>(*r, "design", "");
   o.alignment = p.alignment(*r);
+  o.window_samples = r->count("window-samples") > 0;
+  o.samples = p.windows(*r);
+  if (o.window_samples && r->count("delays"))
+    throw ConfigError("encode: --window-samples pairs each window with its scans through --delay "
+                      "(seconds); --delays (FIR, in TRs) does not apply");
+  if (o.window_samples && !o.design.empty())
+    throw ConfigError("encode: --window-samples makes its samples from --features and --events, "
+                      "not from --design");
+  if (!o.window_samples &&
+      (r->count("delay") || o.samples.cut_windows || o.samples.drop_first_event))
+    throw ConfigError("encode: --delay, --cut-windows and --drop-first-event need --window-samples");
   o.output = p.outputs(*r, args);
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);
@@ -188,6 +248,9 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
   o.passes.factor_memory_mb = (*r)["factor-memory"].as<std::size_t>();
   o.passes.zscore = r->count("no-zscore") == 0;
   o.passes.save_weights = r->count("save-weights") > 0;
+  o.passes.null = p.choice(*r, "null", {"autocorrelation", "gaussian"}) == "gaussian"
+                      ? analysis::TestNull::gaussian
+                      : analysis::TestNull::autocorrelation;
   return o;
 }
 
@@ -209,21 +272,28 @@ io::SummaryTable run_encode(const EncodeOptions& o, const mpi::Comm& world) {
     u.inputs.insert(u.inputs.begin(), s.responses);
     units.push_back(std::move(u));
   }
+  nlohmann::json parameters = {{"design", source},
+                                {"folds", o.folds},
+                                {"alphas", alphas},
+                                {"precision", o.precision == Precision::single ? "single" : "double"},
+                                {"block_size", o.passes.block_size},
+                                {"zscore", o.passes.zscore},
+                                {"save_weights", o.passes.save_weights},
+                                {"tr", o.alignment.tr}};
+  // Options at their defaults are left out, so that outputs made before
+  // they existed still resume.
+  if (o.window_samples) {
+    parameters["window_samples"] = cli::parameters(o.samples);
+  } else {
+    parameters["delays"] = o.alignment.delays;
+  }
+  if (o.passes.null == analysis::TestNull::gaussian) parameters["null"] = "gaussian";
   Stage stage("encode",
               {io::text("subject"), io::text("space"), io::count("voxels"), io::count("constant"),
                io::count("significant_q05"), io::real("median_r_auditory"), io::real("median_r"),
                io::real("alpha_p5", "%.3g"), io::real("alpha_p95", "%.3g"),
                io::count("reliable_voxels"), io::real("median_r_normalized")},
-              o.output,
-              {{"design", source},
-               {"folds", o.folds},
-               {"alphas", alphas},
-               {"precision", o.precision == Precision::single ? "single" : "double"},
-               {"block_size", o.passes.block_size},
-               {"zscore", o.passes.zscore},
-               {"save_weights", o.passes.save_weights},
-               {"delays", o.alignment.delays},
-               {"tr", o.alignment.tr}});
+              o.output, parameters);
   return stage.run(
       units, mpi::group_count(units.size(), std::size_t(world.size())), world, [&](UnitRun& run) {
         LoadedDesign d = first_design ? std::move(*first_design) : load_design(o, run.comm());

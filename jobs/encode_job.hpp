@@ -20,8 +20,13 @@ struct EncodeOptions {
   std::vector<std::string> responses;  // one file per subject
   // Either an aligned design file ...
   std::string design;
-  // ... or clip embeddings aligned with the events (alignment.features set).
+  // ... or clip embeddings aligned with the events (alignment.features set):
+  // TR rows with FIR delays, or with `window_samples` decode's samples (a
+  // window's embedding against the mean of its scans, shifted by
+  // samples.delay_s), the paper's encoding.
   analysis::DesignSource alignment;
+  bool window_samples = false;
+  analysis::SampleOptions samples;
   std::size_t folds = 5;
   solvers::AlphaGrid alphas{{}, 20, 1.0, 1e7};
   Precision precision = Precision::double_;

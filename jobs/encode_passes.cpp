@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
 
 #include "mpi/agree.hpp"
 #include "solvers/ridge_cost.hpp"
@@ -14,12 +15,13 @@ namespace b2m::jobs {
 
 template <class T>
 EncodePasses<T>::EncodePasses(const EncodeSettings& settings, const io::H5File& responses,
-                              const io::ResponsesLayout& layout, std::vector<mpi::Range> folds,
+                              const ResponseRows& rows, std::vector<mpi::Range> folds,
                               std::vector<double> alphas, const mpi::RankGrid& grid,
                               io::OutputFile& out, const mpi::Comm& comm, Eigen::Index features)
     : settings_(settings),
       responses_(responses),
-      layout_(layout),
+      rows_(rows),
+      layout_(rows.model),
       folds_(std::move(folds)),
       alphas_(std::move(alphas)),
       grid_(grid),
@@ -28,14 +30,14 @@ EncodePasses<T>::EncodePasses(const EncodeSettings& settings, const io::H5File& 
       checkpoint_(out.checkpoint()),
       comm_(comm),
       p_(features),
-      blocks_(layout.voxels, settings.block_size),
+      blocks_(rows.model.voxels, settings.block_size),
       spill_(out.scratch_path(comm.rank())) {
   for (std::size_t k = grid.fold_group(); k < folds_.size(); k += grid.fold_groups())
     my_folds_.push_back(k);
   const std::size_t voxel_groups = grid.voxel_groups();
   shares_ = solvers::plan_fold_shares(
-      layout.n, layout.m, folds_, static_cast<std::size_t>(p_), alphas_.size(),
-      (layout.voxels + voxel_groups - 1) / voxel_groups, grid.fold_groups());
+      layout_.n, layout_.m, folds_, static_cast<std::size_t>(p_), alphas_.size(),
+      (layout_.voxels + voxel_groups - 1) / voxel_groups, grid.fold_groups());
 }
 
 template <class T>
@@ -71,12 +73,20 @@ bool EncodePasses<T>::needs_factor(std::size_t k) const {
 }
 
 template <class T>
-solvers::Matrix<T> EncodePasses<T>::read_checked(const char* dataset, std::size_t rows,
-                                                 mpi::Range cols) const {
+solvers::Matrix<T> EncodePasses<T>::read_checked(const char* dataset, mpi::Range cols) const {
+  const bool train = std::string_view(dataset) == "/train/Y";
+  const std::size_t rows = train ? rows_.file.n : rows_.file.m;
   solvers::Matrix<T> y;
   mpi::agree_on(comm_, [&] { y = io::read_columns<T>(responses_, dataset, rows, cols); });
   mpi::agree_on(comm_, [&] { io::check_finite(y, responses_.path() + ":" + dataset, cols); });
-  return y;
+  return model_rows(std::move(y), train);
+}
+
+template <class T>
+solvers::Matrix<T> EncodePasses<T>::model_rows(solvers::Matrix<T> y, bool train) const {
+  if (!rows_.samples) return y;
+  const auto& samples = train ? rows_.samples->train : rows_.samples->test;
+  return analysis::average_rows<T>(y, samples).template cast<T>();
 }
 
 template <class T>
@@ -84,10 +94,10 @@ solvers::Matrix<T> EncodePasses<T>::read_repetition(std::size_t k, mpi::Range co
   const std::string where = responses_.path() + ":/test/Y_reps[" + std::to_string(k) + "]";
   solvers::Matrix<T> y;
   mpi::agree_on(comm_, [&] {
-    y = io::read_slice_columns<T>(responses_, "/test/Y_reps", k, layout_.m, cols);
+    y = io::read_slice_columns<T>(responses_, "/test/Y_reps", k, rows_.file.m, cols);
   });
   mpi::agree_on(comm_, [&] { io::check_finite(y, where, cols); });
-  return y;
+  return model_rows(std::move(y), false);
 }
 
 template <class T>

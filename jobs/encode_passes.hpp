@@ -24,8 +24,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "analysis/decode_samples.hpp"
+#include "analysis/significance.hpp"
 #include "io/encode_files.hpp"
 #include "io/h5_file.hpp"
 #include "io/output_file.hpp"
@@ -45,6 +48,15 @@ struct EncodeSettings {
   std::size_t factor_memory_mb = 256;  // fold factors held at once (MB)
   bool zscore = true;
   bool save_weights = false;
+  analysis::TestNull null = analysis::TestNull::autocorrelation;  // of p_test
+};
+
+// The rows the models see: the responses' own rows, or (encode
+// --window-samples) decoding samples, each the mean of its scans.
+struct ResponseRows {
+  io::ResponsesLayout file;   // the responses as stored
+  io::ResponsesLayout model;  // the rows fitted and scored
+  std::optional<analysis::DecodeSamples> samples;  // model rows as means of file rows
 };
 
 // The per-voxel results that summarize a subject (encode_summary.hpp), whole
@@ -60,7 +72,7 @@ template <class T>
 class EncodePasses {
  public:
   EncodePasses(const EncodeSettings& settings, const io::H5File& responses,
-               const io::ResponsesLayout& layout, std::vector<mpi::Range> folds,
+               const ResponseRows& rows, std::vector<mpi::Range> folds,
                std::vector<double> alphas, const mpi::RankGrid& grid, io::OutputFile& out,
                const mpi::Comm& comm, Eigen::Index features);
 
@@ -93,11 +105,13 @@ class EncodePasses {
   // Single precision rescores ties on every fold, whatever the checkpoint holds.
   [[nodiscard]] bool needs_factor(std::size_t k) const;
 
-  // Reads and checks rows x cols of a responses dataset; every collective
-  // read is agreed on before the values are checked, so a rank that failed
-  // early never leaves its peers inside a collective.
-  [[nodiscard]] solvers::Matrix<T> read_checked(const char* dataset, std::size_t rows,
-                                                mpi::Range cols) const;
+  // Reads and checks columns `cols` of /train/Y or /test/Y, as the
+  // model's rows; every collective read is agreed on before the values are
+  // checked, so a rank that failed early never leaves its peers inside a
+  // collective.
+  [[nodiscard]] solvers::Matrix<T> read_checked(const char* dataset, mpi::Range cols) const;
+  // The model's rows of file rows `y` of the training or test set.
+  [[nodiscard]] solvers::Matrix<T> model_rows(solvers::Matrix<T> y, bool train) const;
   // The same for repetition k of /test/Y_reps.
   [[nodiscard]] solvers::Matrix<T> read_repetition(std::size_t k, mpi::Range cols) const;
   void use_rescored_ties(mpi::Range cols, solvers::Scores& mse, solvers::Scores& r2) const;
@@ -118,7 +132,8 @@ class EncodePasses {
 
   const EncodeSettings settings_;
   const io::H5File& responses_;
-  const io::ResponsesLayout& layout_;
+  const ResponseRows& rows_;
+  const io::ResponsesLayout& layout_;  // rows_.model
   const std::vector<mpi::Range> folds_;
   const std::vector<double> alphas_;
   const mpi::RankGrid& grid_;

@@ -27,6 +27,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
 import h5py
 import numpy as np
 from scipy.stats import norm
+from scipy.stats import t as t_dist
 from sklearn.linear_model import Ridge
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -190,9 +191,15 @@ def alpha_indices(alpha):
     return idx
 
 
-def compare_to_reference(checks, tag, res, ref, double, constant, segment):
+def gaussian_null_p(r, n):
+    """The paper's null: r of two independent Gaussian vectors of n rows
+    (r sqrt((n - 2) / (1 - r^2)) ~ t with n - 2 degrees of freedom)."""
+    return t_dist.sf(r * np.sqrt((n - 2) / (1 - r ** 2)), n - 2)
+
+
+def compare_to_reference(checks, tag, res, ref, double, constant, segment, null="autocorrelation"):
     """Checks (a), (b), (c), (d), (f) and p_test of one output (test clips of
-    `segment` rows)."""
+    `segment` rows; `null` as encode --null)."""
     v = res["r_test"].shape[0]
     valid = np.ones(v, dtype=bool)
     valid[list(constant)] = False
@@ -237,11 +244,15 @@ def compare_to_reference(checks, tag, res, ref, double, constant, segment):
     d_cv = max_abs(res["cv_score"][cols], cv_ref)
     checks.check(f"{tag}: (c) cv_score vs brute force, max |delta| <= {ctol:g}", d_cv <= ctol, f"max |delta| = {d_cv:.3g}")
 
-    # p_test: documented one-sided Fisher z with Bartlett's effective n
-    p_ref = bartlett_p(pred[:, cols], ref.yt[:, cols], r_ref, segment)
+    # p_test: documented one-sided Fisher z with Bartlett's effective n, or
+    # the paper's Gaussian null
+    if null == "gaussian":
+        p_ref, name = gaussian_null_p(r_ref, ref.yt.shape[0]), "the Gaussian null (scipy's t)"
+    else:
+        p_ref, name = bartlett_p(pred[:, cols], ref.yt[:, cols], r_ref, segment), "Fisher-z/Bartlett reference"
     ptol = 1e-7 if double else 1e-3
     d_p = max_abs(res["p_test"][cols], p_ref)
-    checks.check(f"{tag}: p_test vs Fisher-z/Bartlett reference, max |delta| <= {ptol:g}", d_p <= ptol,
+    checks.check(f"{tag}: p_test vs {name}, max |delta| <= {ptol:g}", d_p <= ptol,
                  f"max |delta| = {d_p:.3g}")
 
     # (d) weights against the closed form
