@@ -71,11 +71,12 @@ def body(opts, checks):
     print("identification:", {k: round(v, 3) for k, v in ident.items()}, flush=True)
     # Table 2: per space, mean +- sample sd over the subjects of the TSV rows
     # (printed to 3 decimals).
-    table2 = {}
+    table2, paper = {}, {}
     for line in r.stdout.splitlines():
-        m = re.match(r"^(\S+)\s+(\d+)\s+(\S+) \+- (\S+)\s+(\S+) \+- (\S+)\s*$", line)
+        m = re.match(r"^(\S+)\s+(\d+)\s+(\S+) \+- (\S+)\s+(\S+) \+- (\S+)\s+(\S+) \+- (\S+)\s*$", line)
         if m:
             table2[m.group(1)] = (int(m.group(2)), *map(float, m.group(3, 4, 5, 6)))
+            paper[m.group(1)] = tuple(map(float, m.group(7, 8)))
     for space in SPACES:
         ids = [v for (_, sp), v in ident.items() if sp == space]
         ers = [v for (_, sp), v in emb_r.items() if sp == space]
@@ -84,6 +85,12 @@ def body(opts, checks):
         checks.check(f"Table 2 row of {space}: subjects, mean and sd of identification and embedding r",
                      got is not None and got[0] == want[0] and np.allclose(got[1:], want[1:], rtol=0, atol=6e-4),
                      f"{got} vs {tuple(round(x, 4) for x in want)}")
+    # The paper's Table 2 value printed beside each space it reports.
+    want = {"mulan_music": (0.876, 0.015), "w2v_bert": (0.837, 0.005), "mulan_text": (0.817, 0.014),
+            "soundstream": (0.674, 0.016)}
+    checks.check("Table 2: the paper's identification beside each space it reports (nan elsewhere)",
+                 all(paper.get(k) == v for k, v in want.items()) and np.isnan(paper.get("random", (0,))[0]),
+                 str(paper))
     for subject in ("sub-01", "sub-02"):
         for space, low in (("mulan_music", 0.75), ("mulan_text", 0.75), ("w2v_bert", 0.75),
                            ("soundstream", 0.6), ("genre", 0.75)):

@@ -130,7 +130,7 @@ TEST(DecodeMetrics, ClipLevelAveragesWindowsAndTheBaselineIgnoresTheBrain) {
 TEST(StudyTables, Table2IsTheMeanAndSampleSdPerSpace) {
   io::SummaryTable rows({io::text("space"), io::real("identification"), io::real("embedding_r")});
   rows.add({{"space", "music"}, {"identification", 0.8}, {"embedding_r", 0.5}});
-  rows.add({{"space", "text"}, {"identification", 0.7}, {"embedding_r", 0.4}});
+  rows.add({{"space", "mulan_text"}, {"identification", 0.7}, {"embedding_r", 0.4}});
   rows.add({{"space", "music"}, {"identification", 0.9}, {"embedding_r", 0.7}});
   const io::SummaryTable t = per_space_summary(rows);
   ASSERT_EQ(t.rows().size(), 2u);
@@ -139,6 +139,10 @@ TEST(StudyTables, Table2IsTheMeanAndSampleSdPerSpace) {
   EXPECT_NEAR(t.rows()[0].at("identification")[0].get<double>(), 0.85, 1e-15);
   EXPECT_NEAR(t.rows()[0].at("identification")[1].get<double>(), std::sqrt(0.005), 1e-15);
   EXPECT_EQ(t.rows()[1].at("embedding_r")[1].get<double>(), 0.0);  // one subject
+  // The paper's value beside b2m's where the paper has the space.
+  EXPECT_TRUE(t.rows()[0].at("paper_identification")[0].is_null());
+  EXPECT_EQ(t.rows()[1].at("paper_identification")[0].get<double>(), 0.817);
+  EXPECT_EQ(t.rows()[1].at("paper_identification")[1].get<double>(), 0.014);
 }
 
 TEST(VoxelSelection, BestScoredVoxelsSkipNonFiniteAndKeepTheLowerIndexOnTies) {
