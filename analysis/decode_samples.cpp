@@ -121,8 +121,7 @@ DecodeSamples decode_samples(const ClipEmbeddings& clips,
     offset += scans.size();
   }
   if (!o.exclude_genre.empty() && !excluded)
-    throw ConfigError("--exclude-genre " + o.exclude_genre +
-                      ": no training clip has that genre");
+    throw ConfigError("--exclude-genre " + o.exclude_genre + ": no training clip has that genre");
   const double clip_s = static_cast<double>(test.trs_per_clip) * o.tr;
   for (std::size_t c = 0; c < test.clip_ids.size(); ++c) {
     const std::size_t clip = clip_of(test.clip_ids[c], "the test runs");

@@ -8,8 +8,8 @@
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
 #include "io/bids_events.hpp"
-#include "io/feature_file.hpp"
 #include "io/design_file.hpp"
+#include "io/feature_file.hpp"
 #include "io/responses_file.hpp"
 #include "jobs/subjects.hpp"
 #include "mpi/agree.hpp"
@@ -57,10 +57,11 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
     if (o.window_samples)
       out.windows = mpi::agree_on(comm, [&] {
         const io::H5File file(o.alignment.features, io::Access::read, comm);
-        return WindowSource{io::read_clip_embeddings(file, o.alignment.space),
-                            io::read_task_events(o.alignment.events_dir, "Training"),
-                            analysis::test_layout(io::read_task_events(o.alignment.events_dir, "Test"),
-                                                  o.samples.tr)};
+        return WindowSource{
+            io::read_clip_embeddings(file, o.alignment.space),
+            io::read_task_events(o.alignment.events_dir, "Training"),
+            analysis::test_layout(io::read_task_events(o.alignment.events_dir, "Test"),
+                                  o.samples.tr)};
       });
     else
       out.design = analysis::align_design(o.alignment, comm);
@@ -82,8 +83,8 @@ ResponseRows response_rows(const io::H5File& responses, LoadedDesign& loaded,
   }
   const WindowSource& w = *loaded.windows;
   rows.file = io::read_responses_layout(responses);
-  analysis::DecodeSamples samples = analysis::decode_samples(
-      w.clips, w.train_runs, w.test, rows.file, options, responses.path());
+  analysis::DecodeSamples samples =
+      analysis::decode_samples(w.clips, w.train_runs, w.test, rows.file, options, responses.path());
   loaded.design.train_x = analysis::sample_targets(w.clips, samples.train, false);
   loaded.design.test_x = analysis::sample_targets(w.clips, samples.test, false);
   loaded.design.test_clips = w.test.clip_ids;
@@ -230,14 +231,17 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
   o.window_samples = r->count("window-samples") > 0;
   o.samples = p.windows(*r);
   if (o.window_samples && r->count("delays"))
-    throw ConfigError("encode: --window-samples pairs each window with its scans through --delay "
-                      "(seconds); --delays (FIR, in TRs) does not apply");
+    throw ConfigError(
+        "encode: --window-samples pairs each window with its scans through --delay "
+        "(seconds); --delays (FIR, in TRs) does not apply");
   if (o.window_samples && !o.design.empty())
-    throw ConfigError("encode: --window-samples makes its samples from --features and --events, "
-                      "not from --design");
+    throw ConfigError(
+        "encode: --window-samples makes its samples from --features and --events, "
+        "not from --design");
   if (!o.window_samples &&
       (r->count("delay") || o.samples.cut_windows || o.samples.drop_first_event))
-    throw ConfigError("encode: --delay, --cut-windows and --drop-first-event need --window-samples");
+    throw ConfigError(
+        "encode: --delay, --cut-windows and --drop-first-event need --window-samples");
   o.output = p.outputs(*r, args);
   o.folds = p.folds(*r);
   o.alphas = p.alphas(*r);
@@ -272,14 +276,15 @@ io::SummaryTable run_encode(const EncodeOptions& o, const mpi::Comm& world) {
     u.inputs.insert(u.inputs.begin(), s.responses);
     units.push_back(std::move(u));
   }
-  nlohmann::json parameters = {{"design", source},
-                                {"folds", o.folds},
-                                {"alphas", alphas},
-                                {"precision", o.precision == Precision::single ? "single" : "double"},
-                                {"block_size", o.passes.block_size},
-                                {"zscore", o.passes.zscore},
-                                {"save_weights", o.passes.save_weights},
-                                {"tr", o.alignment.tr}};
+  nlohmann::json parameters = {
+      {"design", source},
+      {"folds", o.folds},
+      {"alphas", alphas},
+      {"precision", o.precision == Precision::single ? "single" : "double"},
+      {"block_size", o.passes.block_size},
+      {"zscore", o.passes.zscore},
+      {"save_weights", o.passes.save_weights},
+      {"tr", o.alignment.tr}};
   // Options at their defaults are left out, so that outputs made before
   // they existed still resume.
   if (o.window_samples) {

@@ -54,8 +54,8 @@ struct EncodeSettings {
 // The rows the models see: the responses' own rows, or (encode
 // --window-samples) decoding samples, each the mean of its scans.
 struct ResponseRows {
-  io::ResponsesLayout file;   // the responses as stored
-  io::ResponsesLayout model;  // the rows fitted and scored
+  io::ResponsesLayout file;                        // the responses as stored
+  io::ResponsesLayout model;                       // the rows fitted and scored
   std::optional<analysis::DecodeSamples> samples;  // model rows as means of file rows
 };
 
@@ -72,9 +72,9 @@ template <class T>
 class EncodePasses {
  public:
   EncodePasses(const EncodeSettings& settings, const io::H5File& responses,
-               const ResponseRows& rows, std::vector<mpi::Range> folds,
-               std::vector<double> alphas, const mpi::RankGrid& grid, io::OutputFile& out,
-               const mpi::Comm& comm, Eigen::Index features);
+               const ResponseRows& rows, std::vector<mpi::Range> folds, std::vector<double> alphas,
+               const mpi::RankGrid& grid, io::OutputFile& out, const mpi::Comm& comm,
+               Eigen::Index features);
 
   // Creates the output's datasets (a fresh output) and reads what a resumed
   // run has done; returns whether any rank has work left.
