@@ -19,13 +19,18 @@ using solvers::Matrix;
 constexpr std::size_t kSteps = 30;  // latent time steps per 15 s clip (0.5 s)
 constexpr double kStepSeconds = 0.5;
 
-// How strongly each space reads the semantic, acoustic and low-level latents.
+// How strongly each space reads the semantic, acoustic and low-level latents,
+// and its own noise. In the paper preset the MuLan embeddings carry more of
+// their own, the text one most (a caption says more, or less, than the
+// music: it is written from the words, not the sound), so that the spaces
+// identify clips in the order of the paper's Table 2.
 struct Readout {
   double semantic, acoustic, low_level, noise;
 };
-Readout readout_of(const std::string& space) {
-  if (space == "mulan_music") return {1.0, 0.7, 0.2, 0.3};
-  if (space == "mulan_text") return {1.0, 0.0, 0.0, 0.4};
+Readout readout_of(const std::string& space, Preset preset) {
+  const bool paper = preset == Preset::paper;
+  if (space == "mulan_music") return {1.0, 0.7, 0.2, paper ? 0.7 : 0.3};
+  if (space == "mulan_text") return {1.0, 0.0, 0.0, paper ? 1.4 : 0.4};
   if (space == "w2v_bert") return {0.5, 1.0, 0.3, 0.5};
   return {0.1, 0.3, 1.0, 0.5};  // soundstream
 }
@@ -126,8 +131,11 @@ const std::vector<ParamField>& param_fields() {
       {"other_snr", &P::other_snr, nullptr, 0, big},
       {"unread_min", &P::unread_min, nullptr, 0, 1},
       {"unread_max", &P::unread_max, nullptr, 0, 1},
+      {"unread_dims", nullptr, &P::unread_dims, 1, 0},
+      {"unread_rank", nullptr, &P::unread_rank, 1, 0},
       {"noise_factors", nullptr, &P::noise_factors, 1, 0},
       {"shared_noise", &P::shared_noise, nullptr, 0, 1},
+      {"drive_noise", &P::drive_noise, nullptr, 0, big},
       {"parcel_rank", nullptr, &P::parcel_rank, 1, 0},
       {"basis_rank", nullptr, &P::basis_rank, 1, 0},
       {"spectrum_decay", &P::spectrum_decay, nullptr, 0, 10},
@@ -237,7 +245,8 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed, Simulator
     features_.push_back(std::move(e));
   }
 
-  if (params_.preset == Preset::paper) unread_clips_ = unread_clip_series(clip_ids_, seed_);
+  if (params_.preset == Preset::paper)
+    unread_clips_ = unread_clip_series(clip_ids_, seed_, params_.unread_dims);
 
   const auto index = features_.front().index();
   for (const auto& run : design_.train_runs) {
@@ -272,7 +281,7 @@ Eigen::VectorXd StudySimulator::window_embedding(std::size_t space, const ClipLa
     return v;
   }
   const Projections& p = projections_[space];
-  const Readout r = readout_of(spec.name);
+  const Readout r = readout_of(spec.name, params_.preset);
   const double start = static_cast<double>(w) * spec.step_s;
   v = r.semantic * p.semantic * l.semantic +
       r.acoustic * p.acoustic * window_mean(l.acoustic, start, spec.window_s) +

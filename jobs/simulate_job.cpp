@@ -145,9 +145,9 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       "bids-drift", "largest coefficient of each run's linear and quadratic drift in the bold runs",
       cxxopts::value<double>()->default_value("30"))(
       "preset",
-      "easy (b2m's first study: strong effects) or paper (the paper's structure; SNR not yet "
-      "calibrated)",
-      cxxopts::value<std::string>()->default_value("easy"))(
+      "paper (the paper's structure, calibrated to its Table 2) or easy (b2m's first study: "
+      "strong effects)",
+      cxxopts::value<std::string>()->default_value("paper"))(
       "sim", "paper preset: set a generating parameter, NAME=VALUE (repeatable; see README)",
       cxxopts::value<std::vector<std::string>>())(
       "overwrite", "replace complete outputs made with other parameters or inputs");
