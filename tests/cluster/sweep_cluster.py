@@ -62,7 +62,7 @@ corpus = "{study}/corpus.h5"
 
 [stage.encode]
 verb = "encode"
-options = {{ responses = "{{responses}}", features = "{{features}}", events = "{{events}}", n-alphas = 8 }}
+options = {{ responses = "{{responses}}", features = "{{features}}", events = "{{events}}", n-alphas = 8, delays = "1,2,3,4" }}
 grid = {{ space = ["mulan_music", "mulan_text"], alpha-max = [1e4, 1e6] }}
 resources = {{ tasks = {ranks}, time = "00:10:00" }}
 
@@ -92,7 +92,7 @@ events = "{events}"
 
 [stage.encode]
 verb = "encode"
-options = {{ responses = "{{responses}}", features = "{{features}}", events = "{{events}}", space = "mulan_music" }}
+options = {{ responses = "{{responses}}", features = "{{features}}", events = "{{events}}", space = "mulan_music", delays = "{delays}" }}
 resources = {{ tasks = {ranks}, time = "00:10:00" }}
 """
 
@@ -160,7 +160,7 @@ def spec_errors(opts, checks, study):
         "two tasks, one output": (good.replace('verb = "retrieve"',
                                                'verb = "retrieve"\nout = "{results}/r/{subject}.h5"'),
                                   r"bad\.toml:\d+: stage\.retrieve\.out: two tasks would write"),
-        "an option its verb refuses": (good.replace("n-alphas = 8 }", "n-alphas = \"many\" }", 1),
+        "an option its verb refuses": (good.replace("n-alphas = 8,", "n-alphas = \"many\",", 1),
                                        r"bad\.toml:\d+: stage\.encode: .*failed to parse.*--n-alphas many"),
         "a grid of the wrong type": (good.replace('alpha-max = [1e4, 1e6]', 'alpha-max = 1e4'),
                                      r"bad\.toml:\d+: stage\.encode\.grid\.alpha-max: expected a non-empty list"),
@@ -323,7 +323,7 @@ def faults(opts, checks):
     spec = os.path.join(w, "faults.toml")
     open(spec, "w").write(ONE_STAGE.format(name="faults", study=study, events=opts.events,
                                            features=os.path.join(study, "features.h5"),
-                                           ranks=opts.ranks, retries=0))
+                                           ranks=opts.ranks, retries=0, delays="1,2"))
     r = sweep(opts, "submit", spec)
     checks.check("faults: submit", r.returncode == 0, r.stdout + r.stderr)
     wait_queue_empty(opts.timeout * 4)
@@ -355,7 +355,7 @@ def faults(opts, checks):
     spec = os.path.join(slow, "slow.toml")
     open(spec, "w").write(ONE_STAGE.format(name="slow", study=study, events=opts.events,
                                            features=os.path.join(study, "features.h5"),
-                                           ranks=opts.ranks, retries=1))
+                                           ranks=opts.ranks, retries=1, delays="1,2,3,4,5,6"))
     r = sweep(opts, "submit", spec)
     tasks = json.loads(sweep(opts, "plan", spec, "--json").stdout)["tasks"]
     first = tasks[0]

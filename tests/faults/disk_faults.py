@@ -94,7 +94,7 @@ def verbs(opts, study, events):
              ["design.h5"], [("design.h5.partial$", 0), ("design.h5.partial$", 30000)]),
         Verb("encode",
              lambda d: ["encode", resp, "--features", feats, "--space", "mulan_music", "--events",
-                        events, "--block-size", 500, "--factor-memory", 1, "--out",
+                        events, "--delays", "1,2,3,4", "--block-size", 500, "--factor-memory", 1, "--out",
                         os.path.join(d, "enc.h5"), "--summary", os.path.join(d, "enc.tsv")],
              ["enc.h5", "enc.tsv"],
              [("enc.h5.partial$", 0), ("enc.h5.partial$", 20000), (".checkpoint$", 0),
@@ -287,7 +287,7 @@ def long_path(opts, checks, events, study):
     out = os.path.join(d, "e" * (1000 - len(d) - 4) + ".h5")
     checks.check("long path: the output path has 1,000 characters", len(out) == 1000, str(len(out)))
     r = harness.run_b2m(opts, ["encode", resp, "--features", feats, "--space", "mulan_music",
-                               "--events", events, "--out", out])
+                               "--events", events, "--delays", "1,2,3,4", "--out", out])
     if checks.require_run("long path: encode to a 1,000-character path", r):
         with h5py.File(out, "r") as f:
             complete = f.attrs["complete"]

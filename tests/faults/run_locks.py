@@ -44,7 +44,7 @@ def wait_for(path, seconds=60):
 
 def body(opts, checks):
     events = opts.events
-    study = harness.simulate_study(opts, checks, 1, 6000, 4)
+    study = harness.simulate_study(opts, checks, 1, 3000, 4)
     if study is None:
         return
     resp = os.path.join(study, "sub-01_responses.h5")
@@ -53,7 +53,7 @@ def body(opts, checks):
     def encode(out, n_alphas):
         # --block-size 200: many checkpointed blocks, so the run lasts a few seconds.
         return ["encode", resp, "--features", feats, "--space", "mulan_music", "--events", events,
-                "--n-alphas", n_alphas, "--block-size", 200, "--out", out]
+                "--n-alphas", n_alphas, "--delays", "1,2,3,4", "--block-size", 200, "--out", out]
 
     lone = {}
     for n in (20, 5):

@@ -149,26 +149,7 @@ def body(opts, checks):
             same_rows = all(np.array_equal(f[n][...], g[n][...]) for n in ("train/run", "train/volume", "train/clip"))
         checks.check("BIDS (quadratic detrend) = derivatives: the same rows and values to float32 round-off",
                      d < 1e-4 and same_rows, f"max |diff| {d:.2e}")
-        results = {}
-        for name, path in (("bids", a), ("derivatives", b)):
-            e, dec = os.path.join(w, f"enc_{name}.h5"), os.path.join(w, f"dec_{name}.h5")
-            # (a short alpha grid: these runs compare two paths, not the fit)
-            base = [path, "--features", features, "--space", "mulan_music", "--events", opts.events,
-                    "--n-alphas", 6]
-            ok = checks.require_run(f"b2m encode of the {name} file", harness.run_b2m(opts, ["encode", *base, "--out", e]))
-            ok = checks.require_run(f"b2m decode of the {name} file",
-                                    harness.run_b2m(opts, ["decode", *base, "--out", dec])) and ok
-            if ok:
-                with h5py.File(e, "r") as f, h5py.File(dec, "r") as g:
-                    results[name] = (f["voxels/r_test"][...], f["voxels/alpha"][...], g["test/prediction"][...])
-        if len(results) == 2:
-            (ra, aa, pa), (rb, ab, pb) = results["bids"], results["derivatives"]
-            checks.check("encode: the same alphas and test r (1e-4) from BIDS and from the arrays",
-                         np.mean(aa == ab) > 0.99 and np.abs(ra - rb).max() < 1e-4,
-                         f"alphas equal {np.mean(aa == ab):.4f}, max |dr| {np.abs(ra - rb).max():.1e}")
-            rel = np.abs(pa - pb).max() / np.abs(pb).max()
-            checks.check("decode: the same predictions (relative 1e-4) from BIDS and from the arrays",
-                         rel < 1e-4, f"{rel:.1e}")
+        if same_fits(opts, checks, "BIDS and the arrays", (("bids", a), ("derivatives", b)), features, ""):
             maps_dir = os.path.join(w, "maps_decode")
             r = harness.run_b2m(opts, ["maps", os.path.join(w, "dec_bids.h5"), "--out-dir", maps_dir])
             if checks.require_run("b2m maps of a decode result", r):
@@ -182,7 +163,7 @@ def body(opts, checks):
     # The default pipeline recovers the ground truth.
     e = os.path.join(w, "enc_default.h5")
     r = harness.run_b2m(opts, ["encode", out, "--features", features, "--space", "mulan_music",
-                               "--events", opts.events, "--out", e])
+                               "--events", opts.events, "--delays", "1,2,3,4", "--out", e])
     if checks.require_run("b2m encode of the default BIDS preparation", r):
         with h5py.File(e, "r") as f, h5py.File(os.path.join(study, "sub-01_truth.h5"), "r") as t:
             rt, ceiling, drivers = f["voxels/r_test"][...], t["noise_ceiling"][...], t["drivers"][...]
@@ -211,24 +192,37 @@ def direct_path(opts, checks):
     if not checks.require_run("b2m prepare --bids --keep-warmup --detrend none --no-zscore", r):
         return
     int16_run(opts, checks, bids, os.path.join(prep, "sub-001_responses.h5"))
-    results = {}
-    for name, path in (("BIDS", os.path.join(prep, "sub-001_responses.h5")),
-                       ("direct", os.path.join(study, "sub-01_responses.h5"))):
-        base = [path, "--features", os.path.join(study, "features.h5"), "--space", "mulan_music",
-                "--events", opts.events, "--n-alphas", 6]
-        e, d = os.path.join(w, f"enc0_{name}.h5"), os.path.join(w, f"dec0_{name}.h5")
-        ok = checks.require_run(f"b2m encode, {name} path", harness.run_b2m(opts, ["encode", *base, "--out", e]))
-        ok = checks.require_run(f"b2m decode, {name} path", harness.run_b2m(opts, ["decode", *base, "--out", d])) and ok
+    same_fits(opts, checks, "the BIDS path and the direct HDF5 path",
+              (("BIDS", os.path.join(prep, "sub-001_responses.h5")),
+               ("direct", os.path.join(study, "sub-01_responses.h5"))),
+              os.path.join(study, "features.h5"), "0")
+
+
+def same_fits(opts, checks, what, paths, features, tag):
+    """encode and decode each of two responses files (enc{tag}_NAME.h5,
+    dec{tag}_NAME.h5) and check that both give the same fits. A short alpha
+    grid and delays 1-4: these runs compare two paths, not the fit."""
+    results = []
+    for name, path in paths:
+        base = [path, "--features", features, "--space", "mulan_music", "--events", opts.events,
+                "--n-alphas", 6]
+        e, d = (os.path.join(opts.scratch, f"{v}{tag}_{name}.h5") for v in ("enc", "dec"))
+        ok = checks.require_run(f"b2m encode of the {name} file",
+                                harness.run_b2m(opts, ["encode", *base, "--delays", "1,2,3,4", "--out", e]))
+        ok = checks.require_run(f"b2m decode of the {name} file",
+                                harness.run_b2m(opts, ["decode", *base, "--out", d])) and ok
         if ok:
             with h5py.File(e, "r") as f, h5py.File(d, "r") as g:
-                results[name] = (f["voxels/r_test"][...], f["voxels/alpha"][...], g["test/prediction"][...])
-    if len(results) == 2:
-        (ra, aa, pa), (rb, ab, pb) = results["BIDS"], results["direct"]
-        checks.check("direct HDF5 path = BIDS path: encode alphas and test r (1e-4)",
-                     np.mean(aa == ab) > 0.99 and np.abs(ra - rb).max() < 1e-4,
-                     f"alphas equal {np.mean(aa == ab):.4f}, max |dr| {np.abs(ra - rb).max():.1e}")
-        rel = np.abs(pa - pb).max() / np.abs(pb).max()
-        checks.check("direct HDF5 path = BIDS path: decode predictions (relative 1e-4)", rel < 1e-4, f"{rel:.1e}")
+                results.append((f["voxels/r_test"][...], f["voxels/alpha"][...], g["test/prediction"][...]))
+    if len(results) != 2:
+        return False
+    (ra, aa, pa), (rb, ab, pb) = results
+    checks.check(f"{what}: the same encode alphas and test r (1e-4)",
+                 np.mean(aa == ab) > 0.99 and np.abs(ra - rb).max() < 1e-4,
+                 f"alphas equal {np.mean(aa == ab):.4f}, max |dr| {np.abs(ra - rb).max():.1e}")
+    rel = np.abs(pa - pb).max() / np.abs(pb).max()
+    checks.check(f"{what}: the same decode predictions (relative 1e-4)", rel < 1e-4, f"{rel:.1e}")
+    return True
 
 
 def int16_run(opts, checks, bids, prepared):

@@ -185,10 +185,10 @@ def body(opts, checks):
     features = os.path.join(study, "features.h5")
     enc = os.path.join(w, "encode_prepared.h5")
     r = harness.run_b2m(opts, ["encode", prepared, "--features", features, "--space", "mulan_music",
-                               "--events", opts.events, "--out", enc])
+                               "--events", opts.events, "--delays", "1,2,3,4", "--out", enc])
     design = os.path.join(w, "design.h5")
     r2 = harness.run_b2m(opts, ["design", "--features", features, "--space", "mulan_music",
-                                "--events", opts.events, "--out", design])
+                                "--events", opts.events, "--delays", "1,2,3,4", "--out", design])
     if checks.require_run("b2m encode of the prepared file", r) and \
             checks.require_run("b2m design (all 4,920 scans)", r2):
         sub_design = os.path.join(w, "design_rows.h5")

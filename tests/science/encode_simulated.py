@@ -50,7 +50,7 @@ DOC_BITS = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre"]  # 
 
 def encode_args(opts, study, features, space, out):
     return ["encode", os.path.join(study, "sub-01_responses.h5"), "--features", features,
-            "--space", space, "--events", opts.events, "--out", out]
+            "--space", space, "--events", opts.events, "--delays", "1,2,3,4", "--out", out]
 
 
 def body(opts, checks):
