@@ -10,6 +10,10 @@
 //  - a share of its signal (uniform in [unread_min, unread_max]) follows a
 //    stimulus series no feature space reads, so even the right model's r
 //    stays below the ceiling;
+//  - drive noise: each presentation's drive in the subject basis carries
+//    its own AR(1) variability (drive_noise x the space's share), which
+//    reaches the voxels through their tuning, so pooling voxels does not
+//    remove it and the decoders' accuracy comes down to the paper's;
 //  - noise: its own AR(1) series plus `shared_noise` of its variance from
 //    AR(1) factors common to all voxels, through loadings shared within a
 //    parcel (noise correlated within parcels does not average out when a

@@ -56,10 +56,16 @@ std::vector<std::size_t> clip_rows(const Span& s, double onset, double duration,
 
 }  // namespace
 
-DecodeSamples decode_samples(const ClipEmbeddings& clips,
-                             const std::vector<io::RunEvents>& train_runs, const TestLayout& test,
+SampleEvents read_sample_events(const std::string& events_dir, double tr) {
+  return {io::read_task_events(events_dir, "Training"),
+          test_layout(io::read_task_events(events_dir, "Test"), tr)};
+}
+
+DecodeSamples decode_samples(const ClipEmbeddings& clips, const SampleEvents& events,
                              const io::ResponsesLayout& responses, const SampleOptions& o,
                              const std::string& responses_source) {
+  const std::vector<io::RunEvents>& train_runs = events.train_runs;
+  const TestLayout& test = events.test;
   if (!(o.tr > 0)) throw ConfigError("the TR must be positive");
   if (!(o.delay_s >= 0)) throw ConfigError("the hemodynamic delay must be >= 0 s");
   if (responses.m != test.rows())

@@ -51,15 +51,22 @@ struct SampleOptions {
   std::string exclude_genre;
 };
 
+// The events samples are made from: the training runs and the test clips.
+struct SampleEvents {
+  std::vector<io::RunEvents> train_runs;
+  TestLayout test;
+};
+
+// Reads them from a BIDS events directory (scans of `tr` seconds).
+[[nodiscard]] SampleEvents read_sample_events(const std::string& events_dir, double tr);
+
 // `responses`: the layout of the responses file, whose test rows must be
 // the test clips' TRs and whose training runs (io::ResponsesLayout::volumes:
 // the scan of each row) must cover the events. A training sample that needs
 // a scan the run lacks (the dropped warm-up clip of ds003720's preprocessed
 // arrays, say) is left out; windows running past a run's last scan keep the
 // scans they have.
-[[nodiscard]] DecodeSamples decode_samples(const ClipEmbeddings& clips,
-                                           const std::vector<io::RunEvents>& train_runs,
-                                           const TestLayout& test,
+[[nodiscard]] DecodeSamples decode_samples(const ClipEmbeddings& clips, const SampleEvents& events,
                                            const io::ResponsesLayout& responses,
                                            const SampleOptions& options,
                                            const std::string& responses_source);

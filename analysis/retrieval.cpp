@@ -56,11 +56,13 @@ void CorpusScan::scan(solvers::Matrix<float>& rows, std::int64_t first_row) {
   // An excluded row scores -inf: below any list's threshold once it holds a
   // row, and kept out of a list that does not (the test below).
   constexpr float kOut = -std::numeric_limits<float>::infinity();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::int64_t at = first_row + static_cast<std::int64_t>(i) - excluded_first_;
-    if (at >= 0 && static_cast<std::size_t>(at) < excluded_.size() && excluded_[std::size_t(at)])
-      scores_.row(static_cast<Eigen::Index>(i)).setConstant(kOut);
-  }
+  // Only the chunk's rows that the exclusion list covers are looked at.
+  const std::int64_t last_row = first_row + static_cast<std::int64_t>(n);
+  const std::int64_t excluded_end = excluded_first_ + static_cast<std::int64_t>(excluded_.size());
+  for (std::int64_t row = std::max(first_row, excluded_first_);
+       row < std::min(last_row, excluded_end); ++row)
+    if (excluded_[static_cast<std::size_t>(row - excluded_first_)])
+      scores_.row(static_cast<Eigen::Index>(row - first_row)).setConstant(kOut);
   for (std::size_t query = 0; query < top_.queries(); ++query) {
     const float* col = scores_.col(static_cast<Eigen::Index>(query)).data();
     double bar = top_.threshold(query);

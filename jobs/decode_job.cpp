@@ -33,8 +33,7 @@ using solvers::Matrix;
 
 // What every unit shares: the events and each space's clip embeddings.
 struct Study {
-  std::vector<io::RunEvents> train_runs;
-  analysis::TestLayout test;
+  analysis::SampleEvents events;
   std::vector<std::string> event_files;
   std::vector<io::ClipEmbeddings> clips;  // per --space
 };
@@ -81,7 +80,7 @@ UnitInputs read_inputs(const DecodeOptions& o, const std::string& path,
   in.source = mpi::agree_on(comm, [&] {
     const io::ResponsesLayout layout = io::read_responses_layout(*in.responses);
     analysis::DecodeSamples samples =
-        analysis::decode_samples(clips, study.train_runs, study.test, layout, o.samples, path);
+        analysis::decode_samples(clips, study.events, layout, o.samples, path);
     std::vector<mpi::Range> runs = analysis::sample_run_ranges(samples.train);
     return std::make_unique<DecodeSource>(
         DecodeSource{*in.responses, layout, std::move(samples), std::move(runs)});
@@ -358,8 +357,7 @@ void check_options(const DecodeOptions& o) {
 Study read_study(const DecodeOptions& o, const mpi::Comm& world) {
   return mpi::agree_on(world, [&] {
     Study st;
-    st.train_runs = io::read_task_events(o.events_dir, "Training");
-    st.test = analysis::test_layout(io::read_task_events(o.events_dir, "Test"), o.samples.tr);
+    st.events = analysis::read_sample_events(o.events_dir, o.samples.tr);
     st.event_files = io::task_event_files(o.events_dir);
     const io::H5File file(o.features, io::Access::read, world);
     for (const std::string& space : o.spaces)

@@ -32,8 +32,8 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
                                    VoxelResults& results, std::vector<std::size_t>& voxels) {
   const bool active = round < todo_.size();
   const mpi::Range share = active ? finish_share(todo_[round]) : mpi::Range{};
-  solvers::Matrix<T> y_train = read_checked("/train/Y", share);
-  solvers::Matrix<T> y_test = read_checked("/test/Y", share);
+  solvers::Matrix<T> y_train = read_checked(Split::train, share);
+  solvers::Matrix<T> y_test = read_checked(Split::test, share);
   const auto width = static_cast<Eigen::Index>(share.size());
   std::vector<std::uint8_t> valid(share.size(), 1);
   if (settings_.zscore) {

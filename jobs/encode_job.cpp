@@ -27,8 +27,7 @@ using solvers::Matrix;
 // responses then decide which scans each window has.
 struct WindowSource {
   io::ClipEmbeddings clips;
-  std::vector<io::RunEvents> train_runs;
-  analysis::TestLayout test;
+  analysis::SampleEvents events;
 };
 
 // The design every subject shares (or, with window samples, what each
@@ -57,11 +56,8 @@ LoadedDesign load_design(const EncodeOptions& o, const mpi::Comm& comm) {
     if (o.window_samples)
       out.windows = mpi::agree_on(comm, [&] {
         const io::H5File file(o.alignment.features, io::Access::read, comm);
-        return WindowSource{
-            io::read_clip_embeddings(file, o.alignment.space),
-            io::read_task_events(o.alignment.events_dir, "Training"),
-            analysis::test_layout(io::read_task_events(o.alignment.events_dir, "Test"),
-                                  o.samples.tr)};
+        return WindowSource{io::read_clip_embeddings(file, o.alignment.space),
+                            analysis::read_sample_events(o.alignment.events_dir, o.samples.tr)};
       });
     else
       out.design = analysis::align_design(o.alignment, comm);
@@ -84,11 +80,11 @@ ResponseRows response_rows(const io::H5File& responses, LoadedDesign& loaded,
   const WindowSource& w = *loaded.windows;
   rows.file = io::read_responses_layout(responses);
   analysis::DecodeSamples samples =
-      analysis::decode_samples(w.clips, w.train_runs, w.test, rows.file, options, responses.path());
+      analysis::decode_samples(w.clips, w.events, rows.file, options, responses.path());
   loaded.design.train_x = analysis::sample_targets(w.clips, samples.train, false);
   loaded.design.test_x = analysis::sample_targets(w.clips, samples.test, false);
-  loaded.design.test_clips = w.test.clip_ids;
-  rows.model = analysis::sample_layout(rows.file, samples, w.test.clip_ids.size());
+  loaded.design.test_clips = w.events.test.clip_ids;
+  rows.model = analysis::sample_layout(rows.file, samples, w.events.test.clip_ids.size());
   rows.samples = std::move(samples);
   return rows;
 }

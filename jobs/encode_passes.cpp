@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <limits>
-#include <string_view>
+#include <type_traits>
 
 #include "mpi/agree.hpp"
 #include "solvers/ridge_cost.hpp"
@@ -73,20 +73,24 @@ bool EncodePasses<T>::needs_factor(std::size_t k) const {
 }
 
 template <class T>
-solvers::Matrix<T> EncodePasses<T>::read_checked(const char* dataset, mpi::Range cols) const {
-  const bool train = std::string_view(dataset) == "/train/Y";
+solvers::Matrix<T> EncodePasses<T>::read_checked(Split split, mpi::Range cols) const {
+  const bool train = split == Split::train;
+  const char* dataset = train ? "/train/Y" : "/test/Y";
   const std::size_t rows = train ? rows_.file.n : rows_.file.m;
   solvers::Matrix<T> y;
   mpi::agree_on(comm_, [&] { y = io::read_columns<T>(responses_, dataset, rows, cols); });
   mpi::agree_on(comm_, [&] { io::check_finite(y, responses_.path() + ":" + dataset, cols); });
-  return model_rows(std::move(y), train);
+  return model_rows(std::move(y), split);
 }
 
 template <class T>
-solvers::Matrix<T> EncodePasses<T>::model_rows(solvers::Matrix<T> y, bool train) const {
+solvers::Matrix<T> EncodePasses<T>::model_rows(solvers::Matrix<T> y, Split split) const {
   if (!rows_.samples) return y;
-  const auto& samples = train ? rows_.samples->train : rows_.samples->test;
-  return analysis::average_rows<T>(y, samples).template cast<T>();
+  const auto& samples = split == Split::train ? rows_.samples->train : rows_.samples->test;
+  if constexpr (std::is_same_v<T, double>)
+    return analysis::average_rows<T>(y, samples);
+  else
+    return analysis::average_rows<T>(y, samples).template cast<T>();
 }
 
 template <class T>
@@ -97,7 +101,7 @@ solvers::Matrix<T> EncodePasses<T>::read_repetition(std::size_t k, mpi::Range co
     y = io::read_slice_columns<T>(responses_, "/test/Y_reps", k, rows_.file.m, cols);
   });
   mpi::agree_on(comm_, [&] { io::check_finite(y, where, cols); });
-  return model_rows(std::move(y), false);
+  return model_rows(std::move(y), Split::test);
 }
 
 template <class T>

@@ -51,6 +51,9 @@ struct EncodeSettings {
   analysis::TestNull null = analysis::TestNull::autocorrelation;  // of p_test
 };
 
+// The training or the test set of a subject's responses.
+enum class Split { train, test };
+
 // The rows the models see: the responses' own rows, or (encode
 // --window-samples) decoding samples, each the mean of its scans.
 struct ResponseRows {
@@ -109,9 +112,9 @@ class EncodePasses {
   // model's rows; every collective read is agreed on before the values are
   // checked, so a rank that failed early never leaves its peers inside a
   // collective.
-  [[nodiscard]] solvers::Matrix<T> read_checked(const char* dataset, mpi::Range cols) const;
+  [[nodiscard]] solvers::Matrix<T> read_checked(Split split, mpi::Range cols) const;
   // The model's rows of file rows `y` of the training or test set.
-  [[nodiscard]] solvers::Matrix<T> model_rows(solvers::Matrix<T> y, bool train) const;
+  [[nodiscard]] solvers::Matrix<T> model_rows(solvers::Matrix<T> y, Split split) const;
   // The same for repetition k of /test/Y_reps.
   [[nodiscard]] solvers::Matrix<T> read_repetition(std::size_t k, mpi::Range cols) const;
   void use_rescored_ties(mpi::Range cols, solvers::Scores& mse, solvers::Scores& r2) const;

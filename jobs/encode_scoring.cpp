@@ -45,7 +45,7 @@ void EncodePasses<T>::score_folds() {
                           std::any_of(batch.begin(), batch.end(),
                                       [&](std::size_t k) { return !fold_done(k, todo_[round]); });
       const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
-      solvers::Matrix<T> y = read_checked("/train/Y", block);
+      solvers::Matrix<T> y = read_checked(Split::train, block);
       if (settings_.zscore) static_cast<void>(analysis::zscore_within<T>(y, layout_.runs));
       for (std::size_t slot = 0; slot < slots; ++slot) {
         const bool scored = active && slot < batch.size() && !fold_done(batch[slot], todo_[round]);
@@ -107,7 +107,7 @@ void EncodePasses<T>::rescore_near_ties() {
       const mpi::Range block = active ? blocks_.block(todo_[round]) : mpi::Range{};
       solvers::Scores block_mse, block_r2;
       checkpoint_.summed(block, block_mse, block_r2);
-      const solvers::Matrix<float> y_raw = read_checked("/train/Y", block);
+      const solvers::Matrix<float> y_raw = read_checked(Split::train, block);
       const Eigen::VectorXd tolerance =
           solvers::float_tie_tolerance(block_mse, block_r2, folds_.size());
       for (Eigen::Index j : solvers::near_ties(block_mse, tolerance)) {
