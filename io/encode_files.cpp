@@ -15,15 +15,19 @@ const char* const kCeilingColumns[] = {"/voxels/explainable_variance", "/voxels/
 }  // namespace
 
 template <class T>
-void EncodeResults::create(std::size_t voxels, std::size_t blocks,
-                           const std::vector<double>& alphas, bool ceiling, std::size_t features) {
-  for (const char* set : kColumns) file_.create<double>(set, {voxels});
-  if (ceiling)
-    for (const char* set : kCeilingColumns) file_.create<double>(set, {voxels});
-  file_.create<std::uint8_t>("/voxels/valid", {voxels});
-  file_.write_attribute("/voxels", "alphas", alphas);
-  if (features > 0) file_.create<T>("/weights", {features, voxels});
-  file_.create<std::uint8_t>("/progress/blocks_done", {blocks});
+void EncodeResults::create(const EncodeResultShape& s) {
+  for (const char* set : kColumns) file_.create<double>(set, {s.voxels});
+  if (s.ceiling)
+    for (const char* set : kCeilingColumns) file_.create<double>(set, {s.voxels});
+  file_.create<std::uint8_t>("/voxels/valid", {s.voxels});
+  file_.write_attribute("/voxels", "alphas", s.alphas);
+  if (s.features > 0) file_.create<T>("/weights", {s.features, s.voxels});
+  if (s.test_rows > 0) {
+    for (const char* set : {"/test/prediction", "/test/observed"})
+      file_.create<float>(set, {s.test_rows, s.voxels});
+    file_.write_attribute("/test", "clip_rows", std::vector<double>{double(s.clip_rows)});
+  }
+  file_.create<std::uint8_t>("/progress/blocks_done", {s.blocks});
   file_.flush();
 }
 
@@ -118,10 +122,20 @@ void ScoreCheckpoint::summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<
       }
 }
 
-template void EncodeResults::create<float>(std::size_t, std::size_t, const std::vector<double>&,
-                                           bool, std::size_t);
-template void EncodeResults::create<double>(std::size_t, std::size_t, const std::vector<double>&,
-                                            bool, std::size_t);
+template void EncodeResults::create<float>(const EncodeResultShape&);
+template void EncodeResults::create<double>(const EncodeResultShape&);
+
+template <class T>
+void EncodeResults::write_test_rows(std::size_t first_voxel, const ColMajor<T>& prediction,
+                                    const ColMajor<T>& observed) {
+  write_rows<float>(file_, "/test/prediction", 0, first_voxel, prediction.template cast<float>());
+  write_rows<float>(file_, "/test/observed", 0, first_voxel, observed.template cast<float>());
+}
+
+template void EncodeResults::write_test_rows<float>(std::size_t, const ColMajor<float>&,
+                                                    const ColMajor<float>&);
+template void EncodeResults::write_test_rows<double>(std::size_t, const ColMajor<double>&,
+                                                     const ColMajor<double>&);
 template void EncodeResults::write_weights<float>(std::size_t, const RowMajor<float>&);
 template void EncodeResults::write_weights<double>(std::size_t, const RowMajor<double>&);
 

@@ -4,8 +4,10 @@
 //   EncodeResults   the result: per voxel alpha, cv_score, r_test, r2_test,
 //                   p_test and valid, the noise ceiling where the responses
 //                   have repetitions (explainable_variance, noise_ceiling,
-//                   r_normalized), optionally /weights [p, V], and which
-//                   voxel blocks are finished (/progress/blocks_done);
+//                   r_normalized), optionally /weights [p, V] and the test
+//                   rows predicted and observed (/test/prediction,
+//                   /test/observed [m, V], what b2m stats permutes), and
+//                   which voxel blocks are finished (/progress/blocks_done);
 //   ScoreCheckpoint the checkpoint beside it: per fold, alpha and voxel the
 //                   validation MSE and R^2 (/cv/mse, /cv/r2 [folds, alphas,
 //                   V]) and which (fold, block) pairs are on disk (/cv/done).
@@ -34,20 +36,32 @@ struct VoxelColumns {
   const double *explainable_variance = nullptr, *noise_ceiling = nullptr, *r_normalized = nullptr;
 };
 
+// What an encode result holds.
+struct EncodeResultShape {
+  std::size_t voxels = 0, blocks = 0;
+  std::vector<double> alphas;
+  bool ceiling = false;       // the noise ceiling's datasets
+  std::size_t features = 0;   // /weights [features, voxels] when > 0
+  std::size_t test_rows = 0;  // /test/prediction and /test/observed when > 0
+  std::size_t clip_rows = 0;  // test rows per test clip (attribute of /test)
+};
+
 class EncodeResults {
  public:
   explicit EncodeResults(H5File& file) : file_(file) {}
-  // The datasets of `voxels` voxels in `blocks` blocks, with the noise
-  // ceiling's if `ceiling`, and /weights [features, voxels] of element type
-  // T if `features` > 0. Collective.
+  // The datasets of `shape`; /weights of element type T. Collective.
   template <class T>
-  void create(std::size_t voxels, std::size_t blocks, const std::vector<double>& alphas,
-              bool ceiling, std::size_t features);
+  void create(const EncodeResultShape& shape);
   [[nodiscard]] std::vector<std::uint8_t> blocks_done() const;
   [[nodiscard]] bool has_ceiling() const { return file_.exists("/voxels/noise_ceiling"); }
   void write(mpi::Range voxels, const VoxelColumns& columns);
   template <class T>
   void write_weights(std::size_t first_voxel, const RowMajor<T>& weights);
+  // The test rows of voxels from `first_voxel` on, as the model predicted
+  // them and as it was scored against them (float32). Collective.
+  template <class T>
+  void write_test_rows(std::size_t first_voxel, const ColMajor<T>& prediction,
+                       const ColMajor<T>& observed);
   // Marks block `block` finished (or joins without marking). Collective.
   void mark_done(std::optional<std::size_t> block);
   // r_test, alpha, p_test and noise_ceiling (NaN in a result without it)

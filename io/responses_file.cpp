@@ -107,11 +107,22 @@ std::vector<std::vector<std::size_t>> run_volumes(const std::vector<mpi::Range>&
 }
 
 void copy_voxel_geometry(const H5File& from, H5File& to) {
-  if (!from.exists("/voxels/ijk") || to.exists("/voxels/ijk")) return;  // none, or resumed
-  const Shape shape = from.shape("/voxels/ijk");
-  to.write_all<std::int32_t>("/voxels/ijk", shape, from.read_all<std::int32_t>("/voxels/ijk"));
-  for (const char* name : {"grid", "affine"})
-    to.write_attribute("/voxels/ijk", name, from.read_double_attribute("/voxels/ijk", name));
+  // (a resumed output may have them already)
+  if (from.exists("/voxels/ijk") && !to.exists("/voxels/ijk")) {
+    const Shape shape = from.shape("/voxels/ijk");
+    to.write_all<std::int32_t>("/voxels/ijk", shape, from.read_all<std::int32_t>("/voxels/ijk"));
+    for (const char* name : {"grid", "affine"})
+      to.write_attribute("/voxels/ijk", name, from.read_double_attribute("/voxels/ijk", name));
+  }
+  if (from.exists("/voxels/roi") && from.has_attribute("/voxels/roi", "names") &&
+      !to.exists("/voxels/roi")) {
+    to.write_all<std::int32_t>("/voxels/roi", from.shape("/voxels/roi"),
+                               from.read_all<std::int32_t>("/voxels/roi"));
+    to.write_attribute("/voxels/roi", "names", from.read_strings_attribute("/voxels/roi", "names"));
+    if (from.has_attribute("/voxels/roi", "labels"))
+      to.write_attribute("/voxels/roi", "labels",
+                         from.read_double_attribute("/voxels/roi", "labels"));
+  }
 }
 
 Atlas read_atlas(const H5File& f, std::size_t voxels) {

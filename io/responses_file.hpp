@@ -85,9 +85,10 @@ void write_responses(H5File& f, std::size_t first, const RowMajor<float>& train,
                      const std::vector<std::int32_t>& roi);
 
 // The voxels' place in the image grid (/voxels/ijk with its `grid` and
-// `affine`), copied from a responses file to a result of its voxels, so
-// that `b2m maps` can place them; nothing where `from` has none.
-// Collective.
+// `affine`) and their ROIs (/voxels/roi with its `names`, and `labels`
+// where given), copied from a responses file to a result of its voxels, so
+// that `b2m maps` can place them and b2m stats summarize them per ROI;
+// nothing where `from` has none. Collective.
 void copy_voxel_geometry(const H5File& from, H5File& to);
 
 // The ROI atlas of the voxels: a label per voxel and the name of each label.

@@ -82,6 +82,7 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
   // Write this rank's share, then mark the block done once it is on disk.
   results_.write(share, columns);
   if (settings_.save_weights) results_.write_weights<T>(share.begin, weights);
+  if (settings_.save_predictions) results_.write_test_rows<T>(share.begin, prediction, y_test);
   out_.file().flush();
   const bool marker = active && grid_.fold_group() == 0;
   results_.mark_done(marker ? std::optional(todo_[round]) : std::nullopt);

@@ -169,8 +169,10 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
     if (!comm.is_root()) return;
     const double voxels = double(layout.voxels);
     const double weights = o.passes.save_weights ? double(p) * voxels * sizeof(T) : 0.0;
+    const double test_rows =
+        o.passes.save_predictions ? 2.0 * double(layout.m) * voxels * sizeof(float) : 0.0;
     io::check_free_space(run.unit().outputs.front(),
-                         {{"output", voxels * (5 * sizeof(double) + 1) + weights},
+                         {{"output", voxels * (5 * sizeof(double) + 1) + weights + test_rows},
                           {"checkpoint", 2.0 * double(o.folds * alphas.size()) * voxels * 8}});
   });
   io::OutputFile out = run.open(0, io::check_resumable);
@@ -217,7 +219,10 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
       "MB of fold factors held at once: folds that fit are scored in one pass over the responses",
       cxxopts::value<std::size_t>()->default_value("256"))(
       "no-zscore", "use the data as given (no per-run z-scoring)")("save-weights",
-                                                                   "also write /weights [p, V]");
+                                                                   "also write /weights [p, V]")(
+      "save-predictions",
+      "also write the test rows predicted and observed, /test/prediction and /test/observed "
+      "[m, V] (what b2m stats permutes)");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
   EncodeOptions o;
@@ -248,6 +253,7 @@ std::optional<EncodeOptions> parse(const cli::Arguments& args) {
   o.passes.factor_memory_mb = (*r)["factor-memory"].as<std::size_t>();
   o.passes.zscore = r->count("no-zscore") == 0;
   o.passes.save_weights = r->count("save-weights") > 0;
+  o.passes.save_predictions = r->count("save-predictions") > 0;
   o.passes.null = p.choice(*r, "null", {"autocorrelation", "gaussian"}) == "gaussian"
                       ? analysis::TestNull::gaussian
                       : analysis::TestNull::autocorrelation;
@@ -289,6 +295,7 @@ io::SummaryTable run_encode(const EncodeOptions& o, const mpi::Comm& world) {
     parameters["delays"] = o.alignment.delays;
   }
   if (o.passes.null == analysis::TestNull::gaussian) parameters["null"] = "gaussian";
+  if (o.passes.save_predictions) parameters["save_predictions"] = true;
   Stage stage("encode",
               {io::text("subject"), io::text("space"), io::count("voxels"), io::count("constant"),
                io::count("significant_q05"), io::real("median_r_auditory"), io::real("median_r"),

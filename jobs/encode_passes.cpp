@@ -50,8 +50,15 @@ solvers::DesignRidge::Parking EncodePasses<T>::parking() {
 template <class T>
 bool EncodePasses<T>::plan() {
   if (!out_.resumed()) {
-    results_.create<T>(layout_.voxels, blocks_.count(), alphas_, layout_.repetitions >= 2,
-                       settings_.save_weights ? std::size_t(p_) : 0);
+    io::EncodeResultShape shape;
+    shape.voxels = layout_.voxels;
+    shape.blocks = blocks_.count();
+    shape.alphas = alphas_;
+    shape.ceiling = layout_.repetitions >= 2;
+    shape.features = settings_.save_weights ? std::size_t(p_) : 0;
+    shape.test_rows = settings_.save_predictions ? layout_.m : 0;
+    shape.clip_rows = layout_.test_clip_rows;  // 0: the file does not say
+    results_.create<T>(shape);
     checkpoint_.create(folds_.size(), alphas_.size(), layout_.voxels, blocks_.count());
   }
   const std::vector<std::uint8_t> done = results_.blocks_done();

@@ -48,6 +48,7 @@ struct EncodeSettings {
   std::size_t factor_memory_mb = 256;  // fold factors held at once (MB)
   bool zscore = true;
   bool save_weights = false;
+  bool save_predictions = false;  // the test rows predicted and observed, for b2m stats
   analysis::TestNull null = analysis::TestNull::autocorrelation;  // of p_test
 };
 
