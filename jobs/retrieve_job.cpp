@@ -268,12 +268,6 @@ io::RetrievalResult result_file(const io::CorpusLayout& corpus,
   return out;
 }
 
-std::string name_of(const std::string& path) {
-  std::string name = path.substr(path.find_last_of('/') + 1);
-  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".h5") == 0) name.resize(name.size() - 3);
-  return name;
-}
-
 nlohmann::json retrieve_unit(UnitRun& run, const RetrieveOptions& o) {
   const mpi::Comm& comm = run.comm();
   auto file = mpi::agree_on(
@@ -368,7 +362,7 @@ io::SummaryTable run_retrieve(const RetrieveOptions& o, const mpi::Comm& world) 
     throw ConfigError("retrieve: with several prediction files, --out must contain {name}");
   std::vector<Unit> units;
   for (const std::string& p : o.predictions)
-    units.push_back({name_of(p), {fill(o.output.out, "name", name_of(p))}, {p, o.corpus}});
+    units.push_back({file_stem(p), {fill(o.output.out, "name", file_stem(p))}, {p, o.corpus}});
   Stage stage(
       "retrieve",
       {io::text("predictions"), io::count("queries"), io::count("corpus"), io::real("top1_genre"),

@@ -44,4 +44,10 @@ std::vector<Subject> subjects_of(const std::vector<std::string>& responses, cons
   return subjects;
 }
 
+std::string file_stem(const std::string& path) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".h5") == 0) name.resize(name.size() - 3);
+  return name;
+}
+
 }  // namespace b2m::jobs

@@ -19,6 +19,10 @@ struct Subject {
 [[nodiscard]] std::vector<Subject> subjects_of(const std::vector<std::string>& responses,
                                                const std::string& out, const std::string& verb);
 
+// A file's name without its directory and a ".h5" extension: the {name}
+// of the outputs of verbs that take result files (retrieve, stats).
+[[nodiscard]] std::string file_stem(const std::string& path);
+
 // `text` with every "{key}" replaced by `value`.
 [[nodiscard]] std::string fill(std::string text, const std::string& key, const std::string& value);
 

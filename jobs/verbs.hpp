@@ -18,7 +18,8 @@
   VERB(encode, "voxelwise ridge encoding models, cross-validated per voxel")           \
   VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")         \
   VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")         \
-  VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")
+  VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")    \
+  VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")
 
 namespace b2m::jobs {
 

@@ -1,0 +1,168 @@
+#include "analysis/permutation_test.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "core/error.hpp"
+
+namespace b2m::analysis {
+namespace {
+
+using solvers::Matrix;
+
+// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit stream from any seed,
+// the same on every platform (std::uniform_int_distribution is not).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, bound): values of the last, incomplete run of `bound`
+  // below 2^64 are drawn again, so the modulo has no bias.
+  std::uint64_t below(std::uint64_t bound) {
+    const std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
+    const std::uint64_t limit = top - (top % bound + 1) % bound;  // a multiple of bound, - 1
+    for (;;) {
+      const std::uint64_t x = next();
+      if (x <= limit) return x % bound;
+    }
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+// Voxels whose products are summed together: B of a batch is
+// batch x C^2 doubles (7 MB for 256 voxels of 60 clips).
+constexpr Eigen::Index kBatch = 256;
+
+// The columns [first, first + width) of `x`, standardized over their rows
+// and transposed (width x m); `valid` is cleared for a constant column.
+template <class T>
+Matrix<double> standardized_rows(const solvers::ConstMatrixRef<T>& x, Eigen::Index first,
+                                 Eigen::Index width, std::vector<std::uint8_t>& valid) {
+  Matrix<double> out = x.middleCols(first, width).template cast<double>().transpose();
+  const double m = static_cast<double>(out.cols());
+  for (Eigen::Index v = 0; v < width; ++v) {
+    const double mean = out.row(v).sum() / m;
+    out.row(v).array() -= mean;
+    const double sd = std::sqrt(out.row(v).squaredNorm() / m);
+    if (!(sd > 0) || !std::isfinite(sd)) {
+      valid[std::size_t(first + v)] = 0;
+      out.row(v).setZero();
+    } else {
+      out.row(v) /= sd;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> clip_permutation(std::uint64_t seed, std::uint64_t index,
+                                            std::size_t clips) {
+  // Two SplitMix64 steps mix (seed, index) into the stream's seed, so
+  // neighbouring indices give unrelated streams.
+  SplitMix64 mix(seed);
+  SplitMix64 stream(mix.next() ^ SplitMix64(index ^ 0xD1B54A32D192ED03ULL).next());
+  std::vector<std::uint32_t> order(clips);
+  std::iota(order.begin(), order.end(), 0u);
+  for (std::size_t i = clips; i > 1; --i)
+    std::swap(order[i - 1], order[std::size_t(stream.below(i))]);
+  return order;
+}
+
+template <class T>
+PermutationCounts permutation_counts(const solvers::ConstMatrixRef<T>& prediction,
+                                     const solvers::ConstMatrixRef<T>& observed,
+                                     std::size_t clip_rows,
+                                     const std::vector<std::vector<std::uint32_t>>& permutations) {
+  const Eigen::Index m = prediction.rows(), width = prediction.cols();
+  if (observed.rows() != m || observed.cols() != width)
+    throw ConfigError("permutation_counts: prediction and observed differ in shape");
+  if (clip_rows == 0 || m % Eigen::Index(clip_rows) != 0)
+    throw ConfigError("permutation_counts: the rows are not whole clips");
+  const auto L = static_cast<Eigen::Index>(clip_rows);
+  const Eigen::Index C = m / L;
+  for (const auto& pi : permutations)
+    if (pi.size() != std::size_t(C))
+      throw ConfigError("permutation_counts: a permutation of the wrong length");
+
+  PermutationCounts out;
+  out.r = Eigen::VectorXd::Constant(width, std::numeric_limits<double>::quiet_NaN());
+  out.exceed.assign(std::size_t(width), 0);
+  out.max_r.assign(permutations.size(), -std::numeric_limits<double>::infinity());
+  std::vector<std::uint8_t> valid(std::size_t(width), 1);
+  Matrix<double> products;  // batch x C^2: column c C + c' holds B[c, c'] of every voxel
+  Eigen::VectorXd sum, observed_sum;
+  for (Eigen::Index first = 0; first < width; first += kBatch) {
+    const Eigen::Index n = std::min(kBatch, width - first);
+    const Matrix<double> p = standardized_rows<T>(prediction, first, n, valid);
+    const Matrix<double> y = standardized_rows<T>(observed, first, n, valid);
+    products.resize(n, C * C);
+    for (Eigen::Index c = 0; c < C; ++c)
+      for (Eigen::Index d = 0; d < C; ++d) {
+        auto b = products.col(c * C + d);
+        b = p.col(c * L).cwiseProduct(y.col(d * L));
+        for (Eigen::Index k = 1; k < L; ++k) b += p.col(c * L + k).cwiseProduct(y.col(d * L + k));
+      }
+    // The observed pairing is summed in the order every permutation is, so
+    // the identity permutation ties with it exactly.
+    observed_sum = products.col(0);
+    for (Eigen::Index c = 1; c < C; ++c) observed_sum += products.col(c * C + c);
+    for (Eigen::Index v = 0; v < n; ++v)
+      if (valid[std::size_t(first + v)]) out.r(first + v) = observed_sum(v) / double(m);
+    for (std::size_t k = 0; k < permutations.size(); ++k) {
+      const std::vector<std::uint32_t>& pi = permutations[k];
+      sum = products.col(Eigen::Index(pi[0]));
+      for (Eigen::Index c = 1; c < C; ++c)
+        sum += products.col(c * C + Eigen::Index(pi[std::size_t(c)]));
+      double top = out.max_r[k];
+      for (Eigen::Index v = 0; v < n; ++v) {
+        if (!valid[std::size_t(first + v)]) continue;
+        out.exceed[std::size_t(first + v)] += sum(v) >= observed_sum(v) ? 1 : 0;
+        top = std::max(top, sum(v) / double(m));
+      }
+      out.max_r[k] = top;
+    }
+  }
+  return out;
+}
+
+template PermutationCounts permutation_counts<float>(
+    const solvers::ConstMatrixRef<float>&, const solvers::ConstMatrixRef<float>&, std::size_t,
+    const std::vector<std::vector<std::uint32_t>>&);
+template PermutationCounts permutation_counts<double>(
+    const solvers::ConstMatrixRef<double>&, const solvers::ConstMatrixRef<double>&, std::size_t,
+    const std::vector<std::vector<std::uint32_t>>&);
+
+std::vector<double> permutation_p(const Eigen::VectorXd& r,
+                                  const std::vector<std::uint64_t>& exceed,
+                                  std::size_t permutations) {
+  std::vector<double> p(std::size_t(r.size()), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t v = 0; v < p.size(); ++v)
+    if (!std::isnan(r(Eigen::Index(v))))
+      p[v] = (1.0 + double(exceed[v])) / (1.0 + double(permutations));
+  return p;
+}
+
+std::vector<double> max_statistic_p(const Eigen::VectorXd& r, const std::vector<double>& max_r) {
+  std::vector<double> sorted = max_r;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<double> p(std::size_t(r.size()), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t v = 0; v < p.size(); ++v) {
+    const double x = r(Eigen::Index(v));
+    if (std::isnan(x)) continue;
+    const auto at_least = sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), x);
+    p[v] = (1.0 + double(at_least)) / (1.0 + double(max_r.size()));
+  }
+  return p;
+}
+
+}  // namespace b2m::analysis

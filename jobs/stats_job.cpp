@@ -1,0 +1,337 @@
+#include "jobs/stats_job.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "analysis/permutation_test.hpp"
+#include "analysis/roi_summary.hpp"
+#include "analysis/significance.hpp"
+#include "core/error.hpp"
+#include "io/h5_matrix.hpp"
+#include "io/output_file.hpp"
+#include "io/responses_file.hpp"
+#include "jobs/cli.hpp"
+#include "jobs/subjects.hpp"
+#include "mpi/agree.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/rank_grid.hpp"
+
+namespace b2m::jobs {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+const char* const kTest =
+    "one-sided permutation test of r: whole test clips of the observed rows permuted against "
+    "the prediction; p = (1 + #{r_perm >= r}) / (1 + P); p_fwer from the null of the largest "
+    "r over voxels; q: Benjamini-Hochberg over the voxels' p";
+
+// The test rows of an encode result, checked.
+struct TestRows {
+  std::size_t m = 0, voxels = 0, clip_rows = 0;
+  [[nodiscard]] std::size_t clips() const { return m / clip_rows; }
+};
+
+TestRows read_test_rows(const io::H5File& f) {
+  if (!f.exists("/test/prediction") || !f.exists("/test/observed"))
+    throw InputError(f.path() +
+                     " has no /test/prediction and /test/observed: b2m stats reads encode "
+                     "results made with --save-predictions (rerun encode with it)");
+  const io::Shape p = f.shape("/test/prediction"), y = f.shape("/test/observed");
+  if (p.size() != 2 || p != y)
+    throw InputError(f.path() + ": /test/prediction and /test/observed must be [m, V] alike");
+  TestRows t{p[0], p[1], 0};
+  if (!f.exists("/voxels/r_test") || f.shape("/voxels/r_test") != io::Shape{t.voxels})
+    throw InputError(f.path() + ": /voxels/r_test must have one value per voxel (" +
+                     std::to_string(t.voxels) + ")");
+  const std::vector<double> rows = f.has_attribute("/test", "clip_rows")
+                                       ? f.read_double_attribute("/test", "clip_rows")
+                                       : std::vector<double>{};
+  t.clip_rows = rows.size() == 1 && rows[0] >= 1 ? std::size_t(rows[0]) : 0;
+  if (t.clip_rows == 0 || t.m % t.clip_rows != 0)
+    throw InputError(f.path() + ": /test does not say how its " + std::to_string(t.m) +
+                     " rows divide into test clips (attribute clip_rows): the clips are what "
+                     "the permutations exchange");
+  if (t.clips() < 2)
+    throw InputError(f.path() + ": one test clip; a permutation test needs two or more");
+  return t;
+}
+
+// What every rank holds once its share is combined: per voxel r and the
+// permutations at or above it; per permutation the largest r.
+struct Counts {
+  std::vector<double> r, exceed, max_r;
+};
+
+// Counts of this rank's voxels (its voxel group's range, read in blocks)
+// under its permutation group's share of the permutations, combined over
+// the grid. Collective over `comm`.
+Counts count_permutations(const io::H5File& f, const TestRows& t,
+                          const std::vector<std::vector<std::uint32_t>>& permutations,
+                          const StatsOptions& o, const mpi::Comm& comm) {
+  const mpi::RankGrid grid(comm, o.permutation_groups);
+  std::vector<std::vector<std::uint32_t>> mine;
+  for (std::size_t k = grid.fold_group(); k < permutations.size(); k += grid.fold_groups())
+    mine.push_back(permutations[k]);
+  const mpi::Range voxels = mpi::even_part(t.voxels, grid.voxel_groups(), grid.voxel_group());
+  const std::size_t rounds =
+      comm.allreduce((voxels.size() + o.block_size - 1) / o.block_size, mpi::Op::max);
+  std::vector<double> r, exceed;
+  std::vector<double> max_r(permutations.size(), -std::numeric_limits<double>::infinity());
+  for (std::size_t round = 0; round < rounds; ++round) {
+    const std::size_t begin = std::min(voxels.end, voxels.begin + round * o.block_size);
+    const mpi::Range cols{begin, std::min(voxels.end, begin + o.block_size)};
+    io::ColMajor<float> prediction, observed;
+    mpi::agree_on(comm, [&] {
+      prediction = io::read_columns<float>(f, "/test/prediction", t.m, cols);
+      observed = io::read_columns<float>(f, "/test/observed", t.m, cols);
+    });
+    mpi::agree_on(comm, [&] {
+      io::check_finite(prediction, f.path() + ":/test/prediction", cols);
+      io::check_finite(observed, f.path() + ":/test/observed", cols);
+    });
+    const analysis::PermutationCounts c =
+        analysis::permutation_counts<float>(prediction, observed, t.clip_rows, mine);
+    r.insert(r.end(), c.r.data(), c.r.data() + c.r.size());
+    for (std::uint64_t e : c.exceed) exceed.push_back(double(e));
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+      double& top = max_r[grid.fold_group() + k * grid.fold_groups()];
+      top = std::max(top, c.max_r[k]);
+    }
+  }
+  // Counts are whole numbers: summed in double they stay exact (< 2^53).
+  grid.fold_peers().allreduce_in_place(exceed.data(), exceed.size(), mpi::Op::sum);
+  comm.allreduce_in_place(max_r.data(), max_r.size(), mpi::Op::max);
+  // Voxel groups in rank order hold the voxels in order; one rank each says.
+  const bool speaks = grid.fold_group() == 0;
+  Counts all;
+  all.r = comm.allgatherv(r.data(), speaks ? r.size() : 0);
+  all.exceed = comm.allgatherv(exceed.data(), speaks ? exceed.size() : 0);
+  all.max_r = std::move(max_r);
+  return all;
+}
+
+std::vector<std::uint8_t> below(const std::vector<double>& p, double level) {
+  std::vector<std::uint8_t> mask(p.size(), 0);
+  for (std::size_t v = 0; v < p.size(); ++v) mask[v] = p[v] < level ? 1 : 0;  // NaN: 0
+  return mask;
+}
+
+std::size_t ones(const std::vector<std::uint8_t>& mask) {
+  return std::size_t(std::count(mask.begin(), mask.end(), std::uint8_t{1}));
+}
+
+// Subject and space of an encode result, from the summary row encode
+// recorded in it ("" where it has none).
+std::pair<std::string, std::string> subject_and_space(const std::string& path,
+                                                      const mpi::Comm& comm) {
+  const std::optional<std::string> row = io::read_output_summary(path, comm);
+  if (!row) return {"", ""};
+  const nlohmann::json j = nlohmann::json::parse(*row, nullptr, false);
+  const auto text = [&](const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+  };
+  return {text("subject"), text("space")};
+}
+
+nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
+  const mpi::Comm& comm = run.comm();
+  const std::string& path = run.unit().inputs.front();
+  auto file = mpi::agree_on(
+      comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
+  const TestRows t = mpi::agree_on(comm, [&] { return read_test_rows(*file); });
+  auto [subject, space] = mpi::agree_on(comm, [&] { return subject_and_space(path, comm); });
+  if (subject.empty()) subject = run.unit().name;
+  if (space.empty()) space = "unknown";
+  std::vector<std::vector<std::uint32_t>> permutations;
+  for (std::size_t k = 0; k < o.permutations; ++k)
+    permutations.push_back(analysis::clip_permutation(o.seed, k, t.clips()));
+  const Counts c = count_permutations(*file, t, permutations, o, comm);
+
+  const Eigen::VectorXd r = Eigen::Map<const Eigen::VectorXd>(c.r.data(), Eigen::Index(c.r.size()));
+  std::vector<std::uint64_t> exceed(c.exceed.begin(), c.exceed.end());
+  const std::vector<double> p = analysis::permutation_p(r, exceed, o.permutations);
+  const std::vector<double> p_fwer = analysis::max_statistic_p(r, c.max_r);
+  const std::vector<double> q = analysis::fdr_q_values(p);
+  const std::vector<std::uint8_t> significant = below(q, o.q), family = below(p_fwer, o.fwer);
+  // The r a voxel must pass for family-wise p < fwer: the null's (1 - fwer) quantile.
+  std::vector<double> sorted = c.max_r;
+  std::sort(sorted.begin(), sorted.end());
+  const auto at = std::size_t(std::ceil((1 - o.fwer) * double(o.permutations + 1))) - 1;
+  const double r_fwer = at < sorted.size() ? sorted[at] : kNaN;
+
+  io::OutputFile out = run.open();
+  io::H5File& f = out.file();
+  const io::Shape per_voxel{t.voxels};
+  f.write_all<double>("/voxels/r_test", per_voxel, c.r);
+  f.write_all<double>("/voxels/p_permutation", per_voxel, p);
+  f.write_all<double>("/voxels/p_fwer", per_voxel, p_fwer);
+  f.write_all<double>("/voxels/q", per_voxel, q);
+  f.write_all<std::uint8_t>("/voxels/significant", per_voxel, significant);
+  f.write_all<std::uint8_t>("/voxels/significant_fwer", per_voxel, family);
+  f.write_all<double>("/null/max_r", {o.permutations}, c.max_r);
+  std::vector<std::int32_t> table;
+  for (const auto& pi : permutations) table.insert(table.end(), pi.begin(), pi.end());
+  f.write_all<std::int32_t>("/null/permutations", {o.permutations, t.clips()}, table);
+  f.write_attribute("/", "test", std::string(kTest));
+  f.write_attribute("/", "subject", subject);
+  f.write_attribute("/", "space", space);
+  f.write_attribute("/null", "clip_rows", std::vector<double>{double(t.clip_rows)});
+  io::copy_voxel_geometry(*file, f);
+  const nlohmann::json row = {{"result", run.unit().name},
+                              {"subject", subject},
+                              {"space", space},
+                              {"voxels", t.voxels},
+                              {"permutations", o.permutations},
+                              {"significant_q", ones(significant)},
+                              {"significant_fwer", ones(family)},
+                              {"r_fwer", io::number(r_fwer)}};
+  run.commit(out, row);
+  return row;
+}
+
+// The per-ROI table of the stats outputs, per subject and across subjects
+// (rows with subject "all"), on rank 0 of `world`.
+void write_roi_summary(const std::vector<Unit>& units, const StatsOptions& o,
+                       const mpi::Comm& world) {
+  io::SummaryTable table({io::text("subject"), io::text("space"), io::text("roi"),
+                          io::count("subjects"), io::count("voxels"), io::mean_sd("mean_r"),
+                          io::mean_sd("median_r"), io::mean_sd("fraction_q"),
+                          io::mean_sd("fraction_fwer")});
+  const auto pair = [](std::pair<double, double> v) {
+    return nlohmann::json::array({io::number(v.first), io::number(v.second)});
+  };
+  mpi::agree_on(world, [&] {
+    if (!world.is_root()) return;
+    const mpi::Comm self = mpi::Comm::self();
+    std::map<std::string, std::vector<std::vector<analysis::RoiScores>>> by_space;
+    std::vector<std::string> spaces;
+    for (const Unit& u : units) {
+      const io::H5File f(u.outputs.front(), io::Access::read, self);
+      const io::Shape shape = f.shape("/voxels/r_test");
+      if (!f.exists("/voxels/roi"))
+        throw InputError(u.inputs.front() +
+                         " has no /voxels/roi: --roi-summary needs results of responses with an "
+                         "atlas (encode copies it from them)");
+      const io::Atlas atlas = io::read_atlas(f, shape[0]);
+      const std::string subject = f.read_string_attribute("/", "subject");
+      const std::string space = f.read_string_attribute("/", "space");
+      const auto scores =
+          analysis::roi_scores(atlas.label, atlas.names, f.read_all<double>("/voxels/r_test"),
+                               {f.read_all<std::uint8_t>("/voxels/significant"),
+                                f.read_all<std::uint8_t>("/voxels/significant_fwer")});
+      for (const analysis::RoiScores& s : scores)
+        table.add({{"subject", subject},
+                   {"space", space},
+                   {"roi", s.roi},
+                   {"subjects", 1},
+                   {"voxels", s.voxels},
+                   {"mean_r", pair({s.mean, 0.0})},
+                   {"median_r", pair({s.median, 0.0})},
+                   {"fraction_q", pair({s.fraction[0], 0.0})},
+                   {"fraction_fwer", pair({s.fraction[1], 0.0})}});
+      if (by_space.find(space) == by_space.end()) spaces.push_back(space);
+      by_space[space].push_back(scores);
+    }
+    for (const std::string& space : spaces)
+      for (const analysis::RoiAcross& a : analysis::roi_across_subjects(by_space[space]))
+        table.add({{"subject", "all"},
+                   {"space", space},
+                   {"roi", a.roi},
+                   {"subjects", a.subjects},
+                   {"voxels", 0},
+                   {"mean_r", pair(a.mean)},
+                   {"median_r", pair(a.median)},
+                   {"fraction_q", pair(a.fraction[0])},
+                   {"fraction_fwer", pair(a.fraction[1])}});
+    io::write_summary(table, o.roi_summary);
+  });
+}
+
+std::optional<StatsOptions> parse(const cli::Arguments& args) {
+  cli::Parser p("stats", "Permutation statistics of encode results (p, family-wise p, FDR q)");
+  p.positional("results", "[ENCODE.h5 ...]");
+  p.add()("results", "encode output(s) made with --save-predictions",
+          cxxopts::value<std::vector<std::string>>())(
+      "permutations", "permutations of the test clips",
+      cxxopts::value<std::size_t>()->default_value("1000"))(
+      "seed", "seed of the permutations", cxxopts::value<std::uint64_t>()->default_value("0"))(
+      "q", "FDR level of /voxels/significant", cxxopts::value<double>()->default_value("0.05"))(
+      "fwer", "family-wise level of /voxels/significant_fwer",
+      cxxopts::value<double>()->default_value("0.05"))(
+      "permutation-groups", "rank groups that split the permutations (must divide the ranks)",
+      cxxopts::value<std::size_t>()->default_value("1"))(
+      "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
+      "roi-summary", "per-ROI table (TSV, or JSON for *.json): per subject and across subjects",
+      cxxopts::value<std::string>());
+  p.outputs("output file; {name} is the encode result's name");
+  const auto r = p.parse(args);
+  if (!r) return std::nullopt;
+  StatsOptions o;
+  o.results = p.required<std::vector<std::string>>(*r, "results");
+  o.permutations = (*r)["permutations"].as<std::size_t>();
+  o.seed = (*r)["seed"].as<std::uint64_t>();
+  o.q = (*r)["q"].as<double>();
+  o.fwer = (*r)["fwer"].as<double>();
+  o.permutation_groups = (*r)["permutation-groups"].as<std::size_t>();
+  o.block_size = (*r)["block-size"].as<std::size_t>();
+  o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
+  o.output = p.outputs(*r, args);
+  for (const auto& [name, level] : {std::pair("q", o.q), std::pair("fwer", o.fwer)})
+    if (!(level > 0 && level < 1))
+      throw ConfigError("stats: --" + std::string(name) + " must lie in (0, 1)");
+  // The smallest p of P permutations is 1 / (P + 1): below that no voxel
+  // can pass, whatever its r.
+  const double smallest = 1.0 / double(o.permutations + 1);
+  if (smallest >= std::min(o.q, o.fwer))
+    throw ConfigError("stats: " + std::to_string(o.permutations) +
+                      " permutations cannot reach p < " + std::to_string(std::min(o.q, o.fwer)) +
+                      " (the smallest p is 1 / (P + 1) = " + std::to_string(smallest) +
+                      "); use at least " +
+                      std::to_string(std::size_t(std::ceil(1 / std::min(o.q, o.fwer)))) +
+                      " permutations (1,000 or more for stable maps)");
+  if (o.block_size < 1) throw ConfigError("stats: --block-size must be positive");
+  return o;
+}
+
+}  // namespace
+
+io::SummaryTable run_stats(const StatsOptions& o, const mpi::Comm& world) {
+  if (o.results.size() > 1 && o.output.out.find("{name}") == std::string::npos)
+    throw ConfigError("stats: with several encode results, --out must contain {name}");
+  if (o.output.out.empty()) throw ConfigError("stats: --out is required");
+  std::vector<Unit> units;
+  for (const std::string& path : o.results)
+    units.push_back({file_stem(path), {fill(o.output.out, "name", file_stem(path))}, {path}});
+  Stage stage("stats",
+              {io::text("result"), io::text("subject"), io::text("space"), io::count("voxels"),
+               io::count("permutations"), io::count("significant_q"), io::count("significant_fwer"),
+               io::real("r_fwer")},
+              o.output,
+              {{"permutations", o.permutations}, {"seed", o.seed}, {"q", o.q}, {"fwer", o.fwer}});
+  // Rank groups take the results in turn; each holds whole permutation groups.
+  const auto ranks = std::size_t(world.size());
+  if (o.permutation_groups < 1 || ranks % o.permutation_groups != 0)
+    throw ConfigError("stats: --permutation-groups (" + std::to_string(o.permutation_groups) +
+                      ") must divide the number of ranks (" + std::to_string(ranks) + ")");
+  const io::SummaryTable table =
+      stage.run(units, mpi::group_count(units.size(), ranks / o.permutation_groups), world,
+                [&](UnitRun& run) { return stats_unit(run, o); });
+  if (!o.roi_summary.empty()) write_roi_summary(units, o, world);
+  return table;
+}
+
+int stats_command(const cli::Arguments& args, const mpi::Comm& world) {
+  return cli::run_verb<StatsOptions>(args, world, parse, run_stats);
+}
+
+void stats_check(const cli::Arguments& args) {
+  static_cast<void>(parse(args));
+}
+
+}  // namespace b2m::jobs
