@@ -15,7 +15,7 @@ voxels, their single-repetition explainable variance (from /test/Y_reps,
 with the repeat-count correction) and, from an encode of MuLan-music, the
 median r / true noise ceiling of voxels that MuLan-music alone drives.
 
-About 15 minutes on 2 cores at the defaults. Exit status 1 when a target is
+About an hour on 2 cores at the defaults. Exit status 1 when a target is
 missed. Data are kept in --work-dir (re-running reuses complete outputs).
 """
 import argparse
