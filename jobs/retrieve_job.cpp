@@ -286,6 +286,9 @@ nlohmann::json retrieve_unit(UnitRun& run, const RetrieveOptions& o) {
       retrieve(*file, corpus, q.queries,
                o.exclude_stimuli ? q.study_clips : std::vector<std::string>{}, o, comm);
   const std::vector<std::string> clips(q.queries.clip.begin(), q.queries.clip.begin() + long(n));
+  // (subject and space ride along in the summary row, for b2m stats)
+  const ResultRecord decoded =
+      mpi::agree_on(comm, [&] { return read_result_record(run.unit().inputs.front(), comm); });
   const Result res = part(all, 0, n), oracle = part(all, n, 2 * n);
   const io::RetrievalResult contents = result_file(corpus, clips, res, o.k);
   const io::RetrievalResult oracle_contents = result_file(corpus, clips, oracle, o.k);
@@ -313,12 +316,17 @@ nlohmann::json retrieve_unit(UnitRun& run, const RetrieveOptions& o) {
   f.write_attribute("/", "topk_genre_agreement", std::vector<double>{topk});
   f.write_attribute("/", "oracle_genre_agreement", oracle_genre);
   f.write_attribute("/", "chance_genre_agreement", std::vector<double>{chance});
-  const nlohmann::json row = {
-      {"predictions", run.unit().name},           {"queries", n},
-      {"corpus", std::size_t(all.eligible)},      {"top1_genre", io::number(top1)},
-      {"topk_genre", io::number(topk)},           {"identification", io::number(identification)},
-      {"oracle_top1_genre", io::number(oracle1)}, {"oracle_topk_genre", io::number(oraclek)},
-      {"chance_genre", io::number(chance)}};
+  const nlohmann::json row = {{"predictions", run.unit().name},
+                              {"queries", n},
+                              {"corpus", std::size_t(all.eligible)},
+                              {"top1_genre", io::number(top1)},
+                              {"topk_genre", io::number(topk)},
+                              {"identification", io::number(identification)},
+                              {"oracle_top1_genre", io::number(oracle1)},
+                              {"oracle_topk_genre", io::number(oraclek)},
+                              {"chance_genre", io::number(chance)},
+                              {"subject", decoded.text("subject")},
+                              {"space", decoded.text("space")}};
   run.commit(out, row);
   return row;
 }

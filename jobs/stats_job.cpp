@@ -10,6 +10,7 @@
 #include "analysis/permutation_test.hpp"
 #include "analysis/roi_summary.hpp"
 #include "analysis/significance.hpp"
+#include "analysis/subject_tests.hpp"
 #include "core/error.hpp"
 #include "io/h5_matrix.hpp"
 #include "io/output_file.hpp"
@@ -125,27 +126,14 @@ std::size_t ones(const std::vector<std::uint8_t>& mask) {
   return std::size_t(std::count(mask.begin(), mask.end(), std::uint8_t{1}));
 }
 
-// Subject and space of an encode result, from the summary row encode
-// recorded in it ("" where it has none).
-std::pair<std::string, std::string> subject_and_space(const std::string& path,
-                                                      const mpi::Comm& comm) {
-  const std::optional<std::string> row = io::read_output_summary(path, comm);
-  if (!row) return {"", ""};
-  const nlohmann::json j = nlohmann::json::parse(*row, nullptr, false);
-  const auto text = [&](const char* key) {
-    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
-                                                                  : std::string();
-  };
-  return {text("subject"), text("space")};
-}
-
 nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   const mpi::Comm& comm = run.comm();
   const std::string& path = run.unit().inputs.front();
   auto file = mpi::agree_on(
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
   const TestRows t = mpi::agree_on(comm, [&] { return read_test_rows(*file); });
-  auto [subject, space] = mpi::agree_on(comm, [&] { return subject_and_space(path, comm); });
+  const ResultRecord record = mpi::agree_on(comm, [&] { return read_result_record(path, comm); });
+  std::string subject = record.text("subject"), space = record.text("space");
   if (subject.empty()) subject = run.unit().name;
   if (space.empty()) space = "unknown";
   std::vector<std::vector<std::uint32_t>> permutations;
@@ -253,10 +241,92 @@ void write_roi_summary(const std::vector<Unit>& units, const StatsOptions& o,
   });
 }
 
+// The figures of decode and retrieve results that are reported as above
+// chance, and their chance level: a constant, or another field of the same
+// row (a corpus's genre mix sets the chance of genre agreement).
+struct Figure {
+  const char* stage;
+  const char* name;
+  double chance;
+  const char* chance_field;
+};
+constexpr Figure kFigures[] = {{"decode", "identification", 0.5, nullptr},
+                               {"decode", "identification_clip", 0.5, nullptr},
+                               {"retrieve", "top1_genre", 0.0, "chance_genre"},
+                               {"retrieve", "identification", 0.5, nullptr}};
+
+const char* const kSubjectTest =
+    "one-sided, on value - chance: one-sample t-test (df = n - 1); sign-flip test (exact: all "
+    "2^n sign patterns)";
+
+// Tests across subjects of the decode and retrieve results, grouped by
+// stage and space; printed, and written to --subject-tests.
+void test_subjects(const std::vector<std::pair<std::string, ResultRecord>>& results,
+                   const StatsOptions& o, const mpi::Comm& world) {
+  std::vector<std::pair<std::string, std::string>> groups;  // (stage, space), first seen first
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> members;
+  for (const auto& [path, record] : results) {
+    const auto key = std::pair(record.stage, record.text("space"));
+    const std::string subject = record.text("subject");
+    if (subject.empty() || key.second.empty())
+      throw InputError(path +
+                       ": its summary row names no subject or space (a result of an older "
+                       "b2m?): rerun its stage");
+    if (members.find(key) == members.end()) groups.push_back(key);
+    const auto [at, fresh] = members[key].emplace(subject, path);
+    if (!fresh)
+      throw InputError("stats: " + at->second + " and " + path + " are both " + record.stage +
+                       " results of " + subject + " in " + key.second +
+                       ": a subject must be counted once");
+  }
+  std::map<std::string, const ResultRecord*> by_path;
+  for (const auto& [path, record] : results) by_path[path] = &record;
+  io::SummaryTable table({io::text("stage"), io::text("space"), io::text("figure"),
+                          io::count("subjects"), io::mean_sd("value"), io::real("chance"),
+                          io::real("t"), io::real("p_t", "%.3g"), io::real("p_sign_flip", "%.3g"),
+                          io::text("test")});
+  for (const auto& key : groups)
+    for (const Figure& figure : kFigures) {
+      if (key.first != figure.stage) continue;
+      std::vector<double> values, chance;
+      for (const auto& [subject, path] : members[key]) {
+        const nlohmann::json& row = by_path[path]->row;
+        const double v = row.contains(figure.name) ? io::number_or_nan(row[figure.name]) : kNaN;
+        const double c = figure.chance_field == nullptr ? figure.chance
+                         : row.contains(figure.chance_field)
+                             ? io::number_or_nan(row[figure.chance_field])
+                             : kNaN;
+        if (std::isfinite(v) && std::isfinite(c)) {
+          values.push_back(v);
+          chance.push_back(c);
+        }
+      }
+      if (values.empty()) continue;  // (identification among a corpus without the stimuli)
+      const analysis::SubjectTest t = analysis::test_above_chance(values, chance);
+      table.add({{"stage", key.first},
+                 {"space", key.second},
+                 {"figure", figure.name},
+                 {"subjects", t.subjects},
+                 {"value", nlohmann::json::array({io::number(t.mean), io::number(t.sd)})},
+                 {"chance", io::number(t.chance)},
+                 {"t", io::number(t.t)},
+                 {"p_t", io::number(t.p_t)},
+                 {"p_sign_flip", io::number(t.p_sign_flip)},
+                 {"test", kSubjectTest}});
+    }
+  print_table(table, world);
+  if (!o.subject_tests.empty())
+    mpi::agree_on(world, [&] {
+      if (world.is_root()) io::write_summary(table, o.subject_tests);
+    });
+}
+
 std::optional<StatsOptions> parse(const cli::Arguments& args) {
   cli::Parser p("stats", "Permutation statistics of encode results (p, family-wise p, FDR q)");
   p.positional("results", "[ENCODE.h5 ...]");
-  p.add()("results", "encode output(s) made with --save-predictions",
+  p.add()("results",
+          "encode outputs made with --save-predictions (tested voxel by voxel); decode and "
+          "retrieve outputs (tested across subjects)",
           cxxopts::value<std::vector<std::string>>())(
       "permutations", "permutations of the test clips",
       cxxopts::value<std::size_t>()->default_value("1000"))(
@@ -268,7 +338,9 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::size_t>()->default_value("1"))(
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
       "roi-summary", "per-ROI table (TSV, or JSON for *.json): per subject and across subjects",
-      cxxopts::value<std::string>());
+      cxxopts::value<std::string>())("subject-tests",
+                                     "table of the tests across subjects (TSV, or JSON for *.json)",
+                                     cxxopts::value<std::string>());
   p.outputs("output file; {name} is the encode result's name");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -281,7 +353,15 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
   o.permutation_groups = (*r)["permutation-groups"].as<std::size_t>();
   o.block_size = (*r)["block-size"].as<std::size_t>();
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
-  o.output = p.outputs(*r, args);
+  o.subject_tests = p.optional<std::string>(*r, "subject-tests", "");
+  // (--out only for encode results: tests across subjects write no file per input)
+  if (r->count("out") != 0) {
+    o.output = p.outputs(*r, args);
+  } else {
+    o.output.overwrite = r->count("overwrite") > 0;
+    o.output.summary = p.optional<std::string>(*r, "summary", "");
+    o.output.command_line = args.command_line;
+  }
   for (const auto& [name, level] : {std::pair("q", o.q), std::pair("fwer", o.fwer)})
     if (!(level > 0 && level < 1))
       throw ConfigError("stats: --" + std::string(name) + " must lie in (0, 1)");
@@ -302,11 +382,25 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
 }  // namespace
 
 io::SummaryTable run_stats(const StatsOptions& o, const mpi::Comm& world) {
-  if (o.results.size() > 1 && o.output.out.find("{name}") == std::string::npos)
+  // Decode and retrieve results are tested across subjects; encode results
+  // (and files in their layout made elsewhere) voxel by voxel.
+  std::vector<std::string> voxelwise;
+  std::vector<std::pair<std::string, ResultRecord>> subject_level;
+  for (const std::string& path : o.results) {
+    mpi::agree_on(world, [&] { io::check_input_complete(path, world); });
+    ResultRecord record = mpi::agree_on(world, [&] { return read_result_record(path, world); });
+    if (record.stage == "decode" || record.stage == "retrieve")
+      subject_level.emplace_back(path, std::move(record));
+    else
+      voxelwise.push_back(path);
+  }
+  if (!subject_level.empty()) test_subjects(subject_level, o, world);
+  if (voxelwise.empty()) return io::SummaryTable({});
+  if (voxelwise.size() > 1 && o.output.out.find("{name}") == std::string::npos)
     throw ConfigError("stats: with several encode results, --out must contain {name}");
-  if (o.output.out.empty()) throw ConfigError("stats: --out is required");
+  if (o.output.out.empty()) throw ConfigError("stats: --out is required for encode results");
   std::vector<Unit> units;
-  for (const std::string& path : o.results)
+  for (const std::string& path : voxelwise)
     units.push_back({file_stem(path), {fill(o.output.out, "name", file_stem(path))}, {path}});
   Stage stage("stats",
               {io::text("result"), io::text("subject"), io::text("space"), io::count("voxels"),

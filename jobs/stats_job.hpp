@@ -1,11 +1,14 @@
-// b2m stats: permutation statistics of encode results (issue 17).
+// b2m stats: permutation statistics of encode results, and tests across
+// subjects of decode and retrieve results (issue 17).
 //
 // For each encode result made with --save-predictions: every voxel's test r
 // against a null of whole test clips permuted (analysis/permutation_test.hpp),
 // the family-wise p of the max-statistic null, Benjamini-Hochberg q, and the
 // significance masks at the chosen levels. Ranks form a grid of voxel groups
 // x permutation groups; each permutation is drawn from (seed, index), so the
-// results do not depend on the rank count.
+// results do not depend on the rank count. Decode and retrieve results are
+// grouped by stage and space, and each figure reported as above chance is
+// tested across the subjects (analysis/subject_tests.hpp).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,7 @@ struct StatsOptions {
   std::size_t permutation_groups = 1;  // rank groups that split the permutations
   std::size_t block_size = 4096;       // voxels read at once
   std::string roi_summary;             // per-ROI TSV, per subject and across subjects
+  std::string subject_tests;           // decode / retrieve figures tested across subjects
   OutputOptions output;
 };
 

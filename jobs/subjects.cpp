@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "io/h5_file.hpp"
+#include "io/output_file.hpp"
 
 namespace b2m::jobs {
 namespace {
@@ -48,6 +50,30 @@ std::string file_stem(const std::string& path) {
   std::string name = path.substr(path.find_last_of('/') + 1);
   if (name.size() > 3 && name.compare(name.size() - 3, 3, ".h5") == 0) name.resize(name.size() - 3);
   return name;
+}
+
+std::string ResultRecord::text(const std::string& key) const {
+  return row.is_object() && row.contains(key) && row[key].is_string() ? row[key].get<std::string>()
+                                                                      : std::string();
+}
+
+ResultRecord read_result_record(const std::string& path, const mpi::Comm& comm) {
+  ResultRecord out;
+  {
+    const io::H5File f(path, io::Access::read, comm);
+    if (f.has_attribute("/", "parameters")) {
+      const nlohmann::json p =
+          nlohmann::json::parse(f.read_string_attribute("/", "parameters"), nullptr, false);
+      if (p.is_object() && p.contains("stage") && p["stage"].is_string())
+        out.stage = p["stage"].get<std::string>();
+    }
+  }
+  const std::optional<std::string> row = io::read_output_summary(path, comm);
+  if (row) {
+    out.row = nlohmann::json::parse(*row, nullptr, false);
+    if (out.row.is_discarded()) out.row = nlohmann::json::object();
+  }
+  return out;
 }
 
 }  // namespace b2m::jobs

@@ -22,8 +22,18 @@ and BH-FDR q of encode results.
    the level, a result that does not say its clip length, NaN predictions,
    permutation groups that do not divide the ranks: refused on every rank
    with the file or option named.
+5. Tests across subjects: decode results of 3 subjects (MuLan-music, and a
+   random control space that drives nothing) and retrieve results of the
+   MuLan-music ones. For each space and figure the t statistic and its p
+   equal scipy's one-sample t-test of value - chance (alternative
+   "greater"), and the sign-flip p equals a numpy enumeration of the 2^3
+   sign patterns; the values are read from the results' own datasets.
+   MuLan-music is above chance, the random space is not. A subject counted
+   twice is refused, naming both files.
 """
+import shutil
 import csv
+import itertools
 import os
 import sys
 import types
@@ -36,6 +46,7 @@ from scipy import stats as sps
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import testdata  # noqa: E402
 
 PERMS = 300
 
@@ -271,6 +282,83 @@ def bad_inputs(opts, checks, study, enc):
                 ["--permutation-groups"])
 
 
+def sign_flip(d):
+    d = np.asarray(d, dtype=np.float64)
+    sums = [np.dot(s, d) for s in itertools.product((1, -1), repeat=len(d))]
+    return np.mean(np.array(sums) >= d.sum() - 1e-12 * (abs(d.sum()) + 1))
+
+
+def subject_level(opts, checks):
+    w = os.path.join(opts.scratch, "subjects")
+    os.makedirs(w)
+    study = os.path.join(w, "study")
+    r = harness.run_b2m(opts, ["simulate", "--events", opts.events, "--subjects", 3, "--voxels", 500,
+                               "--seed", 21, "--corpus", 2000, "--out-dir", study])
+    if not checks.require_run("simulate 3 subjects", r):
+        return
+    features = os.path.join(w, "features.h5")
+    shutil.copy(os.path.join(study, "features.h5"), features)
+    testdata.add_random_space(features, dim=64)
+    subjects = [os.path.join(study, f"sub-0{i}_responses.h5") for i in (1, 2, 3)]
+    r = harness.run_b2m(opts, ["decode", *subjects, "--features", features, "--space", "mulan_music",
+                               "--space", "random", "--events", opts.events, "--n-alphas", 6,
+                               "--out", os.path.join(w, "dec", "{subject}_{space}.h5")], timeout=300)
+    if not checks.require_run("decode 3 subjects x (MuLan-music, random)", r):
+        return
+    decoded = sorted(os.path.join(w, "dec", f) for f in os.listdir(os.path.join(w, "dec")) if f.endswith(".h5"))
+    music = [d for d in decoded if "mulan_music" in d]
+    r = harness.run_b2m(opts, ["retrieve", *music, "--corpus", os.path.join(study, "corpus.h5"), "-k", 5,
+                               "--out", os.path.join(w, "ret", "{name}.h5")])
+    if not checks.require_run("retrieve the MuLan-music decodes", r):
+        return
+    retrieved = [os.path.join(w, "ret", os.path.basename(d)) for d in music]
+    table = os.path.join(w, "subjects.tsv")
+    r = harness.run_b2m(opts, ["stats", *decoded, *retrieved, "--subject-tests", table])
+    if not checks.require_run("b2m stats of decode and retrieve results (no --out needed)", r):
+        return
+    with open(table) as f:
+        rows = {(x["stage"], x["space"], x["figure"]): x for x in csv.DictReader(f, delimiter="\t")}
+    want = {}
+    for d in decoded:
+        space = "random" if "random" in d else "mulan_music"
+        with h5py.File(d, "r") as f:
+            want.setdefault(("decode", space, "identification"), []).append(
+                (f["test/identification"][...].mean(), 0.5))
+    for d in retrieved:
+        with h5py.File(d, "r") as f:
+            want.setdefault(("retrieve", "mulan_music", "top1_genre"), []).append(
+                (f.attrs["top1_genre_agreement"][0], f.attrs["chance_genre_agreement"][0]))
+    bad = []
+    for key, pairs in want.items():
+        row = rows.get(key)
+        d = [v - c for v, c in pairs]
+        t = sps.ttest_1samp(d, 0, alternative="greater")
+        if row is None or int(row["subjects"]) != 3 or \
+                abs(float(row["t"]) - t.statistic) > 1e-5 * abs(t.statistic) or \
+                abs(float(row["p_t"]) - t.pvalue) > 1e-5 * t.pvalue or \
+                abs(float(row["p_sign_flip"]) - sign_flip(d)) > 1e-12:
+            bad.append((key, row and (row["t"], row["p_t"], row["p_sign_flip"]),
+                        (t.statistic, t.pvalue, sign_flip(d))))
+    checks.check("t, its p and the sign-flip p equal scipy's t-test and a numpy enumeration (to "
+                 "the table's 6 digits; identification of both spaces, genre agreement of the "
+                 "retrievals)",
+                 not bad and len(want) == 3, str(bad))
+    music_row, random_row = rows.get(("decode", "mulan_music", "identification")), \
+        rows.get(("decode", "random", "identification"))
+    checks.check("MuLan-music above chance (p_t < 0.01, p_sign_flip = 1/8); random not (p_t > 0.05)",
+                 music_row and random_row and float(music_row["p_t"]) < 0.01 and
+                 float(music_row["p_sign_flip"]) == 0.125 and float(random_row["p_t"]) > 0.05,
+                 f"{music_row and music_row['p_t']}, {random_row and random_row['p_t']}")
+    checks.check("the test is named in the table", music_row and "t-test" in music_row["test"]
+                 and "sign-flip" in music_row["test"])
+    twice = os.path.join(w, "again.h5")
+    shutil.copy(music[0], twice)
+    r = harness.run_b2m(opts, ["stats", *music, twice])
+    checks.check("a subject counted twice is refused, naming both files",
+                 r.rc != 0 and r.every_rank_reported(opts.ranks) and music[0] in r.stderr and twice in r.stderr,
+                 r.describe())
+
+
 def body(opts, checks):
     study = harness.simulate_study(opts, checks, 1, 1200, 12)
     if study is None:
@@ -292,6 +380,7 @@ def body(opts, checks):
         roi_summary(opts, checks, enc, out)
     null_studies(opts, checks)
     bad_inputs(opts, checks, study, enc)
+    subject_level(opts, checks)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import harness  # noqa: E402
+import testdata  # noqa: E402
 
 SPACES = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre", "random"]
 
@@ -46,12 +47,7 @@ def body(opts, checks):
         return
     features = os.path.join(w, "features_with_control.h5")
     shutil.copy(os.path.join(study, "features.h5"), features)
-    with h5py.File(features, "a") as f:
-        n = f["spaces/mulan_text/embeddings"].shape[0]
-        g = f.create_group("spaces/random")
-        g["embeddings"] = np.random.default_rng(0).standard_normal((n, 1, 128)).astype(np.float32)
-        g.attrs["window_s"] = np.array([15.0])
-        g.attrs["step_s"] = np.array([15.0])
+    testdata.add_random_space(features)
     summary = os.path.join(w, "decode_summary.tsv")
     args = ["decode", os.path.join(study, "sub-01_responses.h5"), os.path.join(study, "sub-02_responses.h5"),
             "--features", features, "--events", opts.events, "--out", "{subject}_{space}.h5", "--summary", summary,
