@@ -10,7 +10,7 @@ encode); prepare --bids on that study, then on its output features import
 (from embedding files this test writes where the example expects them:
 emb/mulan.npy with its ids, emb/clap.h5, a caption CSV), encode and maps. Each must
 exit 0 and leave the outputs it names, complete. The ranks are the README's
-own (mpirun -n 8 included: Open MPI is told to oversubscribe the cores).
+own (Open MPI is told to oversubscribe the cores where they are fewer).
 The Slurm job script and the sweep commands have tests of their own
 (cluster_readme_sbatch, cluster_sweep).
 """
@@ -43,7 +43,7 @@ def blocks():
 def env(opts):
     e = harness.b2m_env()
     e["PATH"] = os.path.dirname(opts.b2m) + os.pathsep + e.get("PATH", "")
-    # `mpirun -n 8` on a machine of fewer cores, and as root in CI.
+    # `mpirun -n 4` on a machine of fewer cores, and as root in CI.
     e["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
     if os.geteuid() == 0:
         e["OMPI_ALLOW_RUN_AS_ROOT"] = e["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
