@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -152,17 +153,28 @@ std::vector<double> permutation_p(const Eigen::VectorXd& r,
   return p;
 }
 
-std::vector<double> max_statistic_p(const Eigen::VectorXd& r, const std::vector<double>& max_r) {
-  std::vector<double> sorted = max_r;
-  std::sort(sorted.begin(), sorted.end());
+MaxStatisticNull::MaxStatisticNull(std::vector<double> max_r) : sorted_(std::move(max_r)) {
+  std::sort(sorted_.begin(), sorted_.end());
+}
+
+std::vector<double> MaxStatisticNull::p_values(const Eigen::VectorXd& r) const {
   std::vector<double> p(std::size_t(r.size()), std::numeric_limits<double>::quiet_NaN());
   for (std::size_t v = 0; v < p.size(); ++v) {
     const double x = r(Eigen::Index(v));
     if (std::isnan(x)) continue;
-    const auto at_least = sorted.end() - std::lower_bound(sorted.begin(), sorted.end(), x);
-    p[v] = (1.0 + double(at_least)) / (1.0 + double(max_r.size()));
+    const auto at_least = sorted_.end() - std::lower_bound(sorted_.begin(), sorted_.end(), x);
+    p[v] = (1.0 + double(at_least)) / (1.0 + double(sorted_.size()));
   }
   return p;
+}
+
+double MaxStatisticNull::threshold(double level) const {
+  // An r above sorted_[at] reaches at most P - 1 - at of the maxima; the
+  // first `at` where that count gives p < level, by p_values' own formula.
+  const std::size_t n = sorted_.size();
+  for (std::size_t at = 0; at < n; ++at)
+    if ((1.0 + double(n - 1 - at)) / (1.0 + double(n)) < level) return sorted_[at];
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace b2m::analysis

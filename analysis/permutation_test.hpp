@@ -54,9 +54,22 @@ template <class T>
                                                 const std::vector<std::uint64_t>& exceed,
                                                 std::size_t permutations);
 
-// The family-wise p of each voxel from the max-statistic null (Nichols &
-// Holmes 2002): (1 + #{pi: max_r[pi] >= r}) / (1 + P). NaN where r is NaN.
-[[nodiscard]] std::vector<double> max_statistic_p(const Eigen::VectorXd& r,
-                                                  const std::vector<double>& max_r);
+// The max-statistic null for family-wise control (Nichols & Holmes 2002):
+// the largest r over all voxels under each permutation, sorted once.
+class MaxStatisticNull {
+ public:
+  explicit MaxStatisticNull(std::vector<double> max_r);
+  // The family-wise p of each voxel, (1 + #{pi: max_r[pi] >= r}) / (1 + P);
+  // NaN where r is NaN.
+  [[nodiscard]] std::vector<double> p_values(const Eigen::VectorXd& r) const;
+  // The r a voxel must pass for a family-wise p below `level`: r > threshold
+  // exactly when p_values gives p < level (the null's 1 - level quantile,
+  // the observed pairing counted as a permutation); NaN when P is too small
+  // for the level.
+  [[nodiscard]] double threshold(double level) const;
+
+ private:
+  std::vector<double> sorted_;
+};
 
 }  // namespace b2m::analysis

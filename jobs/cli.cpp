@@ -19,7 +19,8 @@ void Parser::positional(const std::string& name, const std::string& help) {
   spec_.positional_help(help);
 }
 
-void Parser::outputs(const std::string& out_help, bool summary) {
+void Parser::outputs(const std::string& out_help, bool summary, bool out_required) {
+  out_required_ = out_required;
   spec_.add_options()("out", out_help, cxxopts::value<std::string>())(
       "overwrite", "replace a complete output made with other parameters or inputs");
   if (summary)
@@ -79,7 +80,7 @@ std::optional<cxxopts::ParseResult> Parser::parse(const Arguments& args) {
 
 OutputOptions Parser::outputs(const cxxopts::ParseResult& r, const Arguments& args) const {
   OutputOptions o;
-  o.out = required<std::string>(r, "out");
+  o.out = out_required_ ? required<std::string>(r, "out") : optional<std::string>(r, "out", "");
   o.overwrite = r.count("overwrite") > 0;
   if (r.count("summary")) o.summary = r["summary"].as<std::string>();
   o.command_line = args.command_line;

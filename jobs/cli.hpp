@@ -38,7 +38,9 @@ class Parser {
 
   // Option groups.
   // --out (with `out_help`), --overwrite and, if `summary`, --summary.
-  void outputs(const std::string& out_help, bool summary = true);
+  // `out_required` false: a verb that writes files only for some inputs
+  // checks --out itself.
+  void outputs(const std::string& out_help, bool summary = true, bool out_required = true);
   // --folds, --alphas, --n-alphas, --alpha-min, --alpha-max (default `alpha_max`).
   void cross_validation(double alpha_max);
   // --events, and --tr.
@@ -86,6 +88,7 @@ class Parser {
  private:
   std::string verb_;
   cxxopts::Options spec_;
+  bool out_required_ = true;
 };
 
 // The window options as a stage's parameters record them.

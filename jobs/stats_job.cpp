@@ -65,7 +65,9 @@ TestRows read_test_rows(const io::H5File& f) {
 // What every rank holds once its share is combined: per voxel r and the
 // permutations at or above it; per permutation the largest r.
 struct Counts {
-  std::vector<double> r, exceed, max_r;
+  std::vector<double> r;
+  std::vector<std::uint64_t> exceed;
+  std::vector<double> max_r;
 };
 
 // Counts of this rank's voxels (its voxel group's range, read in blocks)
@@ -81,7 +83,8 @@ Counts count_permutations(const io::H5File& f, const TestRows& t,
   const mpi::Range voxels = mpi::even_part(t.voxels, grid.voxel_groups(), grid.voxel_group());
   const std::size_t rounds =
       comm.allreduce((voxels.size() + o.block_size - 1) / o.block_size, mpi::Op::max);
-  std::vector<double> r, exceed;
+  std::vector<double> r;
+  std::vector<std::uint64_t> exceed;
   std::vector<double> max_r(permutations.size(), -std::numeric_limits<double>::infinity());
   for (std::size_t round = 0; round < rounds; ++round) {
     const std::size_t begin = std::min(voxels.end, voxels.begin + round * o.block_size);
@@ -98,13 +101,12 @@ Counts count_permutations(const io::H5File& f, const TestRows& t,
     const analysis::PermutationCounts c =
         analysis::permutation_counts<float>(prediction, observed, t.clip_rows, mine);
     r.insert(r.end(), c.r.data(), c.r.data() + c.r.size());
-    for (std::uint64_t e : c.exceed) exceed.push_back(double(e));
+    exceed.insert(exceed.end(), c.exceed.begin(), c.exceed.end());
     for (std::size_t k = 0; k < mine.size(); ++k) {
       double& top = max_r[grid.fold_group() + k * grid.fold_groups()];
       top = std::max(top, c.max_r[k]);
     }
   }
-  // Counts are whole numbers: summed in double they stay exact (< 2^53).
   grid.fold_peers().allreduce_in_place(exceed.data(), exceed.size(), mpi::Op::sum);
   comm.allreduce_in_place(max_r.data(), max_r.size(), mpi::Op::max);
   // Voxel groups in rank order hold the voxels in order; one rank each says.
@@ -142,16 +144,12 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   const Counts c = count_permutations(*file, t, permutations, o, comm);
 
   const Eigen::VectorXd r = Eigen::Map<const Eigen::VectorXd>(c.r.data(), Eigen::Index(c.r.size()));
-  std::vector<std::uint64_t> exceed(c.exceed.begin(), c.exceed.end());
-  const std::vector<double> p = analysis::permutation_p(r, exceed, o.permutations);
-  const std::vector<double> p_fwer = analysis::max_statistic_p(r, c.max_r);
+  const std::vector<double> p = analysis::permutation_p(r, c.exceed, o.permutations);
+  const analysis::MaxStatisticNull null(c.max_r);
+  const std::vector<double> p_fwer = null.p_values(r);
   const std::vector<double> q = analysis::fdr_q_values(p);
   const std::vector<std::uint8_t> significant = below(q, o.q), family = below(p_fwer, o.fwer);
-  // The r a voxel must pass for family-wise p < fwer: the null's (1 - fwer) quantile.
-  std::vector<double> sorted = c.max_r;
-  std::sort(sorted.begin(), sorted.end());
-  const auto at = std::size_t(std::ceil((1 - o.fwer) * double(o.permutations + 1))) - 1;
-  const double r_fwer = at < sorted.size() ? sorted[at] : kNaN;
+  const double r_fwer = null.threshold(o.fwer);
 
   io::OutputFile out = run.open();
   io::H5File& f = out.file();
@@ -264,8 +262,11 @@ const char* const kSubjectTest =
 void test_subjects(const std::vector<std::pair<std::string, ResultRecord>>& results,
                    const StatsOptions& o, const mpi::Comm& world) {
   std::vector<std::pair<std::string, std::string>> groups;  // (stage, space), first seen first
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> members;
-  for (const auto& [path, record] : results) {
+  // Per group, per subject: the (path, record) of its result.
+  using Result = std::pair<std::string, ResultRecord>;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, const Result*>> members;
+  for (const Result& result : results) {
+    const auto& [path, record] = result;
     const auto key = std::pair(record.stage, record.text("space"));
     const std::string subject = record.text("subject");
     if (subject.empty() || key.second.empty())
@@ -273,14 +274,12 @@ void test_subjects(const std::vector<std::pair<std::string, ResultRecord>>& resu
                        ": its summary row names no subject or space (a result of an older "
                        "b2m?): rerun its stage");
     if (members.find(key) == members.end()) groups.push_back(key);
-    const auto [at, fresh] = members[key].emplace(subject, path);
+    const auto [at, fresh] = members[key].emplace(subject, &result);
     if (!fresh)
-      throw InputError("stats: " + at->second + " and " + path + " are both " + record.stage +
-                       " results of " + subject + " in " + key.second +
+      throw InputError("stats: " + at->second->first + " and " + path + " are both " +
+                       record.stage + " results of " + subject + " in " + key.second +
                        ": a subject must be counted once");
   }
-  std::map<std::string, const ResultRecord*> by_path;
-  for (const auto& [path, record] : results) by_path[path] = &record;
   io::SummaryTable table({io::text("stage"), io::text("space"), io::text("figure"),
                           io::count("subjects"), io::mean_sd("value"), io::real("chance"),
                           io::real("t"), io::real("p_t", "%.3g"), io::real("p_sign_flip", "%.3g"),
@@ -289,8 +288,8 @@ void test_subjects(const std::vector<std::pair<std::string, ResultRecord>>& resu
     for (const Figure& figure : kFigures) {
       if (key.first != figure.stage) continue;
       std::vector<double> values, chance;
-      for (const auto& [subject, path] : members[key]) {
-        const nlohmann::json& row = by_path[path]->row;
+      for (const auto& [subject, result] : members[key]) {
+        const nlohmann::json& row = result->second.row;
         const double v = row.contains(figure.name) ? io::number_or_nan(row[figure.name]) : kNaN;
         const double c = figure.chance_field == nullptr ? figure.chance
                          : row.contains(figure.chance_field)
@@ -341,7 +340,8 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::string>())("subject-tests",
                                      "table of the tests across subjects (TSV, or JSON for *.json)",
                                      cxxopts::value<std::string>());
-  p.outputs("output file; {name} is the encode result's name");
+  p.outputs("output file; {name} is the encode result's name (needed for encode results only)",
+            true, false);
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
   StatsOptions o;
@@ -354,14 +354,7 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
   o.block_size = (*r)["block-size"].as<std::size_t>();
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   o.subject_tests = p.optional<std::string>(*r, "subject-tests", "");
-  // (--out only for encode results: tests across subjects write no file per input)
-  if (r->count("out") != 0) {
-    o.output = p.outputs(*r, args);
-  } else {
-    o.output.overwrite = r->count("overwrite") > 0;
-    o.output.summary = p.optional<std::string>(*r, "summary", "");
-    o.output.command_line = args.command_line;
-  }
+  o.output = p.outputs(*r, args);
   for (const auto& [name, level] : {std::pair("q", o.q), std::pair("fwer", o.fwer)})
     if (!(level > 0 && level < 1))
       throw ConfigError("stats: --" + std::string(name) + " must lie in (0, 1)");

@@ -116,10 +116,34 @@ TEST(PermutationP, FollowsItsDefinitions) {
   EXPECT_TRUE(std::isnan(p[1]));
   EXPECT_DOUBLE_EQ(p[2], 10.0 / 20);
   // max_r of 4 permutations: 0.1 reaches 3 of them (ties count), 0.5 none.
-  const std::vector<double> fwer = max_statistic_p(r, {0.3, 0.1, 0.05, 0.2});
+  const MaxStatisticNull null({0.3, 0.1, 0.05, 0.2});
+  const std::vector<double> fwer = null.p_values(r);
   EXPECT_DOUBLE_EQ(fwer[0], 1.0 / 5);
   EXPECT_TRUE(std::isnan(fwer[1]));
   EXPECT_DOUBLE_EQ(fwer[2], 4.0 / 5);
+  // With 4 permutations no p is below 0.2; below 0.25 an r must pass them all.
+  EXPECT_TRUE(std::isnan(null.threshold(0.2)));
+  EXPECT_DOUBLE_EQ(null.threshold(0.25), 0.3);
+  EXPECT_DOUBLE_EQ(null.threshold(0.5), 0.2);
+}
+
+TEST(MaxStatisticNull, ThresholdSplitsTheVoxelsAsTheirPDoes) {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> g;
+  for (std::size_t permutations : {19, 99, 999, 1000}) {
+    std::vector<double> max_r(permutations);
+    for (double& x : max_r) x = std::round(g(rng) * 20) / 20;  // ties
+    const MaxStatisticNull null(max_r);
+    Eigen::VectorXd r(400);
+    for (Eigen::Index v = 0; v < r.size(); ++v) r(v) = std::round(g(rng) * 40) / 40 + 0.5;
+    for (double level : {0.05, 0.1, 0.5}) {
+      const double t = null.threshold(level);
+      const std::vector<double> p = null.p_values(r);
+      for (Eigen::Index v = 0; v < r.size(); ++v)
+        EXPECT_EQ(r(v) > t, p[std::size_t(v)] < level)
+            << permutations << " " << level << " " << r(v);
+    }
+  }
 }
 
 TEST(PermutationP, IsUniformUnderTheNull) {
