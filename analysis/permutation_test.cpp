@@ -6,38 +6,13 @@
 #include <numeric>
 #include <utility>
 
+#include "analysis/split_mix64.hpp"
 #include "core/error.hpp"
 
 namespace b2m::analysis {
 namespace {
 
 using solvers::Matrix;
-
-// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit stream from any seed,
-// the same on every platform (std::uniform_int_distribution is not).
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, bound): values of the last, incomplete run of `bound`
-  // below 2^64 are drawn again, so the modulo has no bias.
-  std::uint64_t below(std::uint64_t bound) {
-    const std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
-    const std::uint64_t limit = top - (top % bound + 1) % bound;  // a multiple of bound, - 1
-    for (;;) {
-      const std::uint64_t x = next();
-      if (x <= limit) return x % bound;
-    }
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 // Voxels whose products are summed together: B of a batch is
 // batch x C^2 doubles (7 MB for 256 voxels of 60 clips).
@@ -68,10 +43,7 @@ Matrix<double> standardized_rows(const solvers::ConstMatrixRef<T>& x, Eigen::Ind
 
 std::vector<std::uint32_t> clip_permutation(std::uint64_t seed, std::uint64_t index,
                                             std::size_t clips) {
-  // Two SplitMix64 steps mix (seed, index) into the stream's seed, so
-  // neighbouring indices give unrelated streams.
-  SplitMix64 mix(seed);
-  SplitMix64 stream(mix.next() ^ SplitMix64(index ^ 0xD1B54A32D192ED03ULL).next());
+  SplitMix64 stream = SplitMix64::stream(seed, index);
   std::vector<std::uint32_t> order(clips);
   std::iota(order.begin(), order.end(), 0u);
   for (std::size_t i = clips; i > 1; --i)

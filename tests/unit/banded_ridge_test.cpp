@@ -10,18 +10,12 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "tests/support/random.hpp"
 
 namespace b2m::solvers {
 namespace {
 
-Matrix<double> gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(rows, cols);
-  for (Eigen::Index j = 0; j < cols; ++j)
-    for (Eigen::Index i = 0; i < rows; ++i) m(i, j) = normal(rng);
-  return m;
-}
+using testing::gaussian;
 
 TEST(SimplexGrid, HoldsTheFacesVerticesFirst) {
   const auto two = simplex_grid(2, 4);

@@ -11,19 +11,14 @@
 
 #include "analysis/permutation_test.hpp"
 #include "analysis/scores.hpp"
+#include "tests/support/random.hpp"
 
 namespace b2m::analysis {
 namespace {
 
 using solvers::Matrix;
 
-Matrix<double> gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Matrix<double> m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
-}
+using testing::gaussian;
 
 TEST(ClipPermutation, IsAReproduciblePermutationPerIndex) {
   std::set<std::vector<std::uint32_t>> seen;
