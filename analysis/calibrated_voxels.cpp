@@ -84,7 +84,7 @@ const std::vector<DriverChoice>& drivers_of(ParcelKind kind) {
 // reliably to reach the paper's accuracies.
 double drive_noise_share(const std::string& space) {
   static const std::map<std::string, double> share = {
-      {"mulan_music", 1.0}, {"mulan_text", 2.5}, {"w2v_bert", 0.25}, {"soundstream", 0.1}};
+      {"mulan_music", 1.0}, {"mulan_text", 2.5}, {"w2v_bert", 0.25}, {"soundstream", 0.02}};
   const auto found = share.find(space);
   return found == share.end() ? 1.0 : found->second;
 }

@@ -88,7 +88,7 @@ struct SimulatorParams {
   // Share of a driven voxel's signal variance that no feature space reads:
   // a stimulus series of `unread_dims` dimensions, read per parcel through
   // a rank-`unread_rank` subspace.
-  double unread_min = 0.5, unread_max = 0.95;
+  double unread_min = 0.3, unread_max = 0.8;
   std::size_t unread_dims = 16, unread_rank = 8;
   // Noise: `noise_factors` AR(1) series shared by all voxels, a parcel's
   // voxels loading on them alike; `shared_noise` of each voxel's noise.
@@ -99,7 +99,7 @@ struct SimulatorParams {
   // subject basis, new at every presentation, reaching the voxels through
   // their tuning. Pooling voxels cannot remove it, so it bounds decoding
   // whatever the voxel count.
-  double drive_noise = 13.0;
+  double drive_noise = 24.0;
   // Tuning: per parcel and space, rank `parcel_rank` in a subject basis of
   // `basis_rank`, with singular values j^-spectrum_decay.
   std::size_t parcel_rank = 20, basis_rank = 48;

@@ -5,12 +5,12 @@ its order.
 
 bench/calibration_bench.py checks the calibration itself: 5 subjects x
 60,000 voxels, MuLan-music identification 0.86..0.89 and the four spaces in
-Table 2's order, about 15 minutes. This test runs the default preset on one
-subject of 12,000 voxels with the paper's settings (--delay 0 --cut-windows
---drop-first-event --roi-models 6; 2 ranks) for MuLan-music, MuLan-text and
+Table 2's order, about an hour on 2 cores. This test runs the default
+preset on one subject of 12,000 voxels with the paper's settings (--delay 0
+--cut-windows --drop-first-event --roi-models 6; 2 ranks) for MuLan-music, MuLan-text and
 SoundStream (w2v-BERT's 1,024-d targets take minutes: the bench decodes
-it) and holds it to bounds measured at that size (seed 1: 0.837, 0.738,
-0.564; the full size adds about 0.05): MuLan-music 0.79..0.89, MuLan-text
+it) and holds it to bounds measured at that size (seed 1: 0.839, 0.745,
+0.570; the full size adds about 0.05): MuLan-music 0.79..0.89, MuLan-text
 at least 0.04 below it and 0.08 above SoundStream, SoundStream above chance
 (0.5, > 0.53); and the decode prints the paper's value beside each space.
 """
