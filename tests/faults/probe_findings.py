@@ -131,7 +131,10 @@ def body(opts, checks):
         clean7 = os.path.join(w, "enc7_clean.h5")
         r = harness.run_b2m(opts, args7[:-1] + [clean7])
         if checks.require_run("7: an uninterrupted run", r):
-            checks.check("7: the result equals an uninterrupted run's", same_data(out7, clean7))
+            # Blocks the resumed run finished at 1 rank are summed in another
+            # order than at this rank count: equal to round-off (README).
+            checks.check("7: the result equals an uninterrupted run's (to 1e-12)",
+                         same_data(out7, clean7, tol=1e-12))
 
     # 8. An output path that is a directory.
     d8 = os.path.join(w, "dir8.h5")
