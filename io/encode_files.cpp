@@ -16,44 +16,46 @@ const char* const kCeilingColumns[] = {"/voxels/explainable_variance", "/voxels/
 
 template <class T>
 void EncodeResults::create(const EncodeResultShape& s) {
-  for (const char* set : kColumns) file_.create<double>(set, {s.voxels});
+  for (const char* set : kColumns) file_.create<double>(at(set), {s.voxels});
   if (s.ceiling)
-    for (const char* set : kCeilingColumns) file_.create<double>(set, {s.voxels});
-  file_.create<std::uint8_t>("/voxels/valid", {s.voxels});
-  file_.write_attribute("/voxels", "alphas", s.alphas);
-  if (s.features > 0) file_.create<T>("/weights", {s.features, s.voxels});
+    for (const char* set : kCeilingColumns) file_.create<double>(at(set), {s.voxels});
+  file_.create<std::uint8_t>(at("/voxels/valid"), {s.voxels});
+  file_.write_attribute(at("/voxels"), "alphas", s.alphas);
+  if (s.features > 0) file_.create<T>(at("/weights"), {s.features, s.voxels});
   if (s.test_rows > 0) {
     for (const char* set : {"/test/prediction", "/test/observed"})
-      file_.create<float>(set, {s.test_rows, s.voxels});
-    file_.write_attribute("/test", "clip_rows", std::vector<double>{double(s.clip_rows)});
+      file_.create<float>(at(set), {s.test_rows, s.voxels});
+    file_.write_attribute(at("/test"), "clip_rows", std::vector<double>{double(s.clip_rows)});
   }
-  file_.create<std::uint8_t>("/progress/blocks_done", {s.blocks});
+  file_.create<std::uint8_t>(at("/progress/blocks_done"), {s.blocks});
   file_.flush();
 }
 
 std::vector<std::uint8_t> EncodeResults::blocks_done() const {
-  return file_.read_all<std::uint8_t>("/progress/blocks_done");
+  return file_.read_all<std::uint8_t>(at("/progress/blocks_done"));
 }
 
 void EncodeResults::write(mpi::Range voxels, const VoxelColumns& c) {
-  const Shape at = {voxels.begin}, count = {voxels.size()};
+  const Shape first = {voxels.begin}, count = {voxels.size()};
   const double* columns[] = {c.alpha, c.cv_score, c.r_test, c.r2_test, c.p_test};
-  for (std::size_t k = 0; k < 5; ++k) file_.write<double>(kColumns[k], at, count, columns[k]);
-  file_.write<std::uint8_t>("/voxels/valid", at, count, c.valid);
+  for (std::size_t k = 0; k < 5; ++k)
+    file_.write<double>(at(kColumns[k]), first, count, columns[k]);
+  file_.write<std::uint8_t>(at("/voxels/valid"), first, count, c.valid);
   if (c.noise_ceiling == nullptr) return;
   const double* ceiling[] = {c.explainable_variance, c.noise_ceiling, c.r_normalized};
   for (std::size_t k = 0; k < 3; ++k)
-    file_.write<double>(kCeilingColumns[k], at, count, ceiling[k]);
+    file_.write<double>(at(kCeilingColumns[k]), first, count, ceiling[k]);
 }
 
 template <class T>
 void EncodeResults::write_weights(std::size_t first_voxel, const RowMajor<T>& weights) {
-  write_rows<T>(file_, "/weights", 0, first_voxel, weights);
+  write_rows<T>(file_, at("/weights"), 0, first_voxel, weights);
 }
 
 void EncodeResults::mark_done(std::optional<std::size_t> block) {
   const std::uint8_t one = 1;
-  file_.write<std::uint8_t>("/progress/blocks_done", {block.value_or(0)}, {block ? 1u : 0u}, &one);
+  file_.write<std::uint8_t>(at("/progress/blocks_done"), {block.value_or(0)}, {block ? 1u : 0u},
+                            &one);
 }
 
 void EncodeResults::read(mpi::Range voxels, std::vector<double>& r, std::vector<double>& alpha,
@@ -66,52 +68,52 @@ void EncodeResults::read(mpi::Range voxels, std::vector<double>& r, std::vector<
   for (const auto& [name, values] : sets) {
     values->assign(voxels.size(), std::numeric_limits<double>::quiet_NaN());
     if (values != &ceiling || ceiling_given)
-      file_.read<double>(name, {voxels.begin}, {voxels.size()}, values->data());
+      file_.read<double>(at(name), {voxels.begin}, {voxels.size()}, values->data());
   }
 }
 
-void check_resumable(H5File& results, H5File& checkpoint) {
-  const std::size_t blocks = EncodeResults(results).blocks_done().size();
-  const Shape scored = checkpoint.shape("/cv/done");
-  static_cast<void>(ScoreCheckpoint(checkpoint).done());
+void check_resumable(H5File& results, H5File& checkpoint, const std::string& group) {
+  const std::size_t blocks = EncodeResults(results, group).blocks_done().size();
+  const Shape scored = checkpoint.shape(group + "/cv/done");
+  static_cast<void>(ScoreCheckpoint(checkpoint, group).done());
   if (scored.size() != 2 || scored[1] != blocks)
-    throw H5Error(checkpoint.path() + ":/cv/done does not match " + results.path() +
-                  ":/progress/blocks_done");
+    throw H5Error(checkpoint.path() + ":" + group + "/cv/done does not match " + results.path() +
+                  ":" + group + "/progress/blocks_done");
 }
 
 void ScoreCheckpoint::create(std::size_t folds, std::size_t alphas, std::size_t voxels,
                              std::size_t blocks) {
-  file_.create<double>("/cv/mse", {folds, alphas, voxels});
-  file_.create<double>("/cv/r2", {folds, alphas, voxels});
-  file_.create<std::uint8_t>("/cv/done", {folds, blocks});
+  file_.create<double>(at("/cv/mse"), {folds, alphas, voxels});
+  file_.create<double>(at("/cv/r2"), {folds, alphas, voxels});
+  file_.create<std::uint8_t>(at("/cv/done"), {folds, blocks});
   file_.flush();
 }
 
 std::vector<std::uint8_t> ScoreCheckpoint::done() const {
-  return file_.read_all<std::uint8_t>("/cv/done");
+  return file_.read_all<std::uint8_t>(at("/cv/done"));
 }
 
 void ScoreCheckpoint::write(std::size_t fold, std::size_t first_voxel, const RowMajor<double>& mse,
                             const RowMajor<double>& r2) {
-  write_slice<double>(file_, "/cv/mse", fold, first_voxel, mse);
-  write_slice<double>(file_, "/cv/r2", fold, first_voxel, r2);
+  write_slice<double>(file_, at("/cv/mse"), fold, first_voxel, mse);
+  write_slice<double>(file_, at("/cv/r2"), fold, first_voxel, r2);
 }
 
 void ScoreCheckpoint::mark_done(std::optional<std::pair<std::size_t, std::size_t>> fold_block) {
   const std::uint8_t one = 1;
   const auto [fold, block] = fold_block.value_or(std::pair<std::size_t, std::size_t>{0, 0});
   const std::size_t n = fold_block ? 1 : 0;
-  file_.write<std::uint8_t>("/cv/done", {fold, block}, {n, n}, &one);
+  file_.write<std::uint8_t>(at("/cv/done"), {fold, block}, {n, n}, &one);
 }
 
 void ScoreCheckpoint::summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<double>& r2) const {
-  const Shape shape = file_.shape("/cv/mse");
+  const Shape shape = file_.shape(at("/cv/mse"));
   const std::size_t folds = shape[0], alphas = shape[1], w = voxels.size();
-  const Shape at = {0, 0, voxels.begin};
+  const Shape first = {0, 0, voxels.begin};
   const Shape count = {w == 0 ? 0 : folds, w == 0 ? 0 : alphas, w};
   std::vector<double> m(folds * alphas * w), s(m.size());
-  file_.read<double>("/cv/mse", at, count, m.data());
-  file_.read<double>("/cv/r2", at, count, s.data());
+  file_.read<double>(at("/cv/mse"), first, count, m.data());
+  file_.read<double>(at("/cv/r2"), first, count, s.data());
   mse.setZero(long(alphas), long(w));
   r2.setZero(long(alphas), long(w));
   for (std::size_t k = 0; k < folds; ++k)
@@ -128,8 +130,9 @@ template void EncodeResults::create<double>(const EncodeResultShape&);
 template <class T>
 void EncodeResults::write_test_rows(std::size_t first_voxel, const ColMajor<T>& prediction,
                                     const ColMajor<T>& observed) {
-  write_rows<float>(file_, "/test/prediction", 0, first_voxel, prediction.template cast<float>());
-  write_rows<float>(file_, "/test/observed", 0, first_voxel, observed.template cast<float>());
+  write_rows<float>(file_, at("/test/prediction"), 0, first_voxel,
+                    prediction.template cast<float>());
+  write_rows<float>(file_, at("/test/observed"), 0, first_voxel, observed.template cast<float>());
 }
 
 template void EncodeResults::write_test_rows<float>(std::size_t, const ColMajor<float>&,

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -46,14 +47,18 @@ struct EncodeResultShape {
   std::size_t clip_rows = 0;  // test rows per test clip (attribute of /test)
 };
 
+// Both live at the root of their file, or under `group` (e.g.
+// "/candidates/3": b2m partition keeps an encode result per candidate in its
+// checkpoint).
 class EncodeResults {
  public:
-  explicit EncodeResults(H5File& file) : file_(file) {}
+  explicit EncodeResults(H5File& file, std::string group = "")
+      : file_(file), group_(std::move(group)) {}
   // The datasets of `shape`; /weights of element type T. Collective.
   template <class T>
   void create(const EncodeResultShape& shape);
   [[nodiscard]] std::vector<std::uint8_t> blocks_done() const;
-  [[nodiscard]] bool has_ceiling() const { return file_.exists("/voxels/noise_ceiling"); }
+  [[nodiscard]] bool has_ceiling() const { return file_.exists(at("/voxels/noise_ceiling")); }
   void write(mpi::Range voxels, const VoxelColumns& columns);
   template <class T>
   void write_weights(std::size_t first_voxel, const RowMajor<T>& weights);
@@ -70,16 +75,20 @@ class EncodeResults {
             std::vector<double>& p, std::vector<double>& ceiling) const;
 
  private:
+  [[nodiscard]] std::string at(const char* name) const { return group_ + name; }
   H5File& file_;
+  std::string group_;
 };
 
 // For resuming an encode output: reads the progress records of `results`
-// and its `checkpoint` and checks that they agree, or throws (collective).
-void check_resumable(H5File& results, H5File& checkpoint);
+// and its `checkpoint` (at their roots, or under `group`) and checks that
+// they agree, or throws (collective).
+void check_resumable(H5File& results, H5File& checkpoint, const std::string& group = "");
 
 class ScoreCheckpoint {
  public:
-  explicit ScoreCheckpoint(H5File& file) : file_(file) {}
+  explicit ScoreCheckpoint(H5File& file, std::string group = "")
+      : file_(file), group_(std::move(group)) {}
   void create(std::size_t folds, std::size_t alphas, std::size_t voxels, std::size_t blocks);
   // Folds x blocks: 1 where the fold's scores of the block are all on disk.
   [[nodiscard]] std::vector<std::uint8_t> done() const;
@@ -93,7 +102,9 @@ class ScoreCheckpoint {
   void summed(mpi::Range voxels, RowMajor<double>& mse, RowMajor<double>& r2) const;
 
  private:
+  [[nodiscard]] std::string at(const char* name) const { return group_ + name; }
   H5File& file_;
+  std::string group_;
 };
 
 }  // namespace b2m::io

@@ -45,11 +45,17 @@ void Parser::events() {
       "tr", "repetition time (s)", cxxopts::value<double>()->default_value("1.5"));
 }
 
-void Parser::alignment() {
+void Parser::alignment(bool several_spaces) {
   events();
+  several_spaces_ = several_spaces;
+  if (several_spaces)
+    spec_.add_options()("space", "feature space in the feature file (repeatable)",
+                        cxxopts::value<std::vector<std::string>>());
+  else
+    spec_.add_options()("space", "feature space in the feature file",
+                        cxxopts::value<std::string>());
   spec_.add_options()("features", "feature file with clip embeddings",
-                      cxxopts::value<std::string>())("space", "feature space in the feature file",
-                                                     cxxopts::value<std::string>())(
+                      cxxopts::value<std::string>())(
       "delays", "FIR delays in TRs",
       cxxopts::value<std::vector<std::string>>()->default_value("1,2,3,4,5,6"));
 }
@@ -94,7 +100,7 @@ std::size_t Parser::folds(const cxxopts::ParseResult& r) const {
 analysis::DesignSource Parser::alignment(const cxxopts::ParseResult& r) const {
   analysis::DesignSource a;
   a.features = optional<std::string>(r, "features", "");
-  a.space = optional<std::string>(r, "space", "");
+  if (!several_spaces_) a.space = optional<std::string>(r, "space", "");
   a.events_dir = optional<std::string>(r, "events", "");
   a.delays = integers(r, "delays");
   std::vector<int> sorted = a.delays;
@@ -105,6 +111,10 @@ analysis::DesignSource Parser::alignment(const cxxopts::ParseResult& r) const {
     throw ConfigError(verb_ + ": --delays names a delay twice");
   a.tr = tr(r);
   return a;
+}
+
+std::vector<std::string> Parser::spaces(const cxxopts::ParseResult& r) const {
+  return optional<std::vector<std::string>>(r, "space", {});
 }
 
 analysis::SampleOptions Parser::windows(const cxxopts::ParseResult& r) const {

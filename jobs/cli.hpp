@@ -45,8 +45,9 @@ class Parser {
   void cross_validation(double alpha_max);
   // --events, and --tr.
   void events();
-  // --features, --space, --events, --delays, --tr: a design aligned on the fly.
-  void alignment();
+  // --features, --space, --events, --delays, --tr: a design aligned on the fly;
+  // with `several_spaces`, --space is repeatable (read by spaces()).
+  void alignment(bool several_spaces = false);
   // --delay, --cut-windows, --drop-first-event: how embedding windows become
   // samples of the scans (analysis::SampleOptions); needs events().
   void windows();
@@ -58,6 +59,8 @@ class Parser {
   [[nodiscard]] OutputOptions outputs(const cxxopts::ParseResult& r, const Arguments& args) const;
   [[nodiscard]] std::size_t folds(const cxxopts::ParseResult& r) const;
   [[nodiscard]] analysis::DesignSource alignment(const cxxopts::ParseResult& r) const;
+  // Every --space of alignment(true), in order.
+  [[nodiscard]] std::vector<std::string> spaces(const cxxopts::ParseResult& r) const;
   // The window options and --tr.
   [[nodiscard]] analysis::SampleOptions windows(const cxxopts::ParseResult& r) const;
   // --tr (seconds), checked to be a plausible repetition time.
@@ -89,6 +92,7 @@ class Parser {
   std::string verb_;
   cxxopts::Options spec_;
   bool out_required_ = true;
+  bool several_spaces_ = false;
 };
 
 // The window options as a stage's parameters record them.

@@ -83,10 +83,10 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
   results_.write(share, columns);
   if (settings_.save_weights) results_.write_weights<T>(share.begin, weights);
   if (settings_.save_predictions) results_.write_test_rows<T>(share.begin, prediction, y_test);
-  out_.file().flush();
+  results_file_.flush();
   const bool marker = active && grid_.fold_group() == 0;
   results_.mark_done(marker ? std::optional(todo_[round]) : std::nullopt);
-  out_.file().flush();
+  results_file_.flush();
   results.r.insert(results.r.end(), r.data(), r.data() + width);
   results.alpha.insert(results.alpha.end(), alpha.data(), alpha.data() + width);
   results.p.insert(results.p.end(), p.data(), p.data() + width);

@@ -149,22 +149,10 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
         responses->exists("/voxels/roi") && responses->has_attribute("/voxels/roi", "names");
     return labelled ? io::read_atlas(*responses, layout.voxels) : io::Atlas{};
   });
-  std::vector<mpi::Range> folds = mpi::agree_on(comm, [&] {
-    try {
-      return solvers::contiguous_folds(layout.runs, o.folds);
-    } catch (const InputError& e) {
-      throw InputError(path + ": " + e.what());
-    }
-  });
-  if (o.fold_groups > o.folds)
-    throw ConfigError("encode: --fold-groups (" + std::to_string(o.fold_groups) +
-                      ") cannot exceed --folds (" + std::to_string(o.folds) + ")");
+  std::vector<mpi::Range> folds = subject_folds(layout, o.folds, path, comm);
   const auto p = static_cast<std::size_t>(loaded.design.train_x.cols());
   const mpi::RankGrid grid(
-      comm, o.fold_groups != 0
-                ? o.fold_groups
-                : solvers::plan_fold_groups(layout.n, layout.m, folds, p, alphas.size(),
-                                            layout.voxels, static_cast<std::size_t>(comm.size())));
+      comm, fold_groups_for(o.fold_groups, layout, folds, p, alphas.size(), comm, "encode"));
   mpi::agree_on(comm, [&] {
     if (!comm.is_root()) return;
     const double voxels = double(layout.voxels);
@@ -175,7 +163,8 @@ nlohmann::json encode_subject(UnitRun& run, const EncodeOptions& o, LoadedDesign
                          {{"output", voxels * (5 * sizeof(double) + 1) + weights + test_rows},
                           {"checkpoint", 2.0 * double(o.folds * alphas.size()) * voxels * 8}});
   });
-  io::OutputFile out = run.open(0, io::check_resumable);
+  io::OutputFile out = run.open(
+      0, [](io::H5File& f, io::H5File& checkpoint) { io::check_resumable(f, checkpoint); });
   EncodePasses<T> passes(o.passes, *responses, rows, std::move(folds), alphas, grid, out, comm,
                          static_cast<Eigen::Index>(p));
   VoxelResults results;

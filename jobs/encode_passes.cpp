@@ -7,17 +7,41 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/error.hpp"
 #include "mpi/agree.hpp"
 #include "solvers/ridge_cost.hpp"
 #include "solvers/ridge_factor.hpp"
 
 namespace b2m::jobs {
 
+std::vector<mpi::Range> subject_folds(const io::ResponsesLayout& layout, std::size_t folds,
+                                      const std::string& path, const mpi::Comm& comm) {
+  return mpi::agree_on(comm, [&] {
+    try {
+      return solvers::contiguous_folds(layout.runs, folds);
+    } catch (const InputError& e) {
+      throw InputError(path + ": " + e.what());
+    }
+  });
+}
+
+std::size_t fold_groups_for(std::size_t requested, const io::ResponsesLayout& layout,
+                            const std::vector<mpi::Range>& folds, std::size_t p, std::size_t alphas,
+                            const mpi::Comm& comm, const std::string& verb) {
+  if (requested > folds.size())
+    throw ConfigError(verb + ": --fold-groups (" + std::to_string(requested) +
+                      ") cannot exceed --folds (" + std::to_string(folds.size()) + ")");
+  return requested != 0 ? requested
+                        : solvers::plan_fold_groups(layout.n, layout.m, folds, p, alphas,
+                                                    layout.voxels, std::size_t(comm.size()));
+}
+
 template <class T>
 EncodePasses<T>::EncodePasses(const EncodeSettings& settings, const io::H5File& responses,
                               const ResponseRows& rows, std::vector<mpi::Range> folds,
                               std::vector<double> alphas, const mpi::RankGrid& grid,
-                              io::OutputFile& out, const mpi::Comm& comm, Eigen::Index features)
+                              io::OutputFile& out, const mpi::Comm& comm, Eigen::Index features,
+                              const std::string& group)
     : settings_(settings),
       responses_(responses),
       rows_(rows),
@@ -26,8 +50,11 @@ EncodePasses<T>::EncodePasses(const EncodeSettings& settings, const io::H5File& 
       alphas_(std::move(alphas)),
       grid_(grid),
       out_(out),
-      results_(out.file()),
-      checkpoint_(out.checkpoint()),
+      results_file_(group.empty() ? out.file() : out.checkpoint()),
+      results_(results_file_, group),
+      fresh_(group.empty() ? !out.resumed()
+                           : !out.checkpoint().exists(group + "/progress/blocks_done")),
+      checkpoint_(out.checkpoint(), group),
       comm_(comm),
       p_(features),
       blocks_(rows.model.voxels, settings.block_size),
@@ -49,7 +76,7 @@ solvers::DesignRidge::Parking EncodePasses<T>::parking() {
 
 template <class T>
 bool EncodePasses<T>::plan() {
-  if (!out_.resumed()) {
+  if (fresh_) {
     io::EncodeResultShape shape;
     shape.voxels = layout_.voxels;
     shape.blocks = blocks_.count();

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "analysis/decode_samples.hpp"
@@ -70,15 +71,32 @@ struct VoxelResults {
   std::vector<double> r, alpha, p, ceiling;
 };
 
-// Runs (or resumes) one subject's passes into `out`. Collective over
-// `comm`; T is the working precision of the per-voxel products.
+// The run-grouped folds of a subject's model rows (an InputError names its
+// file `path`), agreed on over `comm`.
+[[nodiscard]] std::vector<mpi::Range> subject_folds(const io::ResponsesLayout& layout,
+                                                    std::size_t folds, const std::string& path,
+                                                    const mpi::Comm& comm);
+
+// The fold groups of a subject's passes: `requested`, or with 0 the count
+// plan_fold_groups chooses for p features; a ConfigError naming `verb`
+// when more are requested than there are folds.
+[[nodiscard]] std::size_t fold_groups_for(std::size_t requested, const io::ResponsesLayout& layout,
+                                          const std::vector<mpi::Range>& folds, std::size_t p,
+                                          std::size_t alphas, const mpi::Comm& comm,
+                                          const std::string& verb);
+
+// Runs (or resumes) one subject's passes into `out`: into its result and
+// checkpoint files, or, given a `group`, into that group of its checkpoint
+// file (b2m partition runs one set of passes per candidate and keeps their
+// results there until it writes its own). Collective over `comm`; T is the
+// working precision of the per-voxel products.
 template <class T>
 class EncodePasses {
  public:
   EncodePasses(const EncodeSettings& settings, const io::H5File& responses,
                const ResponseRows& rows, std::vector<mpi::Range> folds, std::vector<double> alphas,
                const mpi::RankGrid& grid, io::OutputFile& out, const mpi::Comm& comm,
-               Eigen::Index features);
+               Eigen::Index features, const std::string& group = "");
 
   // Creates the output's datasets (a fresh output) and reads what a resumed
   // run has done; returns whether any rank has work left.
@@ -142,7 +160,9 @@ class EncodePasses {
   const std::vector<double> alphas_;
   const mpi::RankGrid& grid_;
   io::OutputFile& out_;
+  io::H5File& results_file_;
   io::EncodeResults results_;
+  const bool fresh_;  // the datasets are to be created
   io::ScoreCheckpoint checkpoint_;
   const mpi::Comm& comm_;
   const Eigen::Index p_;
