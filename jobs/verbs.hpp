@@ -19,7 +19,8 @@
   VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")         \
   VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")         \
   VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")    \
-  VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")
+  VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")     \
+  VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared")
 
 namespace b2m::jobs {
 
