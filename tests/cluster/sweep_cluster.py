@@ -133,17 +133,23 @@ def datasets(path):
 
 
 def same_results(a, b):
+    """Equal to round-off: 1e-10 relative, except retrieve's scores, which
+    are computed in float32 (stored as float64): a corpus sharded over
+    another rank count goes through other GEMM shapes, 1 ulp apart."""
     da, db = datasets(a), datasets(b)
     if da.keys() != db.keys():
         return False, f"datasets differ: {sorted(set(da) ^ set(db))}"
-    worst = 0.0
+    worst, ok = 0.0, True
     for k in da:
+        tol = 1e-6 if k == "topk/score" else 1e-10
         x, y = np.asarray(da[k], float), np.asarray(db[k], float)
         if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
             return False, f"{k}: shapes or NaNs differ"
         if x.size:
-            worst = max(worst, float(np.nanmax(np.abs(x - y)) / max(1.0, np.nanmax(np.abs(y)))))
-    return worst <= 1e-10, f"max relative delta {worst:.2g} over {len(da)} datasets"
+            delta = float(np.nanmax(np.abs(x - y)) / max(1.0, np.nanmax(np.abs(y))))
+            worst = max(worst, delta)
+            ok = ok and delta <= tol
+    return ok, f"max relative delta {worst:.2g} over {len(da)} datasets"
 
 
 def spec_errors(opts, checks, study):
