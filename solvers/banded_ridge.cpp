@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <string>
 
 #include "core/error.hpp"
 #include "solvers/ridge_cv.hpp"
-#include "solvers/ridge_factor.hpp"
 
 namespace b2m::solvers {
 
@@ -55,15 +53,19 @@ unsigned band_support(const Eigen::VectorXd& g) {
   return mask;
 }
 
-Matrix<double> weighted_bands(const ConstMatrixRef<double>& x, const std::vector<mpi::Range>& bands,
-                              const Eigen::VectorXd& g) {
+Eigen::Index weighted_width(const std::vector<mpi::Range>& bands, const Eigen::VectorXd& g) {
   if (Eigen::Index(bands.size()) != g.size())
     throw ConfigError("banded ridge: " + std::to_string(g.size()) + " band weights for " +
                       std::to_string(bands.size()) + " bands");
   Eigen::Index width = 0;
   for (std::size_t b = 0; b < bands.size(); ++b)
     if (g(Eigen::Index(b)) > 0) width += Eigen::Index(bands[b].size());
-  Matrix<double> out(x.rows(), width);
+  return width;
+}
+
+Matrix<double> weighted_bands(const ConstMatrixRef<double>& x, const std::vector<mpi::Range>& bands,
+                              const Eigen::VectorXd& g) {
+  Matrix<double> out(x.rows(), weighted_width(bands, g));
   Eigen::Index at = 0;
   for (std::size_t b = 0; b < bands.size(); ++b) {
     const double weight = g(Eigen::Index(b));
@@ -100,55 +102,6 @@ void BandedChoice::offer(std::size_t candidate, unsigned support, const Scores& 
       pick.cv_score(j) = r2(best, j) / double(folds);
     }
   }
-}
-
-BandedFit banded_ridge_cv(const ConstMatrixRef<double>& x, const ConstMatrixRef<double>& x_test,
-                          const ConstMatrixRef<double>& y, const std::vector<mpi::Range>& bands,
-                          const std::vector<mpi::Range>& folds, const std::vector<double>& alphas,
-                          const std::vector<Eigen::VectorXd>& candidates) {
-  const Eigen::Index width = y.cols();
-  BandedFit fit{BandedChoice(bands.size(), width), {}};
-  for (std::size_t c = 0; c < candidates.size(); ++c) {
-    const Matrix<double> xg = weighted_bands(x, bands, candidates[c]);
-    Scores mse = Scores::Zero(Eigen::Index(alphas.size()), width), r2 = mse;
-    for (const mpi::Range& fold : folds) {
-      const auto rows = xg.middleRows(Eigen::Index(fold.begin), Eigen::Index(fold.size()));
-      const RidgeFold<double> scored(ridge_factor(xg, fold, rows, false), fold);
-      scored.accumulate(y, alphas, mse, r2);
-    }
-    fit.choice.offer(c, band_support(candidates[c]), mse, r2, folds.size(), alphas);
-  }
-  // Each subset's prediction is the sum over candidates of the refit of the
-  // targets that picked it (RidgeRefit gives 0 where alpha is NaN).
-  std::map<std::int32_t, RidgeRefit<double>> refits;
-  for (unsigned mask = 1; mask <= fit.choice.subsets(); ++mask) {
-    const BandedChoice::Pick& pick = fit.choice.subset(mask);
-    Matrix<double> total = Matrix<double>::Zero(x_test.rows(), width);
-    std::vector<std::int32_t> used(pick.candidate.begin(), pick.candidate.end());
-    std::sort(used.begin(), used.end());
-    used.erase(std::unique(used.begin(), used.end()), used.end());
-    for (std::int32_t c : used) {
-      if (c < 0) continue;
-      auto found = refits.find(c);
-      if (found == refits.end()) {
-        const Eigen::VectorXd& g = candidates[std::size_t(c)];
-        found = refits
-                    .emplace(c, RidgeRefit<double>(
-                                    ridge_factor(weighted_bands(x, bands, g), mpi::Range{0, 0},
-                                                 weighted_bands(x_test, bands, g), false)))
-                    .first;
-      }
-      Eigen::VectorXd alpha = pick.alpha;
-      for (Eigen::Index j = 0; j < width; ++j)
-        if (pick.candidate[std::size_t(j)] != c)
-          alpha(j) = std::numeric_limits<double>::quiet_NaN();
-      Matrix<double> part;
-      found->second.fit(y, alpha, part, nullptr);
-      total += part;
-    }
-    fit.test_prediction.push_back(std::move(total));
-  }
-  return fit;
 }
 
 }  // namespace b2m::solvers

@@ -34,6 +34,10 @@ namespace b2m::solvers {
 // The bands a candidate uses: bit b set when g_b > 0.
 [[nodiscard]] unsigned band_support(const Eigen::VectorXd& g);
 
+// The columns of candidate g's design: the widths of the bands of weight > 0.
+[[nodiscard]] Eigen::Index weighted_width(const std::vector<mpi::Range>& bands,
+                                          const Eigen::VectorXd& g);
+
 // The design of candidate g: the columns of each band of x (`bands`, ranges
 // of x's columns) scaled by sqrt(g_b); bands of weight 0 left out.
 [[nodiscard]] Matrix<double> weighted_bands(const ConstMatrixRef<double>& x,
@@ -65,20 +69,5 @@ class BandedChoice {
  private:
   std::vector<Pick> picks_;
 };
-
-// The whole fit in memory, for one block of targets: every candidate scored
-// on `folds` (row ranges of x), then each subset's model refit on all rows
-// with each target's pick and used to predict x_test's rows.
-struct BandedFit {
-  BandedChoice choice;
-  std::vector<Matrix<double>> test_prediction;  // per subset (mask - 1): m x width
-};
-[[nodiscard]] BandedFit banded_ridge_cv(const ConstMatrixRef<double>& x,
-                                        const ConstMatrixRef<double>& x_test,
-                                        const ConstMatrixRef<double>& y,
-                                        const std::vector<mpi::Range>& bands,
-                                        const std::vector<mpi::Range>& folds,
-                                        const std::vector<double>& alphas,
-                                        const std::vector<Eigen::VectorXd>& candidates);
 
 }  // namespace b2m::solvers
