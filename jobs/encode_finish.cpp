@@ -17,12 +17,24 @@ constexpr std::size_t kMaxLag = 20;
 
 template <class T>
 VoxelResults EncodePasses<T>::finish() {
-  const solvers::RidgeRefit<T> refit(solvers::in_precision<T>(spill_.get(refit_key())));
   VoxelResults mine;
   std::vector<std::size_t> voxels;
-  for (std::size_t round = 0; round < rounds_; ++round) finish_round(round, refit, mine, voxels);
+  finish_rounds(mine, voxels);
   read_done_blocks(mine, voxels);
   return gather_results(mine, voxels);
+}
+
+template <class T>
+void EncodePasses<T>::finish_on_disk() {
+  VoxelResults mine;
+  std::vector<std::size_t> voxels;
+  finish_rounds(mine, voxels);
+}
+
+template <class T>
+void EncodePasses<T>::finish_rounds(VoxelResults& results, std::vector<std::size_t>& voxels) {
+  const solvers::RidgeRefit<T> refit(solvers::in_precision<T>(spill_.get(refit_key())));
+  for (std::size_t round = 0; round < rounds_; ++round) finish_round(round, refit, results, voxels);
 }
 
 // Each fold peer finishes its share of the block; the block is marked done
@@ -97,6 +109,8 @@ void EncodePasses<T>::finish_round(std::size_t round, const solvers::RidgeRefit<
 
 template VoxelResults EncodePasses<float>::finish();
 template VoxelResults EncodePasses<double>::finish();
+template void EncodePasses<float>::finish_on_disk();
+template void EncodePasses<double>::finish_on_disk();
 template void EncodePasses<float>::finish_round(std::size_t, const solvers::RidgeRefit<float>&,
                                                 VoxelResults&, std::vector<std::size_t>&);
 template void EncodePasses<double>::finish_round(std::size_t, const solvers::RidgeRefit<double>&,

@@ -113,6 +113,9 @@ class EncodePasses {
   void rescore_near_ties();
   // 4.
   [[nodiscard]] VoxelResults finish();
+  // 4. without gathering the results: they stay on disk only (b2m
+  // partition reads each candidate's back block by block).
+  void finish_on_disk();
   // Without work left (plan() false): the results of a complete partial
   // output, for the summary.
   [[nodiscard]] VoxelResults read_results();
@@ -144,6 +147,8 @@ class EncodePasses {
   // empty share once it has none left), into `results`.
   void finish_round(std::size_t round, const solvers::RidgeRefit<T>& refit, VoxelResults& results,
                     std::vector<std::size_t>& voxels);
+  // Every round of phase 4, this rank's results into `results`.
+  void finish_rounds(VoxelResults& results, std::vector<std::size_t>& voxels);
   // The results of this rank's shares of blocks done by an earlier run.
   void read_done_blocks(VoxelResults& results, std::vector<std::size_t>& voxels);
   // Gathers every rank's (voxel, result) pairs onto the group's root.

@@ -70,7 +70,7 @@ std::string candidate_group(std::size_t c) {
 // A resumed output: every candidate group present must be a consistent
 // encode result and checkpoint, and the partition's own progress readable.
 void check_partition_resumable(io::H5File& file, io::H5File& checkpoint) {
-  static_cast<void>(file.read_all<std::uint8_t>("/progress/blocks_done"));
+  static_cast<void>(io::EncodeResults(file).blocks_done());
   for (std::size_t c = 0; checkpoint.exists(candidate_group(c)); ++c)
     io::check_resumable(checkpoint, checkpoint, candidate_group(c));
 }
@@ -110,8 +110,8 @@ class PartitionPass {
   // This rank's blocks (dealt round-robin over all ranks), each finished and
   // marked; every rank joins every collective round.
   void run() {
-    const std::vector<std::uint8_t> done =
-        out_.file().read_all<std::uint8_t>("/progress/blocks_done");
+    io::EncodeResults progress(out_.file());  // (its /progress/blocks_done only)
+    const std::vector<std::uint8_t> done = progress.blocks_done();
     std::vector<std::size_t> todo;
     for (std::size_t b : blocks_.owned_by(std::size_t(comm_.rank()), std::size_t(comm_.size())))
       if (!done[b]) todo.push_back(b);
@@ -120,10 +120,8 @@ class PartitionPass {
       const std::optional<std::size_t> block =
           round < todo.size() ? std::optional(todo[round]) : std::nullopt;
       finish(block ? blocks_.block(*block) : mpi::Range{});
-      const std::uint8_t one = 1;
       out_.file().flush();
-      out_.file().write<std::uint8_t>("/progress/blocks_done", {block.value_or(0)},
-                                      {block ? 1u : 0u}, &one);
+      progress.mark_done(block);
       out_.file().flush();
     }
   }
@@ -131,10 +129,15 @@ class PartitionPass {
  private:
   // A subset's model on a voxel is one candidate's at that candidate's own
   // best alpha, which is what the candidate's passes refit and scored: its
-  // test r and R^2 are read back, not recomputed.
+  // test r and R^2 are read back, not recomputed. A voxel without variance
+  // in its training rows (invalid in the candidates' results) gets no pick.
   void finish(mpi::Range cols) {
     const std::size_t w = cols.size(), subsets = vp_.masks();
     io::H5File& ck = out_.checkpoint();
+    std::vector<std::uint8_t> valid(w, 0);
+    mpi::agree_on(comm_, [&] {
+      ck.read<std::uint8_t>(candidate_group(0) + "/voxels/valid", {cols.begin}, {w}, valid.data());
+    });
     solvers::BandedChoice choice(o_.spaces.size(), Eigen::Index(w));
     std::vector<std::vector<double>> r_test(candidates_.size()), r2_test(candidates_.size());
     for (std::size_t c = 0; c < candidates_.size(); ++c) {
@@ -158,7 +161,7 @@ class PartitionPass {
       const solvers::BandedChoice::Pick& pick = choice.subset(mask);
       for (std::size_t j = 0; j < w; ++j) {
         const std::size_t at = (mask - 1) * w + j;
-        const std::int32_t c = pick.candidate[j];
+        const std::int32_t c = valid[j] ? pick.candidate[j] : -1;
         out.candidate[at] = c;
         if (c < 0) continue;
         out.alpha[at] = pick.alpha(Eigen::Index(j));
@@ -221,6 +224,9 @@ std::vector<std::string> region_names(const std::vector<std::string>& spaces) {
 nlohmann::json summary_row(const Unit& unit, const PartitionOptions& o, io::H5File& f,
                            std::size_t voxels, std::size_t candidates, const mpi::Comm& comm) {
   const std::size_t subsets = (std::size_t{1} << o.spaces.size()) - 1;
+  // Every rank reads both (S x V doubles: a few MB at 60,000 voxels), as
+  // the reads are collective and the row must be the same on every rank
+  // (the summary is written as a collective attribute).
   std::vector<double> r2, sizes;
   mpi::agree_on(comm, [&] {
     r2 = f.read_all<double>("/subsets/r2_test");
@@ -283,11 +289,9 @@ nlohmann::json partition_subject(UnitRun& run, const PartitionOptions& o, Banded
   settings.save_predictions = false;
   settings.save_weights = false;
   for (std::size_t c = 0; c < candidates.size(); ++c) {
-    Eigen::Index features = 0;
-    for (std::size_t b = 0; b < loaded.bands.size(); ++b)
-      if (candidates[c](Eigen::Index(b)) > 0) features += Eigen::Index(loaded.bands[b].size());
     EncodePasses<double> passes(settings, *responses, rows, folds, alphas, grid, out, comm,
-                                features, candidate_group(c));
+                                solvers::weighted_width(loaded.bands, candidates[c]),
+                                candidate_group(c));
     if (!passes.plan()) continue;
     auto solver = std::make_unique<solvers::DesignRidge>(
         solvers::weighted_bands(loaded.design.train_x, loaded.bands, candidates[c]),
@@ -296,7 +300,7 @@ nlohmann::json partition_subject(UnitRun& run, const PartitionOptions& o, Banded
     passes.factorize(std::move(solver));
     passes.score_folds();
     passes.rescore_near_ties();
-    static_cast<void>(passes.finish());
+    passes.finish_on_disk();
   }
   PartitionPass pass(o, candidates, alphas, layout, out, comm);
   if (!out.file().exists("/progress/blocks_done")) pass.create();

@@ -16,6 +16,8 @@ with FIR delays 1 and 2, 4 alphas, --grid-steps 2: candidates (1, 0),
   * the same picks at 1, 2 and 4 ranks and the same scores to round-off
     (summation order differs with the fold groups' shares; the 1-rank
     output is kept beside the work directories);
+  * a voxel constant in the training rows gets no pick (candidate -1) and
+    NaN scores and regions;
   * bad specifications refused on every rank.
 """
 import os
@@ -37,6 +39,7 @@ DELAYS = "1,2"
 ALPHAS = [1.0, 30.0, 1000.0, 30000.0]
 CANDIDATES = [(1.0, 0.0), (0.0, 1.0), (0.5, 0.5)]
 SETS = ["candidate", "alpha", "cv_score", "r_test", "r2_test"]
+CONSTANT = 7  # this voxel is made constant
 
 
 def read_partition(path):
@@ -96,7 +99,12 @@ def body(opts, checks):
     study = harness.simulate_study(opts, checks, 1, 240, 3)
     if study is None:
         return
-    responses = os.path.join(study, "sub-01_responses.h5")
+    responses = os.path.join(opts.scratch, "responses.h5")
+    shutil.copyfile(os.path.join(study, "sub-01_responses.h5"), responses)
+    with h5py.File(responses, "r+") as f:
+        for name in ("train/Y", "test/Y", "test/Y_reps"):
+            if name in f:
+                f[name][..., CONSTANT] = 2.5
     features = os.path.join(study, "features.h5")
     alphas = ",".join(str(a) for a in ALPHAS)
     common = ["--features", features, "--events", opts.events, "--delays", DELAYS, "--alphas", alphas]
@@ -107,6 +115,11 @@ def body(opts, checks):
     part = read_partition(os.path.join(opts.scratch, "part.h5"))
     checks.check("the candidates are the simplex grid of 2 steps, vertices first",
                  np.allclose(part["weights"], CANDIDATES), f"{part['weights'].tolist()}")
+    others = np.delete(np.arange(part["candidate"].shape[1]), CONSTANT)
+    checks.check("the constant voxel: candidate -1 and NaN in every subset and region, the others picked",
+                 (part["candidate"][:, CONSTANT] == -1).all() and
+                 all(np.isnan(part[k][:, CONSTANT]).all() for k in SETS[1:] + ["exact", "corrected"]) and
+                 (part["candidate"][:, others] >= 0).all(), f"{part['candidate'][:, CONSTANT]}")
 
     # Each single space's subset is encode of that space.
     for b, space in enumerate(SPACES):
@@ -120,7 +133,7 @@ def body(opts, checks):
         worst = max(np.nanmax(np.abs(part[name][s - 1] - enc[name])) for name in SETS[1:])
         same_nan = all(np.array_equal(np.isnan(part[name][s - 1]), np.isnan(enc[name])) for name in SETS[1:])
         checks.check(f"subset {{{space}}} is encode of {space} (alpha, cv_score, r_test, r2_test)",
-                     worst <= 1e-12 and same_nan and (part["candidate"][s - 1] == b).all(),
+                     worst <= 1e-12 and same_nan and (part["candidate"][s - 1][others] == b).all(),
                      f"largest difference {worst:.2e}")
 
     # numpy banded ridge.
@@ -168,7 +181,8 @@ def body(opts, checks):
         shutil.copyfile(mine, keep)
     elif os.path.exists(keep):
         one = read_partition(keep)
-        picks = np.array_equal(one["candidate"], part["candidate"]) and np.array_equal(one["alpha"], part["alpha"])
+        picks = (np.array_equal(one["candidate"], part["candidate"]) and
+                 np.array_equal(one["alpha"], part["alpha"], equal_nan=True))
         worst = max(np.nanmax(np.abs(one[k] - part[k])) for k in ("cv_score", "r_test", "r2_test", "exact"))
         checks.check(f"the same picks at {opts.ranks} ranks as at 1, the scores within 1e-12", picks and worst < 1e-12,
                      f"largest difference {worst:.1e}")
