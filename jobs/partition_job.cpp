@@ -68,9 +68,11 @@ std::string candidate_group(std::size_t c) {
 }
 
 // A resumed output: every candidate group present must be a consistent
-// encode result and checkpoint, and the partition's own progress readable.
+// encode result and checkpoint, and the partition's own progress, once it
+// exists, readable.
 void check_partition_resumable(io::H5File& file, io::H5File& checkpoint) {
-  static_cast<void>(io::EncodeResults(file).blocks_done());
+  if (file.exists("/progress/blocks_done"))  // (not before the candidates are done)
+    static_cast<void>(io::EncodeResults(file).blocks_done());
   for (std::size_t c = 0; checkpoint.exists(candidate_group(c)); ++c)
     io::check_resumable(checkpoint, checkpoint, candidate_group(c));
 }
