@@ -102,6 +102,23 @@ void PairedClipSums::correlations(const Matrix<double>& weights, Matrix<double>&
   }
 }
 
+void add_region_differences(const Matrix<double>& r_a, const Matrix<double>& r_b,
+                            const std::vector<std::vector<std::uint32_t>>& regions,
+                            Matrix<double>& sums, Matrix<double>& counts) {
+  if (r_b.rows() != r_a.rows() || r_b.cols() != r_a.cols() ||
+      Eigen::Index(regions.size()) != r_a.cols() || sums.cols() != r_a.rows() ||
+      counts.rows() != sums.rows() || counts.cols() != sums.cols())
+    throw ConfigError("add_region_differences: shapes differ");
+  for (Eigen::Index j = 0; j < r_a.cols(); ++j)
+    for (std::uint32_t region : regions[std::size_t(j)])
+      for (Eigen::Index d = 0; d < r_a.rows(); ++d) {
+        const double diff = r_a(d, j) - r_b(d, j);
+        if (std::isnan(diff)) continue;
+        sums(region, d) += diff;
+        counts(region, d) += 1;
+      }
+}
+
 PairedDifference summarize_bootstrap(double observed, std::vector<double> draws, double level) {
   if (!(level > 0 && level < 1))
     throw ConfigError("summarize_bootstrap: the interval's level must lie in (0, 1)");
@@ -129,6 +146,21 @@ PairedDifference summarize_bootstrap(double observed, std::vector<double> draws,
   const std::size_t other_side = std::min(below, above);
   out.p = std::min(1.0, 2.0 * (1.0 + double(other_side)) / (1.0 + double(draws.size())));
   return out;
+}
+
+PairedDifference across_subjects(const std::vector<double>& observed,
+                                 const std::vector<std::vector<double>>& draws, double level) {
+  if (observed.empty() || draws.size() != observed.size())
+    throw ConfigError("across_subjects: needs one draw series per subject, and a subject");
+  const std::size_t n = draws.front().size();
+  std::vector<double> mean(n, 0.0);
+  for (const std::vector<double>& subject : draws) {
+    if (subject.size() != n) throw ConfigError("across_subjects: subjects' draws differ in count");
+    for (std::size_t d = 0; d < n; ++d) mean[d] += subject[d] / double(draws.size());
+  }
+  double total = 0;
+  for (double v : observed) total += v / double(observed.size());
+  return summarize_bootstrap(total, mean, level);
 }
 
 Matrix<double> density_2d(const std::vector<double>& x, const std::vector<double>& y,

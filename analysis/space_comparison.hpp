@@ -61,6 +61,14 @@ class PairedClipSums {
   Eigen::Index clip_rows_;
 };
 
+// Adds, per region and draw, the sum of r_A - r_B over voxel j's regions
+// (`regions[j]`: none for a voxel left out) and the count of finite
+// differences: r_a, r_b are draws x block width (PairedClipSums), sums and
+// counts regions x draws.
+void add_region_differences(const solvers::Matrix<double>& r_a, const solvers::Matrix<double>& r_b,
+                            const std::vector<std::vector<std::uint32_t>>& regions,
+                            solvers::Matrix<double>& sums, solvers::Matrix<double>& counts);
+
 // A bootstrap distribution of a difference summarized: the observed value,
 // the percentile interval at `level`, and the two-sided p of "no
 // difference", 2 (1 + #draws on the other side of 0) / (1 + draws), at most
@@ -71,6 +79,14 @@ struct PairedDifference {
 };
 [[nodiscard]] PairedDifference summarize_bootstrap(double observed, std::vector<double> draws,
                                                    double level);
+
+// A region's difference across subjects: the mean of the subjects'
+// observed values, and per draw the mean of their draws (each subject's
+// draw d resampled the same clips; a draw NaN for any subject is left out),
+// summarized as summarize_bootstrap does.
+[[nodiscard]] PairedDifference across_subjects(const std::vector<double>& observed,
+                                               const std::vector<std::vector<double>>& draws,
+                                               double level);
 
 // The 2-D histogram of (x, y) pairs on bins x bins equal cells over
 // [low, high)^2 (row: x's bin, column: y's); values outside go to the edge

@@ -1,6 +1,7 @@
 #include "io/encode_files.hpp"
 
 #include <limits>
+#include <string>
 
 #include "io/h5_error.hpp"
 
@@ -141,5 +142,30 @@ template void EncodeResults::write_test_rows<double>(std::size_t, const ColMajor
                                                      const ColMajor<double>&);
 template void EncodeResults::write_weights<float>(std::size_t, const RowMajor<float>&);
 template void EncodeResults::write_weights<double>(std::size_t, const RowMajor<double>&);
+
+TestRows read_test_rows(const H5File& f) {
+  if (!f.exists("/test/prediction") || !f.exists("/test/observed"))
+    throw InputError(f.path() +
+                     " has no /test/prediction and /test/observed: b2m stats and compare read "
+                     "encode results made with --save-predictions (rerun encode with it)");
+  const Shape p = f.shape("/test/prediction"), y = f.shape("/test/observed");
+  if (p.size() != 2 || p != y)
+    throw InputError(f.path() + ": /test/prediction and /test/observed must be [m, V] alike");
+  TestRows t{p[0], p[1], 0};
+  if (!f.exists("/voxels/r_test") || f.shape("/voxels/r_test") != Shape{t.voxels})
+    throw InputError(f.path() + ": /voxels/r_test must have one value per voxel (" +
+                     std::to_string(t.voxels) + ")");
+  const std::vector<double> rows = f.has_attribute("/test", "clip_rows")
+                                       ? f.read_double_attribute("/test", "clip_rows")
+                                       : std::vector<double>{};
+  t.clip_rows = rows.size() == 1 && rows[0] >= 1 ? std::size_t(rows[0]) : 0;
+  if (t.clip_rows == 0 || t.m % t.clip_rows != 0)
+    throw InputError(f.path() + ": /test does not say how its " + std::to_string(t.m) +
+                     " rows divide into test clips (attribute clip_rows): the clips are what "
+                     "is permuted and resampled");
+  if (t.clips() < 2)
+    throw InputError(f.path() + ": one test clip; a permutation test needs two or more");
+  return t;
+}
 
 }  // namespace b2m::io

@@ -107,4 +107,15 @@ class ScoreCheckpoint {
   std::string group_;
 };
 
+// The test rows an encode result made with --save-predictions holds
+// (/test/prediction and /test/observed [m, V], /voxels/r_test [V]) and how
+// they divide into test clips (/test's attribute clip_rows), which b2m stats
+// permutes and b2m compare resamples: an InputError naming the file when
+// any is missing or inconsistent, or there are fewer than two clips.
+struct TestRows {
+  std::size_t m = 0, voxels = 0, clip_rows = 0;
+  [[nodiscard]] std::size_t clips() const { return m / clip_rows; }
+};
+[[nodiscard]] TestRows read_test_rows(const H5File& f);
+
 }  // namespace b2m::io

@@ -12,6 +12,7 @@
 #include "analysis/significance.hpp"
 #include "analysis/subject_tests.hpp"
 #include "core/error.hpp"
+#include "io/encode_files.hpp"
 #include "io/h5_matrix.hpp"
 #include "io/output_file.hpp"
 #include "io/responses_file.hpp"
@@ -31,37 +32,6 @@ const char* const kTest =
     "the prediction; p = (1 + #{r_perm >= r}) / (1 + P); p_fwer from the null of the largest "
     "r over voxels; q: Benjamini-Hochberg over the voxels' p";
 
-// The test rows of an encode result, checked.
-struct TestRows {
-  std::size_t m = 0, voxels = 0, clip_rows = 0;
-  [[nodiscard]] std::size_t clips() const { return m / clip_rows; }
-};
-
-TestRows read_test_rows(const io::H5File& f) {
-  if (!f.exists("/test/prediction") || !f.exists("/test/observed"))
-    throw InputError(f.path() +
-                     " has no /test/prediction and /test/observed: b2m stats reads encode "
-                     "results made with --save-predictions (rerun encode with it)");
-  const io::Shape p = f.shape("/test/prediction"), y = f.shape("/test/observed");
-  if (p.size() != 2 || p != y)
-    throw InputError(f.path() + ": /test/prediction and /test/observed must be [m, V] alike");
-  TestRows t{p[0], p[1], 0};
-  if (!f.exists("/voxels/r_test") || f.shape("/voxels/r_test") != io::Shape{t.voxels})
-    throw InputError(f.path() + ": /voxels/r_test must have one value per voxel (" +
-                     std::to_string(t.voxels) + ")");
-  const std::vector<double> rows = f.has_attribute("/test", "clip_rows")
-                                       ? f.read_double_attribute("/test", "clip_rows")
-                                       : std::vector<double>{};
-  t.clip_rows = rows.size() == 1 && rows[0] >= 1 ? std::size_t(rows[0]) : 0;
-  if (t.clip_rows == 0 || t.m % t.clip_rows != 0)
-    throw InputError(f.path() + ": /test does not say how its " + std::to_string(t.m) +
-                     " rows divide into test clips (attribute clip_rows): the clips are what "
-                     "the permutations exchange");
-  if (t.clips() < 2)
-    throw InputError(f.path() + ": one test clip; a permutation test needs two or more");
-  return t;
-}
-
 // What every rank holds once its share is combined: per voxel r and the
 // permutations at or above it; per permutation the largest r.
 struct Counts {
@@ -73,7 +43,7 @@ struct Counts {
 // Counts of this rank's voxels (its voxel group's range, read in blocks)
 // under its permutation group's share of the permutations, combined over
 // the grid. Collective over `comm`.
-Counts count_permutations(const io::H5File& f, const TestRows& t,
+Counts count_permutations(const io::H5File& f, const io::TestRows& t,
                           const std::vector<std::vector<std::uint32_t>>& permutations,
                           const StatsOptions& o, const mpi::Comm& comm) {
   const mpi::RankGrid grid(comm, o.permutation_groups);
@@ -133,7 +103,7 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   const std::string& path = run.unit().inputs.front();
   auto file = mpi::agree_on(
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
-  const TestRows t = mpi::agree_on(comm, [&] { return read_test_rows(*file); });
+  const io::TestRows t = mpi::agree_on(comm, [&] { return io::read_test_rows(*file); });
   const ResultRecord record = mpi::agree_on(comm, [&] { return read_result_record(path, comm); });
   std::string subject = record.text("subject"), space = record.text("space");
   if (subject.empty()) subject = run.unit().name;

@@ -10,17 +10,18 @@
 #include "jobs/cli.hpp"
 #include "mpi/comm.hpp"
 
-#define B2M_VERBS(VERB)                                                                \
-  VERB(simulate, "simulate a study on the real ds003720 design")                       \
-  VERB(prepare, "a study's published responses -> one responses file per subject")     \
-  VERB(features, "features import: embeddings keyed by clip id -> a feature file")     \
-  VERB(design, "align clip embeddings to the TR grid (FIR delays) into a design file") \
-  VERB(encode, "voxelwise ridge encoding models, cross-validated per voxel")           \
-  VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")         \
-  VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")         \
-  VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")    \
-  VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")     \
-  VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared")
+#define B2M_VERBS(VERB)                                                                     \
+  VERB(simulate, "simulate a study on the real ds003720 design")                            \
+  VERB(prepare, "a study's published responses -> one responses file per subject")          \
+  VERB(features, "features import: embeddings keyed by clip id -> a feature file")          \
+  VERB(design, "align clip embeddings to the TR grid (FIR delays) into a design file")      \
+  VERB(encode, "voxelwise ridge encoding models, cross-validated per voxel")                \
+  VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")              \
+  VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")              \
+  VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")         \
+  VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")          \
+  VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared") \
+  VERB(compare, "two spaces' models of the same voxels: overlap, paired bootstrap, density")
 
 namespace b2m::jobs {
 

@@ -184,12 +184,12 @@ if __name__ == "__main__":
     write_design(args.design, data)
 
 
-def add_random_space(features, dim=128, seed=0):
-    """Adds a control space "random" to a feature file: one 15-s window of
-    Gaussian values per clip, read by no voxel, so it drives nothing."""
+def add_random_space(features, dim=128, seed=0, name="random"):
+    """Adds a control space (`name`, default "random") to a feature file: one
+    15-s window of Gaussian values per clip, read by no simulated voxel."""
     with h5py.File(features, "a") as f:
         n = f["spaces/mulan_text/embeddings"].shape[0]
-        g = f.create_group("spaces/random")
+        g = f.create_group(f"spaces/{name}")
         g["embeddings"] = np.random.default_rng(seed).standard_normal((n, 1, dim)).astype(np.float32)
         g.attrs["window_s"] = np.array([15.0])
         g.attrs["step_s"] = np.array([15.0])

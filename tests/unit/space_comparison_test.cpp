@@ -102,6 +102,35 @@ TEST(SummarizeBootstrap, PercentilesAndTwoSidedP) {
   EXPECT_THROW(static_cast<void>(summarize_bootstrap(0, {1}, 1.0)), ConfigError);
 }
 
+TEST(RegionDifferences, SumsEachVoxelsDifferenceIntoItsRegionsSkippingNaN) {
+  Matrix<double> r_a(2, 3), r_b(2, 3);
+  r_a << 0.5, 0.2, NAN, 0.4, 0.1, 0.3;
+  r_b << 0.1, 0.3, 0.2, 0.1, 0.1, 0.1;
+  // Voxel 0 in regions 0 and 2, voxel 1 in region 1 and 2, voxel 2 in 2.
+  const std::vector<std::vector<std::uint32_t>> regions = {{0, 2}, {1, 2}, {2}};
+  Matrix<double> sums = Matrix<double>::Zero(3, 2), counts = sums;
+  add_region_differences(r_a, r_b, regions, sums, counts);
+  EXPECT_NEAR(sums(0, 0), 0.4, 1e-15);
+  EXPECT_NEAR(sums(1, 0), -0.1, 1e-15);
+  EXPECT_NEAR(sums(2, 0), 0.3, 1e-15);  // voxel 2's NaN left out
+  EXPECT_EQ(counts(2, 0), 2.0);
+  EXPECT_NEAR(sums(2, 1), 0.3 + 0.0 + 0.2, 1e-15);
+  EXPECT_EQ(counts(2, 1), 3.0);
+  Matrix<double> wrong = Matrix<double>::Zero(3, 5);
+  EXPECT_THROW(add_region_differences(r_a, r_b, regions, wrong, wrong), ConfigError);
+}
+
+TEST(AcrossSubjects, AveragesTheSubjectsDrawByDraw) {
+  // Two subjects, four draws; draw 3 is NaN for one subject and left out.
+  const PairedDifference d =
+      across_subjects({0.2, 0.4}, {{0.1, 0.3, 0.2, NAN}, {0.3, 0.1, 0.0, 0.5}}, 0.5);
+  EXPECT_NEAR(d.observed, 0.3, 1e-15);
+  EXPECT_EQ(d.draws, 3u);  // means 0.2, 0.2, 0.1: none at or below 0
+  EXPECT_NEAR(d.p, 2.0 * 1 / 4, 1e-15);
+  EXPECT_NEAR(d.low, 0.15, 1e-15);  // the 25th percentile of 0.1, 0.2, 0.2
+  EXPECT_THROW(static_cast<void>(across_subjects({0.1}, {}, 0.9)), ConfigError);
+}
+
 TEST(Density2d, BinsClipsAndSkipsNaN) {
   const Matrix<double> h =
       density_2d({0.05, 0.95, 2.0, -1.0, NAN, 0.5}, {0.05, 0.05, 0.95, 0.5, 0.1, NAN}, 2, 0, 1);
