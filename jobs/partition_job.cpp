@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "analysis/roi_summary.hpp"
 #include "analysis/scores.hpp"
 #include "analysis/variance_partition.hpp"
 #include "analysis/zscore.hpp"
@@ -252,6 +253,60 @@ nlohmann::json summary_row(const Unit& unit, const PartitionOptions& o, io::H5Fi
           {"candidates", candidates}, {"predicted", predicted}, {"regions", regions.dump()}};
 }
 
+// The per-ROI table of the region sizes (the corrected ones, over the
+// voxels whose joint model reaches --summary-r2), per subject and across
+// subjects (rows with subject "all"), on rank 0 of `world`.
+void write_roi_summary(const std::vector<Unit>& units, const PartitionOptions& o,
+                       const mpi::Comm& world) {
+  io::SummaryTable table({io::text("subject"), io::text("region"), io::text("roi"),
+                          io::count("subjects"), io::count("voxels"), io::mean_sd("mean"),
+                          io::mean_sd("median")});
+  const auto pair = [](std::pair<double, double> v) {
+    return nlohmann::json::array({io::number(v.first), io::number(v.second)});
+  };
+  mpi::agree_on(world, [&] {
+    if (!world.is_root()) return;
+    const mpi::Comm self = mpi::Comm::self();
+    const std::vector<std::string> regions = region_names(o.spaces);
+    const std::size_t subsets = regions.size(), joint = subsets - 1;
+    std::vector<std::vector<std::vector<analysis::RoiScores>>> by_region(subsets);
+    for (const Unit& u : units) {
+      const io::H5File f(u.outputs.front(), io::Access::read, self);
+      if (!f.exists("/voxels/roi"))
+        throw InputError(u.inputs.front() +
+                         " has no /voxels/roi: --roi-summary needs responses with an atlas");
+      const std::vector<double> r2 = f.read_all<double>("/subsets/r2_test");
+      const std::vector<double> sizes = f.read_all<double>("/partition/corrected");
+      const std::size_t voxels = r2.size() / subsets;
+      const io::Atlas atlas = io::read_atlas(f, voxels);
+      for (std::size_t s = 0; s < subsets; ++s) {
+        std::vector<double> score(voxels, kNaN);
+        for (std::size_t v = 0; v < voxels; ++v)
+          if (r2[joint * voxels + v] >= o.summary_r2) score[v] = sizes[s * voxels + v];
+        by_region[s].push_back(analysis::roi_scores(atlas.label, atlas.names, score, {}));
+        for (const analysis::RoiScores& r : by_region[s].back())
+          table.add({{"subject", u.name},
+                     {"region", regions[s]},
+                     {"roi", r.roi},
+                     {"subjects", 1},
+                     {"voxels", r.voxels},
+                     {"mean", pair({r.mean, 0.0})},
+                     {"median", pair({r.median, 0.0})}});
+      }
+    }
+    for (std::size_t s = 0; s < subsets; ++s)
+      for (const analysis::RoiAcross& a : analysis::roi_across_subjects(by_region[s]))
+        table.add({{"subject", "all"},
+                   {"region", regions[s]},
+                   {"roi", a.roi},
+                   {"subjects", a.subjects},
+                   {"voxels", 0},
+                   {"mean", pair(a.mean)},
+                   {"median", pair(a.median)}});
+    io::write_summary(table, o.roi_summary);
+  });
+}
+
 nlohmann::json partition_subject(UnitRun& run, const PartitionOptions& o, BandedDesign loaded,
                                  const std::vector<Eigen::VectorXd>& candidates,
                                  const std::vector<double>& alphas) {
@@ -346,7 +401,11 @@ std::optional<PartitionOptions> parse(const cli::Arguments& args) {
       "summary-r2",
       "the summary's region sizes: means over voxels whose joint model reaches this "
       "test R^2",
-      cxxopts::value<double>()->default_value("0.05"));
+      cxxopts::value<double>()->default_value("0.05"))(
+      "roi-summary",
+      "per-ROI table of the region sizes (TSV, or JSON for *.json): per subject and across "
+      "subjects",
+      cxxopts::value<std::string>());
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
   PartitionOptions o;
@@ -373,6 +432,7 @@ std::optional<PartitionOptions> parse(const cli::Arguments& args) {
   o.passes.factor_memory_mb = (*r)["factor-memory"].as<std::size_t>();
   o.passes.zscore = r->count("no-zscore") == 0;
   o.summary_r2 = (*r)["summary-r2"].as<double>();
+  o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   return o;
 }
 
@@ -409,12 +469,14 @@ io::SummaryTable run_partition(const PartitionOptions& o, const mpi::Comm& world
               {io::text("subject"), io::text("spaces"), io::count("voxels"),
                io::count("candidates"), io::count("predicted"), io::text("regions")},
               o.output, parameters);
-  return stage.run(units, mpi::group_count(units.size(), std::size_t(world.size())), world,
-                   [&](UnitRun& run) {
-                     BandedDesign d = first ? std::move(*first) : load_bands(o, run.comm());
-                     first.reset();
-                     return partition_subject(run, o, std::move(d), candidates, alphas);
-                   });
+  const io::SummaryTable table = stage.run(
+      units, mpi::group_count(units.size(), std::size_t(world.size())), world, [&](UnitRun& run) {
+        BandedDesign d = first ? std::move(*first) : load_bands(o, run.comm());
+        first.reset();
+        return partition_subject(run, o, std::move(d), candidates, alphas);
+      });
+  if (!o.roi_summary.empty()) write_roi_summary(units, o, world);
+  return table;
 }
 
 int partition_command(const cli::Arguments& args, const mpi::Comm& world) {

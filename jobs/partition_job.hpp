@@ -37,6 +37,9 @@ struct PartitionOptions {
   // The summary's region sizes are means over voxels whose joint model
   // reaches this test R^2.
   double summary_r2 = 0.05;
+  // Per-ROI table of the region sizes (TSV, or JSON for *.json): per
+  // subject and across subjects; "" for none.
+  std::string roi_summary;
   OutputOptions output;  // --out: with several subjects it must contain {subject}
 };
 
