@@ -474,17 +474,17 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
   if (o.a_stats.size() != o.b_stats.size() ||
       (!o.a_stats.empty() && o.a_stats.size() != o.a.size()))
     throw ConfigError("compare: --stats-a and --stats-b go together, one per --results-a file");
+  // cxxopts splits a value at its commas: a piece without "=" is one more
+  // pattern of the group before it.
   for (const std::string& g : p.optional<std::vector<std::string>>(*r, "roi-group", {})) {
     const std::size_t eq = g.find('=');
+    if (eq == std::string::npos && !o.groups.empty() && !g.empty()) {
+      o.groups.back().second.push_back(g);
+      continue;
+    }
     if (eq == std::string::npos || eq == 0 || eq + 1 == g.size())
       throw ConfigError("compare: --roi-group wants NAME=PATTERN[,PATTERN...], got '" + g + "'");
-    std::vector<std::string> patterns;
-    for (std::size_t at = eq + 1; at <= g.size();) {
-      const std::size_t comma = std::min(g.find(',', at), g.size());
-      if (comma > at) patterns.push_back(g.substr(at, comma - at));
-      at = comma + 1;
-    }
-    o.groups.emplace_back(g.substr(0, eq), patterns);
+    o.groups.emplace_back(g.substr(0, eq), std::vector<std::string>{g.substr(eq + 1)});
   }
   o.q = (*r)["q"].as<double>();
   o.r_threshold = (*r)["r-threshold"].as<double>();
