@@ -32,6 +32,9 @@ Readout readout_of(const std::string& space, Preset preset) {
   if (space == "mulan_music") return {1.0, 0.7, 0.2, paper ? 0.7 : 0.3};
   if (space == "mulan_text") return {1.0, 0.0, 0.0, paper ? 1.4 : 0.4};
   if (space == "w2v_bert") return {0.5, 1.0, 0.3, 0.5};
+  // The non-music acoustic baseline: sound without meaning (no semantic
+  // read-out), like a spectro-temporal modulation energy model.
+  if (space == "modulation") return {0.0, 0.6, 1.0, 0.5};
   return {0.1, 0.3, 1.0, 0.5};  // soundstream
 }
 
@@ -85,7 +88,7 @@ const std::vector<SpaceSpec>& study_spaces() {
   static const std::vector<SpaceSpec> spaces = {
       {"mulan_music", 128, 4, 10.0, 1.5}, {"mulan_text", 128, 1, 15.0, 15.0},
       {"w2v_bert", 1024, 7, 5.0, 1.5},    {"soundstream", 128, 10, 1.5, 1.5},
-      {"genre", 10, 1, 15.0, 15.0},
+      {"genre", 10, 1, 15.0, 15.0},       {"modulation", 64, 10, 1.5, 1.5},
   };
   return spaces;
 }

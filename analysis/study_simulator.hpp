@@ -2,11 +2,17 @@
 //
 // Stimulus side (shared by all subjects): every clip has a semantic latent
 // (its genre's centroid plus a clip deviation) and a slowly varying acoustic
-// latent, and a fast low-level acoustic latent. The five feature spaces are
-// noisy linear read-outs of these latents, so they correlate the way the real
-// spaces do: MuLan-text reads only the semantic latent, MuLan-music and
-// w2v-BERT read semantic and acoustic latents, SoundStream reads mostly the
-// low-level latent, and the genre space is the one-hot label.
+// latent, and a fast low-level acoustic latent. The five feature spaces of
+// the paper are noisy linear read-outs of these latents, so they correlate
+// the way the real spaces do: MuLan-text reads only the semantic latent,
+// MuLan-music and w2v-BERT read semantic and acoustic latents, SoundStream
+// reads mostly the low-level latent, and the genre space is the one-hot
+// label. A sixth, `modulation`, is a non-music acoustic baseline (the
+// acoustic and low-level latents, no semantics, like a spectro-temporal
+// modulation model) that drives no voxel: it predicts what it shares with
+// the drivers, which b2m compare measures. It comes last and every draw is
+// keyed by space, so the paper's spaces and the voxels are what they were
+// without it.
 //
 // Subject side: each voxel is driven by a known subset of spaces (chosen by
 // its ROI), through low-rank true weights W_s = basis_s @ loadings_s, the
@@ -46,7 +52,7 @@ struct SpaceSpec {
   double step_s;
 };
 
-// The five spaces of the study, in bit order of the `drivers` masks.
+// The six spaces of the study, in bit order of the `drivers` masks.
 [[nodiscard]] const std::vector<SpaceSpec>& study_spaces();
 [[nodiscard]] std::size_t space_bit(const std::string& name);
 

@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import harness  # noqa: E402
 
 SPACES = ["mulan_text", "soundstream", "mulan_music"]
-DOC_BITS = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre"]  # docs/formats.md
+DOC_BITS = ["mulan_music", "mulan_text", "w2v_bert", "soundstream", "genre", "modulation"]  # docs/formats.md
 
 
 def encode_args(opts, study, features, space, out):
