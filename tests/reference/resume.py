@@ -77,6 +77,21 @@ def poll_partial(path, proc, deadline, dataset="progress/blocks_done"):
     return None
 
 
+def run_and_kill(opts, args, cwd, path, dataset="progress/blocks_done"):
+    """Starts b2m `args` in the background and SIGKILLs its whole process
+    group once `dataset` of `path` records some but not all units done.
+    Returns (poll_partial's (done, total) or None, the run's exit status)."""
+    proc = subprocess.Popen(harness.mpirun_command(opts.b2m, opts.ranks, args), cwd=cwd, env=harness.b2m_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    caught = poll_partial(path, proc, time.monotonic() + opts.timeout, dataset)
+    harness.kill_group(proc)
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    return caught, proc.returncode
+
+
 def body(opts, checks):
     w = opts.scratch
     data = testdata.make_dataset(seed=21, voxels=VOXELS)
@@ -99,19 +114,11 @@ def body(opts, checks):
     reference = read_outputs(os.path.join(w, "reference.h5"))
 
     # 2. start and kill half-way
-    cmd = harness.mpirun_command(opts.b2m, opts.ranks, encode(out))
-    proc = subprocess.Popen(cmd, cwd=w, env=harness.b2m_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    caught = poll_partial(partial, proc, time.monotonic() + opts.timeout)
-    harness.kill_group(proc)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
+    caught, rc = run_and_kill(opts, encode(out), w, partial)
     if not checks.check("the run was caught half-way (some but not all blocks done) and killed",
                         caught is not None,
                         f"seen {caught[0]} of {caught[1]} blocks done" if caught else
-                        f"run ended (rc={proc.returncode}) or timed out before the .partial showed progress"):
+                        f"run ended (rc={rc}) or timed out before the .partial showed progress"):
         return
     time.sleep(0.5)  # let the killed ranks go
     checks.check("after SIGKILL: OUT does not exist", not os.path.exists(out))
@@ -188,15 +195,7 @@ def body(opts, checks):
     # 6. killed during the per-fold passes
     out = os.path.join(w, "folds.h5")
     checkpoint = out + ".partial.checkpoint"
-    cmd = harness.mpirun_command(opts.b2m, opts.ranks, encode(out))
-    proc = subprocess.Popen(cmd, cwd=w, env=harness.b2m_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    caught = poll_partial(checkpoint, proc, time.monotonic() + opts.timeout, "cv/done")
-    harness.kill_group(proc)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
+    caught, _ = run_and_kill(opts, encode(out), w, checkpoint, "cv/done")
     if not checks.check("a run was caught during its fold passes and killed", caught is not None,
                         "run ended or timed out before the checkpoint showed progress"):
         return

@@ -29,7 +29,6 @@ sentinel written into its test R^2 in the checkpoint comes out as subset
 {A}'s test R^2) and otherwise give the uninterrupted run's output.
 """
 import os
-import subprocess
 import sys
 import time
 
@@ -42,7 +41,7 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
 import harness  # noqa: E402
-from resume import poll_partial  # noqa: E402
+from resume import run_and_kill  # noqa: E402
 
 VOXELS = 4000
 SIM = ["drive_noise=0", "unread_min=0", "unread_max=0.1", "drive_other=0.15", "drive_adjacent=0.9"]
@@ -108,17 +107,9 @@ def body(opts, checks):
     # Killed while the second candidate's passes run, then resumed.
     killed = os.path.join(w, "killed.h5")
     checkpoint = killed + ".partial.checkpoint"
-    proc = subprocess.Popen(harness.mpirun_command(opts.b2m, opts.ranks, args + ["--out", killed]), cwd=w,
-                            env=harness.b2m_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    caught = poll_partial(checkpoint, proc, time.monotonic() + opts.timeout, "candidates/1/cv/done")
-    harness.kill_group(proc)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
+    caught, rc = run_and_kill(opts, args + ["--out", killed], w, checkpoint, "candidates/1/cv/done")
     if not checks.check("the run was killed during the second candidate's passes", caught is not None,
-                        f"run ended (rc={proc.returncode}) first" if caught is None else ""):
+                        f"run ended (rc={rc}) first" if caught is None else ""):
         return
     time.sleep(0.5)  # let the killed ranks go
     with h5py.File(checkpoint, "r+") as f:
