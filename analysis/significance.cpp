@@ -173,4 +173,12 @@ std::vector<double> fdr_q_values(const std::vector<double>& p) {
   return q;
 }
 
+std::vector<std::uint8_t> threshold_mask(const std::vector<double>& values, double level,
+                                         bool below) {
+  std::vector<std::uint8_t> mask(values.size(), 0);
+  for (std::size_t v = 0; v < values.size(); ++v)
+    mask[v] = (below ? values[v] < level : values[v] > level) ? 1 : 0;  // NaN: 0
+  return mask;
+}
+
 }  // namespace b2m::analysis

@@ -59,4 +59,9 @@ template <class T>
 // Benjamini-Hochberg q-values; NaN p-values stay NaN and are not counted.
 [[nodiscard]] std::vector<double> fdr_q_values(const std::vector<double>& p);
 
+// A significance mask: 1 where values[v] < level (`below`) or > level
+// (otherwise); NaN: 0.
+[[nodiscard]] std::vector<std::uint8_t> threshold_mask(const std::vector<double>& values,
+                                                       double level, bool below);
+
 }  // namespace b2m::analysis

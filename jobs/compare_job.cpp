@@ -188,13 +188,6 @@ Differences paired_differences(const io::H5File& fa, const io::H5File& fb, const
   return total;
 }
 
-std::vector<std::uint8_t> mask_of(const std::vector<double>& values, bool below, double level) {
-  std::vector<std::uint8_t> mask(values.size(), 0);
-  for (std::size_t v = 0; v < values.size(); ++v)
-    mask[v] = (below ? values[v] < level : values[v] > level) ? 1 : 0;  // NaN: 0
-  return mask;
-}
-
 // The overlap of masks a and b per region.
 std::vector<analysis::Overlap> region_overlap(const std::vector<std::uint8_t>& a,
                                               const std::vector<std::uint8_t>& b,
@@ -244,9 +237,10 @@ nlohmann::json compare_unit(UnitRun& run, const CompareOptions& o) {
                        ") differ: results of different voxel sets cannot be compared");
     return regions_of(*fa, *fb, a.rows.voxels, o);
   });
-  const std::vector<std::uint8_t> qa = mask_of(a.q, true, o.q), qb = mask_of(b.q, true, o.q);
-  const std::vector<std::uint8_t> ra = mask_of(a.r, false, o.r_threshold),
-                                  rb = mask_of(b.r, false, o.r_threshold);
+  const std::vector<std::uint8_t> qa = analysis::threshold_mask(a.q, o.q, true),
+                                  qb = analysis::threshold_mask(b.q, o.q, true);
+  const std::vector<std::uint8_t> ra = analysis::threshold_mask(a.r, o.r_threshold, false),
+                                  rb = analysis::threshold_mask(b.r, o.r_threshold, false);
   std::vector<std::uint8_t> tested(qa.size());
   for (std::size_t v = 0; v < tested.size(); ++v) tested[v] = qa[v] | qb[v];
   const Differences diff = paired_differences(*fa, *fb, a, b, regions, tested, o, comm);

@@ -88,12 +88,6 @@ Counts count_permutations(const io::H5File& f, const io::TestRows& t,
   return all;
 }
 
-std::vector<std::uint8_t> below(const std::vector<double>& p, double level) {
-  std::vector<std::uint8_t> mask(p.size(), 0);
-  for (std::size_t v = 0; v < p.size(); ++v) mask[v] = p[v] < level ? 1 : 0;  // NaN: 0
-  return mask;
-}
-
 std::size_t ones(const std::vector<std::uint8_t>& mask) {
   return std::size_t(std::count(mask.begin(), mask.end(), std::uint8_t{1}));
 }
@@ -118,7 +112,8 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   const analysis::MaxStatisticNull null(c.max_r);
   const std::vector<double> p_fwer = null.p_values(r);
   const std::vector<double> q = analysis::fdr_q_values(p);
-  const std::vector<std::uint8_t> significant = below(q, o.q), family = below(p_fwer, o.fwer);
+  const std::vector<std::uint8_t> significant = analysis::threshold_mask(q, o.q, true),
+                                  family = analysis::threshold_mask(p_fwer, o.fwer, true);
   const double r_fwer = null.threshold(o.fwer);
 
   io::OutputFile out = run.open();
