@@ -195,6 +195,7 @@ io::ResponsesLayout sample_layout(const io::ResponsesLayout& responses,
   out.voxels = responses.voxels;
   out.runs = sample_run_ranges(samples.train);
   out.test_clip_rows = test_clips != 0 ? out.m / test_clips : 0;
+  out.carry_over_rows = 0;  // a sample is its own window's embedding
   out.repetitions = responses.repetitions;
   return out;
 }

@@ -1,5 +1,7 @@
 #include "analysis/feature_alignment.hpp"
 
+#include <algorithm>
+
 #include "analysis/zscore.hpp"
 #include "core/error.hpp"
 #include "mpi/agree.hpp"
@@ -85,6 +87,7 @@ Design build_design(const ClipEmbeddings& clips, const std::vector<io::RunEvents
   const TestLayout layout = test_layout(test_runs, tr);
   const auto test = delayed_runs(clips, test_runs, tr, delays);
   design.test_clips = layout.clip_ids;
+  design.carry_over_rows = std::size_t(*std::max_element(delays.begin(), delays.end()));
   design.test_x = solvers::Matrix<double>::Zero(static_cast<Eigen::Index>(layout.rows()), p);
   for (std::size_t c = 0; c < layout.clip_ids.size(); ++c)
     for (const auto& shown : layout.presentations[c])

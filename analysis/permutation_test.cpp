@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
 #include <utility>
 
 #include "analysis/split_mix64.hpp"
@@ -50,6 +51,26 @@ std::vector<std::uint32_t> clip_permutation(std::uint64_t seed, std::uint64_t in
     std::swap(order[i - 1], order[std::size_t(stream.below(i))]);
   return order;
 }
+
+template <class T>
+Matrix<T> clip_tails(const solvers::ConstMatrixRef<T>& x, std::size_t clip_rows, std::size_t skip) {
+  if (clip_rows == 0 || x.rows() % Eigen::Index(clip_rows) != 0)
+    throw ConfigError("clip_tails: the rows are not whole clips");
+  if (skip >= clip_rows)
+    throw ConfigError("clip_tails: skipping " + std::to_string(skip) + " rows of clips of " +
+                      std::to_string(clip_rows) + " leaves none");
+  const auto L = Eigen::Index(clip_rows), kept = L - Eigen::Index(skip);
+  const Eigen::Index clips = x.rows() / L;
+  Matrix<T> out(clips * kept, x.cols());
+  for (Eigen::Index c = 0; c < clips; ++c)
+    out.middleRows(c * kept, kept) = x.middleRows(c * L + Eigen::Index(skip), kept);
+  return out;
+}
+
+template Matrix<float> clip_tails<float>(const solvers::ConstMatrixRef<float>&, std::size_t,
+                                         std::size_t);
+template Matrix<double> clip_tails<double>(const solvers::ConstMatrixRef<double>&, std::size_t,
+                                           std::size_t);
 
 template <class T>
 PermutationCounts permutation_counts(const solvers::ConstMatrixRef<T>& prediction,

@@ -30,6 +30,17 @@ namespace b2m::analysis {
 [[nodiscard]] std::vector<std::uint32_t> clip_permutation(std::uint64_t seed, std::uint64_t index,
                                                           std::size_t clips);
 
+// The rows of `x` (clips of `clip_rows` rows, in clip order) past the first
+// `skip` of each clip. Where `skip` is the largest FIR delay, a kept row's
+// prediction holds its own clip's features only, so the clips stay
+// exchangeable under the null even where the responses carry one clip into
+// the next; with the head rows kept, the observed pairing keeps a clip's
+// carry-over matched and every permutation breaks it, which narrows the
+// null.
+template <class T>
+[[nodiscard]] solvers::Matrix<T> clip_tails(const solvers::ConstMatrixRef<T>& x,
+                                            std::size_t clip_rows, std::size_t skip);
+
 // What a share of the voxels contributes to the tests.
 struct PermutationCounts {
   Eigen::VectorXd r;                  // per voxel: the observed r (NaN: constant)

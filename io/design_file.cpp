@@ -1,6 +1,5 @@
 #include "io/design_file.hpp"
 
-#include <cmath>
 #include <cstdint>
 
 #include "core/error.hpp"
@@ -64,6 +63,7 @@ DesignMatrices read_design(const H5File& f) {
     throw InputError(f.path() + ": /train/X has " + std::to_string(d.train_x.cols()) +
                      " features but /test/X has " + std::to_string(d.test_x.cols()));
   if (f.has_attribute("/test", "ids")) d.test_clips = f.read_strings_attribute("/test", "ids");
+  d.carry_over_rows = read_count_attribute(f, "/test", "carry_over_rows");
   if (f.exists("/train/run")) {
     const std::vector<std::int64_t> run = f.read_all<std::int64_t>("/train/run");
     if (run.size() != static_cast<std::size_t>(d.train_x.rows()))
@@ -88,6 +88,7 @@ ResponsesLayout responses_for(const H5File& f, DesignMatrices& d,
   if (out.m < 2) throw InputError(f.path() + ": fewer than 2 test rows");
   if (out.test_clip_rows == 0 && !d.test_clips.empty())
     out.test_clip_rows = rows_per_clip(out.m, d.test_clips.size(), design_source);
+  out.carry_over_rows = d.carry_over_rows;
   return out;
 }
 
@@ -97,6 +98,9 @@ void write_design(H5File& f, const DesignMatrices& design) {
   const std::vector<std::int32_t> runs(design.train_run.begin(), design.train_run.end());
   f.write_all<std::int32_t>("/train/run", {runs.size()}, runs);
   f.write_attribute("/test", "ids", design.test_clips);
+  if (design.carry_over_rows)
+    f.write_attribute("/test", "carry_over_rows",
+                      std::vector<double>{double(*design.carry_over_rows)});
 }
 
 }  // namespace b2m::io

@@ -2,6 +2,7 @@
 // float64, optionally /train/run and the test clip ids on /test.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct DesignMatrices {
   ColMajor<double> train_x, test_x;
   std::vector<std::string> test_clips;  // empty where the file does not say
   std::vector<int> train_run;           // run label of each training row; empty likewise
+  // Test rows at the start of each clip that hold features of the clips
+  // shown before it: the largest FIR delay (/test attribute
+  // carry_over_rows); unset where the file does not say.
+  std::optional<std::size_t> carry_over_rows;
 };
 
 // Reads and checks a design: 2-D datasets of finite values with as many

@@ -27,6 +27,9 @@ void EncodeResults::create(const EncodeResultShape& s) {
     for (const char* set : {"/test/prediction", "/test/observed"})
       file_.create<float>(at(set), {s.test_rows, s.voxels});
     file_.write_attribute(at("/test"), "clip_rows", std::vector<double>{double(s.clip_rows)});
+    if (s.carry_over_rows)
+      file_.write_attribute(at("/test"), "carry_over_rows",
+                            std::vector<double>{double(*s.carry_over_rows)});
   }
   file_.create<std::uint8_t>(at("/progress/blocks_done"), {s.blocks});
   file_.flush();
@@ -151,7 +154,7 @@ TestRows read_test_rows(const H5File& f) {
   const Shape p = f.shape("/test/prediction"), y = f.shape("/test/observed");
   if (p.size() != 2 || p != y)
     throw InputError(f.path() + ": /test/prediction and /test/observed must be [m, V] alike");
-  TestRows t{p[0], p[1], 0};
+  TestRows t{p[0], p[1], 0, std::nullopt};
   if (!f.exists("/voxels/r_test") || f.shape("/voxels/r_test") != Shape{t.voxels})
     throw InputError(f.path() + ": /voxels/r_test must have one value per voxel (" +
                      std::to_string(t.voxels) + ")");
@@ -165,6 +168,7 @@ TestRows read_test_rows(const H5File& f) {
                      "is permuted and resampled");
   if (t.clips() < 2)
     throw InputError(f.path() + ": one test clip; a permutation test needs two or more");
+  t.carry_over_rows = read_count_attribute(f, "/test", "carry_over_rows");
   return t;
 }
 

@@ -45,6 +45,9 @@ struct EncodeResultShape {
   std::size_t features = 0;   // /weights [features, voxels] when > 0
   std::size_t test_rows = 0;  // /test/prediction and /test/observed when > 0
   std::size_t clip_rows = 0;  // test rows per test clip (attribute of /test)
+  // Rows at each clip's start whose prediction holds earlier clips'
+  // features (attribute of /test, where known).
+  std::optional<std::size_t> carry_over_rows;
 };
 
 // Both live at the root of their file, or under `group` (e.g.
@@ -114,6 +117,7 @@ class ScoreCheckpoint {
 // any is missing or inconsistent, or there are fewer than two clips.
 struct TestRows {
   std::size_t m = 0, voxels = 0, clip_rows = 0;
+  std::optional<std::size_t> carry_over_rows;  // /test's attribute, where the file has it
   [[nodiscard]] std::size_t clips() const { return m / clip_rows; }
 };
 [[nodiscard]] TestRows read_test_rows(const H5File& f);

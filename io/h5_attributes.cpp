@@ -3,8 +3,10 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
+#include "core/error.hpp"
 #include "io/h5_error.hpp"
 #include "io/h5_file.hpp"
 #include "io/h5_types.hpp"
@@ -150,6 +152,16 @@ std::vector<double> H5File::read_double_attribute(const std::string& object,
     h5_check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, out.data()), "H5Aread", path_, where);
     return out;
   });
+}
+
+std::optional<std::size_t> read_count_attribute(const H5File& f, const std::string& object,
+                                                const std::string& name) {
+  if (!f.has_attribute(object, name)) return std::nullopt;
+  const std::vector<double> v = f.read_double_attribute(object, name);
+  if (v.size() != 1 || !(v[0] >= 0) || v[0] != std::floor(v[0]))
+    throw InputError(f.path() + ": " + object + " attribute " + name +
+                     " must be one whole number >= 0");
+  return std::size_t(v[0]);
 }
 
 }  // namespace b2m::io

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -163,5 +164,12 @@ auto H5File::agreed(F&& step) const {
     }
   });
 }
+
+// An attribute that holds one count (a whole number >= 0, stored as a
+// double): unset where the object lacks it, an InputError naming the file
+// where it holds anything else.
+[[nodiscard]] std::optional<std::size_t> read_count_attribute(const H5File& f,
+                                                              const std::string& object,
+                                                              const std::string& name);
 
 }  // namespace b2m::io

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct ResponsesLayout {
   // Test rows per test clip, from the optional `ids` attribute of /test
   // (one id per clip); 0 where the file does not say.
   std::size_t test_clip_rows = 0;
+  // Rows at the start of each test clip whose design reaches back into the
+  // clips shown before it (the largest FIR delay), from the design; unset
+  // where the design does not say.
+  std::optional<std::size_t> carry_over_rows;
   // Repetitions in /test/Y_reps [R, m, V] (each presentation of the test
   // clips, whose mean is /test/Y); 0 where the file has none.
   std::size_t repetitions = 0;

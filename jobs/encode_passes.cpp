@@ -85,6 +85,7 @@ bool EncodePasses<T>::plan() {
     shape.features = settings_.save_weights ? std::size_t(p_) : 0;
     shape.test_rows = settings_.save_predictions ? layout_.m : 0;
     shape.clip_rows = layout_.test_clip_rows;  // 0: the file does not say
+    shape.carry_over_rows = layout_.carry_over_rows;
     results_.create<T>(shape);
     checkpoint_.create(folds_.size(), alphas_.size(), layout_.voxels, blocks_.count());
   }

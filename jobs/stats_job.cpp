@@ -28,9 +28,28 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 const char* const kTest =
-    "one-sided permutation test of r: whole test clips of the observed rows permuted against "
-    "the prediction; p = (1 + #{r_perm >= r}) / (1 + P); p_fwer from the null of the largest "
-    "r over voxels; q: Benjamini-Hochberg over the voxels' p";
+    "one-sided permutation test of r over the rows of each test clip past its carry-over rows "
+    "(r_tested): whole test clips of the observed rows permuted against the prediction; p = (1 "
+    "+ #{r_perm >= r}) / (1 + P); p_fwer from the null of the largest r over voxels; q: "
+    "Benjamini-Hochberg over the voxels' p";
+
+// The rows at the start of each clip the test leaves out: the option, else
+// what the result says. InputError naming the file.
+std::size_t carry_over_rows(const io::TestRows& t, const StatsOptions& o, const std::string& path) {
+  const std::optional<std::size_t> carry =
+      o.carry_over_rows ? o.carry_over_rows : t.carry_over_rows;
+  if (!carry)
+    throw InputError(path +
+                     ": /test does not say how many rows at the start of each test clip its "
+                     "prediction carries over from earlier clips (attribute carry_over_rows, the "
+                     "largest FIR delay; encode writes it from its delays): give "
+                     "--carry-over-rows");
+  if (*carry >= t.clip_rows)
+    throw InputError(path + ": its test clips have " + std::to_string(t.clip_rows) +
+                     " rows; leaving out " + std::to_string(*carry) +
+                     " carry-over rows of each leaves none to test (--carry-over-rows)");
+  return *carry;
+}
 
 // What every rank holds once its share is combined: per voxel r and the
 // permutations at or above it; per permutation the largest r.
@@ -43,7 +62,7 @@ struct Counts {
 // Counts of this rank's voxels (its voxel group's range, read in blocks)
 // under its permutation group's share of the permutations, combined over
 // the grid. Collective over `comm`.
-Counts count_permutations(const io::H5File& f, const io::TestRows& t,
+Counts count_permutations(const io::H5File& f, const io::TestRows& t, std::size_t carry_over,
                           const std::vector<std::vector<std::uint32_t>>& permutations,
                           const StatsOptions& o, const mpi::Comm& comm) {
   const mpi::RankGrid grid(comm, o.permutation_groups);
@@ -68,8 +87,10 @@ Counts count_permutations(const io::H5File& f, const io::TestRows& t,
       io::check_finite(prediction, f.path() + ":/test/prediction", cols);
       io::check_finite(observed, f.path() + ":/test/observed", cols);
     });
-    const analysis::PermutationCounts c =
-        analysis::permutation_counts<float>(prediction, observed, t.clip_rows, mine);
+    const analysis::PermutationCounts c = analysis::permutation_counts<float>(
+        analysis::clip_tails<float>(prediction, t.clip_rows, carry_over),
+        analysis::clip_tails<float>(observed, t.clip_rows, carry_over), t.clip_rows - carry_over,
+        mine);
     r.insert(r.end(), c.r.data(), c.r.data() + c.r.size());
     exceed.insert(exceed.end(), c.exceed.begin(), c.exceed.end());
     for (std::size_t k = 0; k < mine.size(); ++k) {
@@ -98,6 +119,7 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   auto file = mpi::agree_on(
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
   const io::TestRows t = mpi::agree_on(comm, [&] { return io::read_test_rows(*file); });
+  const std::size_t carry_over = mpi::agree_on(comm, [&] { return carry_over_rows(t, o, path); });
   const ResultRecord record = mpi::agree_on(comm, [&] { return read_result_record(path, comm); });
   std::string subject = record.text("subject"), space = record.text("space");
   if (subject.empty()) subject = run.unit().name;
@@ -105,7 +127,8 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   std::vector<std::vector<std::uint32_t>> permutations;
   for (std::size_t k = 0; k < o.permutations; ++k)
     permutations.push_back(analysis::clip_permutation(o.seed, k, t.clips()));
-  const Counts c = count_permutations(*file, t, permutations, o, comm);
+  const Counts c = count_permutations(*file, t, carry_over, permutations, o, comm);
+  const std::vector<double> r_test = file->read_all<double>("/voxels/r_test");
 
   const Eigen::VectorXd r = Eigen::Map<const Eigen::VectorXd>(c.r.data(), Eigen::Index(c.r.size()));
   const std::vector<double> p = analysis::permutation_p(r, c.exceed, o.permutations);
@@ -119,7 +142,8 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   io::OutputFile out = run.open();
   io::H5File& f = out.file();
   const io::Shape per_voxel{t.voxels};
-  f.write_all<double>("/voxels/r_test", per_voxel, c.r);
+  f.write_all<double>("/voxels/r_test", per_voxel, r_test);
+  f.write_all<double>("/voxels/r_tested", per_voxel, c.r);
   f.write_all<double>("/voxels/p_permutation", per_voxel, p);
   f.write_all<double>("/voxels/p_fwer", per_voxel, p_fwer);
   f.write_all<double>("/voxels/q", per_voxel, q);
@@ -133,12 +157,14 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   f.write_attribute("/", "subject", subject);
   f.write_attribute("/", "space", space);
   f.write_attribute("/null", "clip_rows", std::vector<double>{double(t.clip_rows)});
+  f.write_attribute("/null", "carry_over_rows", std::vector<double>{double(carry_over)});
   io::copy_voxel_geometry(*file, f);
   const nlohmann::json row = {{"result", run.unit().name},
                               {"subject", subject},
                               {"space", space},
                               {"voxels", t.voxels},
                               {"permutations", o.permutations},
+                              {"carry_over_rows", carry_over},
                               {"significant_q", ones(significant)},
                               {"significant_fwer", ones(family)},
                               {"r_fwer", io::number(r_fwer)}};
@@ -301,6 +327,10 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
       "permutation-groups", "rank groups that split the permutations (must divide the ranks)",
       cxxopts::value<std::size_t>()->default_value("1"))(
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
+      "carry-over-rows",
+      "rows at the start of each test clip left out of the tested r (default: the encode "
+      "result's largest FIR delay, the rows whose prediction holds earlier clips)",
+      cxxopts::value<std::size_t>())(
       "roi-summary", "per-ROI table (TSV, or JSON for *.json): per subject and across subjects",
       cxxopts::value<std::string>())("subject-tests",
                                      "table of the tests across subjects (TSV, or JSON for *.json)",
@@ -317,6 +347,7 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
   o.fwer = (*r)["fwer"].as<double>();
   o.permutation_groups = (*r)["permutation-groups"].as<std::size_t>();
   o.block_size = (*r)["block-size"].as<std::size_t>();
+  if (r->count("carry-over-rows")) o.carry_over_rows = (*r)["carry-over-rows"].as<std::size_t>();
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   o.subject_tests = p.optional<std::string>(*r, "subject-tests", "");
   o.output = p.outputs(*r, args);
@@ -357,15 +388,17 @@ io::SummaryTable run_stats(const StatsOptions& o, const mpi::Comm& world) {
   if (voxelwise.size() > 1 && o.output.out.find("{name}") == std::string::npos)
     throw ConfigError("stats: with several encode results, --out must contain {name}");
   if (o.output.out.empty()) throw ConfigError("stats: --out is required for encode results");
+  nlohmann::json parameters = {
+      {"permutations", o.permutations}, {"seed", o.seed}, {"q", o.q}, {"fwer", o.fwer}};
+  if (o.carry_over_rows) parameters["carry_over_rows"] = *o.carry_over_rows;
   std::vector<Unit> units;
   for (const std::string& path : voxelwise)
     units.push_back({file_stem(path), {fill(o.output.out, "name", file_stem(path))}, {path}});
   Stage stage("stats",
               {io::text("result"), io::text("subject"), io::text("space"), io::count("voxels"),
-               io::count("permutations"), io::count("significant_q"), io::count("significant_fwer"),
-               io::real("r_fwer")},
-              o.output,
-              {{"permutations", o.permutations}, {"seed", o.seed}, {"q", o.q}, {"fwer", o.fwer}});
+               io::count("permutations"), io::count("carry_over_rows"), io::count("significant_q"),
+               io::count("significant_fwer"), io::real("r_fwer")},
+              o.output, parameters);
   // Rank groups take the results in turn; each holds whole permutation groups.
   const auto ranks = std::size_t(world.size());
   if (o.permutation_groups < 1 || ranks % o.permutation_groups != 0)

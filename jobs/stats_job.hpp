@@ -3,6 +3,8 @@
 //
 // For each encode result made with --save-predictions: every voxel's test r
 // against a null of whole test clips permuted (analysis/permutation_test.hpp),
+// over the rows of each clip past those its prediction carries over from
+// earlier clips,
 // the family-wise p of the max-statistic null, Benjamini-Hochberg q, and the
 // significance masks at the chosen levels. Ranks form a grid of voxel groups
 // x permutation groups; each permutation is drawn from (seed, index), so the
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +32,11 @@ struct StatsOptions {
   double fwer = 0.05;                  // family-wise level of /voxels/significant_fwer
   std::size_t permutation_groups = 1;  // rank groups that split the permutations
   std::size_t block_size = 4096;       // voxels read at once
-  std::string roi_summary;             // per-ROI TSV, per subject and across subjects
-  std::string subject_tests;           // decode / retrieve figures tested across subjects
+  // Rows at the start of each test clip left out of the tested r; unset:
+  // what the encode result says (its largest FIR delay).
+  std::optional<std::size_t> carry_over_rows;
+  std::string roi_summary;    // per-ROI TSV, per subject and across subjects
+  std::string subject_tests;  // decode / retrieve figures tested across subjects
   OutputOptions output;
 };
 

@@ -10,18 +10,26 @@ and BH-FDR q of encode results.
    permutations are permutations of the test clips, reproducible from the
    seed. On the simulated study, discoveries at q < 0.05 are mostly driven
    voxels (false discovery proportion within its error of 0.05).
-2. Null studies (files with the layout of an encode result: independent,
-   autocorrelated prediction and responses): voxelwise p is uniform
-   (P(p <= 0.05) within binomial error of 0.05), the fraction at q < 0.05 is
-   at most 0.05 within its error, and the max-statistic p holds the
-   family-wise error at 0.05 over 40 null studies. The paper's Gaussian null
-   on the same data is printed beside it (autocorrelation makes it liberal).
+   The tested rows leave out each clip's first max(delays) rows, and r
+   over them equals numpy's.
+2. Null studies (files with the layout of an encode result: a prediction
+   independent of the responses, both carrying each clip into the next as
+   test clips shown back to back do: a strong clip-level signal through
+   the HRF in the responses, an unrelated clip-level space through FIR
+   delays 2 and 3 in the prediction): voxelwise p is uniform (P(p <= 0.05)
+   within binomial error of 0.05), the fraction at q < 0.05 is at most 0.05
+   within its error, and the max-statistic p holds the family-wise error at
+   0.05 over 40 null studies. Testing every row (--carry-over-rows 0) is
+   liberal there (the observed pairing keeps each clip's carry-over
+   matched, every permutation breaks it), which the check proves. The
+   paper's Gaussian null on the same data is printed beside it.
 3. --roi-summary: per subject and ROI, mean and median r and the fractions
    significant, equal to numpy's from the stats output and the atlas.
 4. Bad input: a result without --save-predictions, too few permutations for
-   the level, a result that does not say its clip length, NaN predictions,
-   permutation groups that do not divide the ranks: refused on every rank
-   with the file or option named.
+   the level, a result that does not say its clip length or its carry-over
+   rows, carry-over rows that leave no row, NaN predictions, permutation
+   groups that do not divide the ranks: refused on every rank with the
+   file or option named.
 5. Tests across subjects: decode results of 3 subjects (MuLan-music, and a
    random control space that drives nothing) and retrieve results of the
    MuLan-music ones. For each space and figure the t statistic and its p
@@ -59,9 +67,12 @@ def standardized(x):
         return x / sd
 
 
-def numpy_stats(pred, obs, clip_rows, perms):
-    """r, exceedance counts and the max-statistic null, recomputing r for
-    each permutation from the permuted rows."""
+def numpy_stats(pred, obs, clip_rows, perms, carry_over):
+    """r, exceedance counts and the max-statistic null over the rows of each
+    clip past its first `carry_over`, recomputing r for each permutation
+    from the permuted rows."""
+    keep = np.arange(pred.shape[0]) % clip_rows >= carry_over
+    pred, obs, clip_rows = pred[keep], obs[keep], clip_rows - carry_over
     m, v = pred.shape
     zp, zy = standardized(pred), standardized(obs)
     r = (zp * zy).mean(axis=0)
@@ -102,21 +113,33 @@ def same_files(a, b):
     return not bad, f"differ: {bad}"
 
 
-def null_result(path, rng, voxels, clips=60, clip_rows=10, rho=0.8):
-    """The layout of an encode result made with --save-predictions, for
-    prediction and responses that are independent AR(1) series in each clip."""
-    def series():
-        e = rng.standard_normal((clips, clip_rows, voxels))
-        x = np.empty_like(e)
-        x[:, 0] = e[:, 0]
-        for k in range(1, clip_rows):
-            x[:, k] = rho * x[:, k - 1] + np.sqrt(1 - rho ** 2) * e[:, k]
-        return x.reshape(clips * clip_rows, voxels).astype(np.float32)
-    pred, obs = series(), series()
-    with h5py.File(path, "w") as f:
-        f["test/prediction"], f["test/observed"] = pred, obs
-        f["test"].attrs["clip_rows"] = [float(clip_rows)]
-        f["voxels/r_test"] = (standardized(pred) * standardized(obs)).mean(axis=0)
+# A haemodynamic response sampled at the TR (peak at 3 rows, tail to 8).
+HRF = np.array([0.0, 0.3, 0.8, 1.0, 0.8, 0.5, 0.3, 0.15, 0.05])
+
+
+def null_result(path, rng, voxels, clips=60, clip_rows=10, delays=(2, 3)):
+    """The layout of an encode result made with --save-predictions, for a
+    prediction that is independent of the responses, with the carry-over of
+    real test clips shown back to back: the responses are a strong
+    clip-level signal through the HRF plus noise, so each clip's first rows
+    hold the clip before; the prediction is a ridge map of an unrelated
+    clip-level feature space through FIR delays, so each clip's first
+    max(delays) rows hold the clip before's features."""
+    def steps(dim):
+        return np.repeat(rng.standard_normal((clips, dim)), clip_rows, axis=0)
+    m = clips * clip_rows
+    s = steps(voxels)
+    y = np.stack([np.convolve(s[:, v], HRF)[:m] for v in range(voxels)], axis=1)
+    obs = 3 * y / y.std(axis=0) + rng.standard_normal((m, voxels))
+    f = steps(8)
+    x = np.hstack([np.vstack([np.zeros((d, 8)), f[:-d]]) for d in delays])
+    pred = x @ rng.standard_normal((x.shape[1], voxels))
+    pred, obs = pred.astype(np.float32), obs.astype(np.float32)
+    with h5py.File(path, "w") as h:
+        h["test/prediction"], h["test/observed"] = pred, obs
+        h["test"].attrs["clip_rows"] = [float(clip_rows)]
+        h["test"].attrs["carry_over_rows"] = [float(max(delays))]
+        h["voxels/r_test"] = (standardized(pred) * standardized(obs)).mean(axis=0)
     return pred, obs
 
 
@@ -138,12 +161,16 @@ def reference_checks(opts, checks, enc, truth):
                  perms.shape == (PERMS, clips) and
                  all(np.array_equal(np.sort(p), np.arange(clips)) for p in perms) and
                  len({tuple(p) for p in perms}) == PERMS, f"shape {perms.shape}")
-    r_np, exceed, max_r = numpy_stats(e["test/prediction"], e["test/observed"], clip_rows, perms)
+    with h5py.File(out, "r") as f:
+        carry = f["null"].attrs["carry_over_rows"][0]
+    checks.check("the tested rows leave out the largest FIR delay (4 rows) of each clip",
+                 carry == 4, f"carry_over_rows {carry}")
+    r_np, exceed, max_r = numpy_stats(e["test/prediction"], e["test/observed"], clip_rows, perms, 4)
     p_np = (1 + exceed) / (1 + PERMS)
     fwer_np = (1 + (max_r[None, :] >= r_np[:, None]).sum(axis=1)) / (1 + PERMS)
-    d_r = np.nanmax(np.abs(s["voxels/r_test"] - r_np))
-    checks.check("r equals numpy's (1e-9) and encode's r_test (1e-6)",
-                 d_r < 1e-9 and np.nanmax(np.abs(s["voxels/r_test"] - e["voxels/r_test"])) < 1e-6,
+    d_r = np.nanmax(np.abs(s["voxels/r_tested"] - r_np))
+    checks.check("the tested r equals numpy's on those rows (1e-9); r_test is encode's",
+                 d_r < 1e-9 and np.array_equal(s["voxels/r_test"], e["voxels/r_test"], equal_nan=True),
                  f"max |d| {d_r:.1e}")
     same_p = np.mean(s["voxels/p_permutation"] == p_np)
     step = np.nanmax(np.abs(s["voxels/p_permutation"] - p_np)) * (1 + PERMS)
@@ -195,19 +222,32 @@ def null_studies(opts, checks):
         rr = (standardized(pred) * standardized(obs)).mean(axis=0)
         n = pred.shape[0]
         gauss.append(sps.t.sf(rr * np.sqrt((n - 2) / (1 - rr ** 2)), n - 2))
-    r = harness.run_b2m(opts, ["stats", *files, "--permutations", 199, "--seed", 1,
-                               "--out", os.path.join(w, "out", "{name}.h5")], timeout=300)
-    if not checks.require_run("b2m stats of 40 null studies (300 voxels each)", r):
+
+    def run_stats(out, extra):
+        r = harness.run_b2m(opts, ["stats", *files, "--permutations", 199, "--seed", 1, *extra,
+                                   "--out", os.path.join(w, out, "{name}.h5")], timeout=300)
+        if not checks.require_run(f"b2m stats {' '.join(map(str, extra))} of 40 null studies "
+                                  "(300 voxels each)", r):
+            return None
+        p, q, family = [], [], 0
+        for k in range(40):
+            with h5py.File(os.path.join(w, out, f"null{k:02d}.h5"), "r") as f:
+                p.append(f["voxels/p_permutation"][...])
+                q.append(f["voxels/q"][...])
+                family += int(f["voxels/significant_fwer"][...].any())
+        return np.concatenate(p), np.concatenate(q), family
+
+    whole = run_stats("whole_clips", ["--carry-over-rows", 0])
+    got = run_stats("out", [])
+    if whole is None or got is None:
         return
-    p, q, family = [], [], 0
-    for k in range(40):
-        with h5py.File(os.path.join(w, "out", f"null{k:02d}.h5"), "r") as f:
-            p.append(f["voxels/p_permutation"][...])
-            q.append(f["voxels/q"][...])
-            family += int(f["voxels/significant_fwer"][...].any())
-    p, q, gauss = np.concatenate(p), np.concatenate(q), np.concatenate(gauss)
+    p, q, family = got
+    gauss = np.concatenate(gauss)
     se = np.sqrt(0.05 * 0.95 / p.size)
     share = (p <= 0.05).mean()
+    checks.check("null with carry-over: testing every row of each clip (--carry-over-rows 0) is "
+                 "liberal, P(p <= 0.05) above 0.05 + 4 standard errors (what the default mends)",
+                 (whole[0] <= 0.05).mean() > 0.05 + 4 * se, f"{(whole[0] <= 0.05).mean():.4f}")
     checks.check("null: voxelwise P(p <= 0.05) within 4 standard errors of 0.05",
                  abs(share - 0.05) < 4 * se, f"{share:.4f} (se {se:.4f}); the paper's Gaussian "
                  f"null on the same data: {(gauss <= 0.05).mean():.4f}")
@@ -270,12 +310,22 @@ def bad_inputs(opts, checks, study, enc):
         for out in (f, g):
             for name in ("test/prediction", "test/observed", "voxels/r_test"):
                 out[name] = e[name][...]
-        g["test"].attrs["clip_rows"] = e["test"].attrs["clip_rows"]
+        for name in ("clip_rows", "carry_over_rows"):
+            g["test"].attrs[name] = e["test"].attrs[name]
         g["test/prediction"][3, 17] = np.nan
     refused("a result that does not say its clip length", [no_clips, "--out", os.path.join(w, "b3.h5")],
             [no_clips, "clip_rows"])
     refused("NaN in the predictions", [nan, "--out", os.path.join(w, "b4.h5")],
             [nan + ":/test/prediction", "non-finite", "voxel 17"])
+    no_carry = os.path.join(w, "no_carry.h5")
+    shutil.copy(nan, no_carry)
+    with h5py.File(no_carry, "r+") as f:
+        del f["test"].attrs["carry_over_rows"]
+    refused("a result that does not say its carry-over rows", [no_carry, "--out", os.path.join(w, "b6.h5")],
+            [no_carry, "carry_over_rows", "--carry-over-rows"])
+    refused("carry-over rows that leave no row of a clip", [enc, "--carry-over-rows", 10, "--out",
+                                                          os.path.join(w, "b7.h5")],
+            [enc, "leaves none"])
     if opts.ranks > 1:
         refused("permutation groups that do not divide the ranks",
                 [enc, "--permutation-groups", opts.ranks + 1, "--out", os.path.join(w, "b5.h5")],

@@ -11,6 +11,7 @@
 
 #include "analysis/permutation_test.hpp"
 #include "analysis/scores.hpp"
+#include "core/error.hpp"
 #include "tests/support/random.hpp"
 
 namespace b2m::analysis {
@@ -101,6 +102,20 @@ TEST(PermutationCounts, AreTheSameWhateverTheColumnsAreComputedWith) {
     EXPECT_EQ(part.r(v), all.r(333 + v));
     EXPECT_EQ(part.exceed[std::size_t(v)], all.exceed[std::size_t(333 + v)]);
   }
+}
+
+TEST(ClipTails, KeepEachClipsRowsPastItsCarryOverInOrder) {
+  // Row r of column c holds 100 c + r: the kept rows say which they are.
+  solvers::Matrix<double> x(12, 2);
+  for (Eigen::Index r = 0; r < 12; ++r)
+    for (Eigen::Index c = 0; c < 2; ++c) x(r, c) = double(100 * c + r);
+  const solvers::Matrix<double> kept = analysis::clip_tails<double>(x, 4, 3);
+  ASSERT_EQ(kept.rows(), 3);
+  for (Eigen::Index c = 0; c < 2; ++c)
+    for (Eigen::Index k = 0; k < 3; ++k) EXPECT_EQ(kept(k, c), double(100 * c + 4 * k + 3));
+  EXPECT_EQ(analysis::clip_tails<double>(x, 4, 0), x);
+  EXPECT_THROW(static_cast<void>(analysis::clip_tails<double>(x, 4, 4)), ConfigError);
+  EXPECT_THROW(static_cast<void>(analysis::clip_tails<double>(x, 5, 1)), ConfigError);
 }
 
 TEST(PermutationP, FollowsItsDefinitions) {
