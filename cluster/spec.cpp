@@ -1,13 +1,13 @@
 #include "cluster/spec.hpp"
 
-#include <glob.h>
-
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <set>
+
+#include "io/path_template.hpp"
 
 namespace b2m::cluster {
 namespace fs = std::filesystem;
@@ -266,18 +266,10 @@ void read_subjects(Table& t, Spec& spec) {
     if (responses == spec.inputs.end() || responses->second.find("{subject}") == std::string::npos)
       throw origin.error("a subject glob needs an input `responses` whose path holds {subject}");
     const std::string& tmpl = responses->second;
-    const std::size_t at = tmpl.find("{subject}");
-    const std::string before = tmpl.substr(0, at), after = tmpl.substr(at + 9);
-    glob_t found{};
-    const std::string full = before + pattern + after;
-    if (glob(full.c_str(), 0, nullptr, &found) == 0)
-      for (std::size_t i = 0; i < found.gl_pathc; ++i) {
-        const std::string path = found.gl_pathv[i];
-        spec.subjects.push_back(
-            path.substr(before.size(), path.size() - before.size() - after.size()));
-      }
-    globfree(&found);
-    if (spec.subjects.empty()) throw origin.error("the glob " + full + " matches no file");
+    spec.subjects = io::placeholder_values(tmpl, "subject", pattern);
+    if (spec.subjects.empty())
+      throw origin.error("the glob " + tmpl.substr(0, tmpl.find("{subject}")) + pattern +
+                         tmpl.substr(tmpl.find("{subject}") + 9) + " matches no file");
   } else {
     throw origin.error("expected a list, a glob or a {first, last, format} table, got " +
                        Table::type(*node));

@@ -14,6 +14,7 @@
 #include "io/encode_files.hpp"
 #include "io/h5_matrix.hpp"
 #include "io/output_file.hpp"
+#include "io/path_template.hpp"
 #include "io/responses_file.hpp"
 #include "jobs/cli.hpp"
 #include "jobs/subjects.hpp"
@@ -433,6 +434,18 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
   cli::Parser p("compare", "Two feature spaces' encoding models of the same voxels compared");
   p.add()("results-a", "encode results of space A (made with --save-predictions), one per subject",
           cxxopts::value<std::vector<std::string>>())(
+      "pair", "A:B, spaces compared over the --results template (repeatable)",
+      cxxopts::value<std::vector<std::string>>())(
+      "pairs", "a built-in set of pairs over the --results template: paper",
+      cxxopts::value<std::string>())(
+      "results", "with --pair/--pairs: the encode results, a path with {subject} and {space}",
+      cxxopts::value<std::string>())(
+      "stats", "with --pair/--pairs: their b2m stats outputs, a path with {subject} and {space}",
+      cxxopts::value<std::string>())(
+      "subjects",
+      "with --pair/--pairs: the subjects (default: every one with a result of the "
+      "first pair's space A)",
+      cxxopts::value<std::vector<std::string>>())(
       "results-b", "encode results of space B, in the same subject order",
       cxxopts::value<std::vector<std::string>>())(
       "stats-a", "b2m stats outputs of the A results (their q), in the same order",
@@ -453,12 +466,45 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
       "roi-summary", "per-region table (TSV, or JSON for *.json): per subject and across subjects",
       cxxopts::value<std::string>());
-  p.outputs("output file; with several subjects it must contain {subject}");
+  p.outputs(
+      "output file; with several subjects it must contain {subject}, with several pairs "
+      "{space_a} and {space_b}");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
   CompareOptions o;
-  o.a = p.required<std::vector<std::string>>(*r, "results-a");
-  o.b = p.required<std::vector<std::string>>(*r, "results-b");
+  for (const std::string& pair : p.optional<std::vector<std::string>>(*r, "pair", {})) {
+    const std::size_t colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size() ||
+        pair.find(':', colon + 1) != std::string::npos)
+      throw ConfigError("compare: --pair wants A:B (two space names), got '" + pair + "'");
+    o.pairs.emplace_back(pair.substr(0, colon), pair.substr(colon + 1));
+  }
+  if (r->count("pairs")) {
+    if ((*r)["pairs"].as<std::string>() != "paper")
+      throw ConfigError("compare: --pairs knows the set 'paper', not '" +
+                        (*r)["pairs"].as<std::string>() + "'");
+    for (const auto& pair : paper_pairs())
+      if (std::find(o.pairs.begin(), o.pairs.end(), pair) == o.pairs.end()) o.pairs.push_back(pair);
+  }
+  if (!o.pairs.empty()) {
+    if (r->count("results-a") || r->count("results-b") || r->count("stats-a") ||
+        r->count("stats-b"))
+      throw ConfigError(
+          "compare: --pair/--pairs take --results (and --stats) templates, not "
+          "--results-a/--results-b/--stats-a/--stats-b");
+    o.results_template = p.required<std::string>(*r, "results");
+    o.stats_template = p.optional<std::string>(*r, "stats", "");
+    for (const std::string& t : {o.results_template, o.stats_template})
+      if (!t.empty() &&
+          (t.find("{subject}") == std::string::npos || t.find("{space}") == std::string::npos))
+        throw ConfigError("compare: '" + t + "' (--results, --stats) lacks {subject} or {space}");
+    o.subjects = p.optional<std::vector<std::string>>(*r, "subjects", {});
+  } else {
+    if (r->count("results") || r->count("stats") || r->count("subjects"))
+      throw ConfigError("compare: --results, --stats and --subjects go with --pair or --pairs");
+    o.a = p.required<std::vector<std::string>>(*r, "results-a");
+    o.b = p.required<std::vector<std::string>>(*r, "results-b");
+  }
   if (o.a.size() != o.b.size())
     throw ConfigError("compare: " + std::to_string(o.a.size()) + " --results-a and " +
                       std::to_string(o.b.size()) +
@@ -503,8 +549,60 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> paper_pairs() {
+  std::vector<std::pair<std::string, std::string>> out = {{"mulan_music", "mulan_text"},
+                                                          {"mulan_music", "w2v_bert"}};
+  for (const char* control : {"genre", "modulation"})
+    for (const char* music : {"mulan_music", "w2v_bert", "soundstream"})
+      out.emplace_back(music, control);
+  return out;
+}
+
+namespace {
+
+// The units of --pair/--pairs: per pair, per subject, the results (and
+// stats outputs) the templates name.
+std::vector<Unit> pair_units(const CompareOptions& o, const mpi::Comm& world) {
+  const auto path = [](std::string t, const std::string& subject, const std::string& space) {
+    return fill(fill(std::move(t), "subject", subject), "space", space);
+  };
+  const std::vector<std::string> subjects = mpi::agree_on(world, [&] {
+    if (!o.subjects.empty()) return o.subjects;
+    const std::string first = fill(o.results_template, "space", o.pairs.front().first);
+    std::vector<std::string> found = io::placeholder_values(first, "subject", "*");
+    if (found.empty())
+      throw InputError("compare: no file matches " + first + " (--results with {subject} = *)");
+    return found;
+  });
+  const std::string& out = o.output.out;
+  if (subjects.size() > 1 && out.find("{subject}") == std::string::npos)
+    throw ConfigError("compare: with several subjects --out must contain {subject}");
+  if (o.pairs.size() > 1 &&
+      (out.find("{space_a}") == std::string::npos || out.find("{space_b}") == std::string::npos))
+    throw ConfigError("compare: with several pairs --out must contain {space_a} and {space_b}");
+  std::vector<Unit> units;
+  for (const auto& [a, b] : o.pairs)
+    for (const std::string& subject : subjects) {
+      const std::string name = o.pairs.size() > 1 ? subject + " " + a + " vs " + b : subject;
+      Unit u{name,
+             {fill(fill(fill(out, "subject", subject), "space_a", a), "space_b", b)},
+             {path(o.results_template, subject, a), path(o.results_template, subject, b)}};
+      if (!o.stats_template.empty())
+        u.inputs.insert(u.inputs.end(),
+                        {path(o.stats_template, subject, a), path(o.stats_template, subject, b)});
+      units.push_back(std::move(u));
+    }
+  return units;
+}
+
+}  // namespace
+
 io::SummaryTable run_compare(const CompareOptions& o, const mpi::Comm& world) {
   std::vector<Unit> units;
+  if (!o.pairs.empty()) units = pair_units(o, world);
+  for (const Unit& u : units)
+    for (const std::string& path : u.inputs)
+      mpi::agree_on(world, [&] { io::check_input_complete(path, world); });
   for (std::size_t i = 0; i < o.a.size(); ++i) {
     for (const std::string& path : {o.a[i], o.b[i]})
       mpi::agree_on(world, [&] { io::check_input_complete(path, world); });

@@ -14,6 +14,7 @@
 // block's sums are added in block order, so the results do not depend on
 // the rank count. Across subjects the same clip draws are averaged, which
 // gives each region's test over subjects; --roi-summary writes both.
+// --pairs runs a whole set of pairs (e.g. the paper's) in one command.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,12 @@ namespace b2m::jobs {
 struct CompareOptions {
   std::vector<std::string> a, b;              // encode results, paired by order
   std::vector<std::string> a_stats, b_stats;  // optional b2m stats outputs, in the same order
+  // Or a set of pairs of spaces (e.g. the paper's, paper_pairs()) over the
+  // results that templates with {subject} and {space} name; the subjects
+  // are those with a result of the first pair's space A, unless listed.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::string results_template, stats_template;
+  std::vector<std::string> subjects;
   // Named unions of ROIs: a ROI belongs to a group when its name contains
   // one of the group's patterns (e.g. primary auditory cortex).
   std::vector<std::pair<std::string, std::vector<std::string>>> groups;
@@ -43,6 +50,12 @@ struct CompareOptions {
   std::string roi_summary;  // per-region table, per subject and across subjects
   OutputOptions output;     // --out with {subject}
 };
+
+// The comparisons of the paper's encoding claims, as (A, B) pairs of the
+// simulator's space names: MuLan-music vs MuLan-text, MuLan vs w2v-BERT, and
+// each music space (MuLan-music, w2v-BERT, SoundStream) vs the genre
+// one-hot control and vs the non-music acoustic baseline (modulation).
+[[nodiscard]] std::vector<std::pair<std::string, std::string>> paper_pairs();
 
 [[nodiscard]] io::SummaryTable run_compare(const CompareOptions& o, const mpi::Comm& world);
 

@@ -36,7 +36,8 @@ compare with their q, a 200-draw clip bootstrap and --roi-summary:
   * the same outputs at 1 rank as at the test's rank count;
   * bad input refused on every rank: results of different subjects paired,
     of different voxel sets, without --save-predictions, unequal --results-a / --results-b
-    counts, too few bootstrap draws.
+    counts, too few bootstrap draws; a --pair that is not A:B, an unknown
+    --pairs set, --pair with --results-a.
 """
 import csv
 import os
@@ -283,7 +284,10 @@ def body(opts, checks):
                (["--results-a", a1, "--results-b", fewer], "different voxel sets"),
                (["--results-a", a1, "--results-b", no_pred], "--save-predictions"),
                (["--results-a", a1, "--results-a", a1, "--results-b", b1], "--results-b files"),
-               (["--results-a", a1, "--results-b", b1, "--bootstrap", 20], "bootstrap draws")]
+               (["--results-a", a1, "--results-b", b1, "--bootstrap", 20], "bootstrap draws"),
+               (["--pair", "space_a", "--results", os.path.join(w, "{subject}_{space}.h5")], "A:B"),
+               (["--pairs", "all", "--results", os.path.join(w, "{subject}_{space}.h5")], "'paper'"),
+               (["--pair", "space_a:space_b", "--results-a", a1, "--results-b", b1], "--results (and --stats)")]
     for extra, named in refused:
         bad = os.path.join(w, "refused.h5")
         r = harness.run_b2m(opts, ["compare", *extra, "--out", bad])
