@@ -95,7 +95,7 @@ Regions regions_of(const io::H5File& a, const io::H5File& b, std::size_t voxels,
   for (const auto& [group, patterns] : o.groups) {
     const auto index = std::uint32_t(out.names.size());
     bool any = false;
-    for (std::size_t l = 0; l < out.names.size() && l < out.of_label.size(); ++l)
+    for (std::size_t l = 0; l < out.names.size(); ++l)
       for (const std::string& pattern : patterns)
         if (out.names[l].find(pattern) != std::string::npos) {
           out.of_label[l].push_back(index);

@@ -16,6 +16,7 @@
 #include "io/encode_files.hpp"
 #include "io/responses_file.hpp"
 #include "jobs/cli.hpp"
+#include "jobs/roi_table.hpp"
 #include "jobs/subjects.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/rank_grid.hpp"
@@ -258,18 +259,12 @@ nlohmann::json summary_row(const Unit& unit, const PartitionOptions& o, io::H5Fi
 // subjects (rows with subject "all"), on rank 0 of `world`.
 void write_roi_summary(const std::vector<Unit>& units, const PartitionOptions& o,
                        const mpi::Comm& world) {
-  io::SummaryTable table({io::text("subject"), io::text("region"), io::text("roi"),
-                          io::count("subjects"), io::count("voxels"), io::mean_sd("mean"),
-                          io::mean_sd("median")});
-  const auto pair = [](std::pair<double, double> v) {
-    return nlohmann::json::array({io::number(v.first), io::number(v.second)});
-  };
   mpi::agree_on(world, [&] {
     if (!world.is_root()) return;
     const mpi::Comm self = mpi::Comm::self();
     const std::vector<std::string> regions = region_names(o.spaces);
     const std::size_t subsets = regions.size(), joint = subsets - 1;
-    std::vector<std::vector<std::vector<analysis::RoiScores>>> by_region(subsets);
+    RoiTable table("region", "", {});
     for (const Unit& u : units) {
       const io::H5File f(u.outputs.front(), io::Access::read, self);
       if (!f.exists("/voxels/roi"))
@@ -283,27 +278,10 @@ void write_roi_summary(const std::vector<Unit>& units, const PartitionOptions& o
         std::vector<double> score(voxels, kNaN);
         for (std::size_t v = 0; v < voxels; ++v)
           if (r2[joint * voxels + v] >= o.summary_r2) score[v] = sizes[s * voxels + v];
-        by_region[s].push_back(analysis::roi_scores(atlas.label, atlas.names, score, {}));
-        for (const analysis::RoiScores& r : by_region[s].back())
-          table.add({{"subject", u.name},
-                     {"region", regions[s]},
-                     {"roi", r.roi},
-                     {"subjects", 1},
-                     {"voxels", r.voxels},
-                     {"mean", pair({r.mean, 0.0})},
-                     {"median", pair({r.median, 0.0})}});
+        table.add(u.name, regions[s], analysis::roi_scores(atlas.label, atlas.names, score, {}));
       }
     }
-    for (std::size_t s = 0; s < subsets; ++s)
-      for (const analysis::RoiAcross& a : analysis::roi_across_subjects(by_region[s]))
-        table.add({{"subject", "all"},
-                   {"region", regions[s]},
-                   {"roi", a.roi},
-                   {"subjects", a.subjects},
-                   {"voxels", 0},
-                   {"mean", pair(a.mean)},
-                   {"median", pair(a.median)}});
-    io::write_summary(table, o.roi_summary);
+    table.write(o.roi_summary);
   });
 }
 

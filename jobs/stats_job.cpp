@@ -17,6 +17,7 @@
 #include "io/output_file.hpp"
 #include "io/responses_file.hpp"
 #include "jobs/cli.hpp"
+#include "jobs/roi_table.hpp"
 #include "jobs/subjects.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/partition.hpp"
@@ -176,18 +177,10 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
 // (rows with subject "all"), on rank 0 of `world`.
 void write_roi_summary(const std::vector<Unit>& units, const StatsOptions& o,
                        const mpi::Comm& world) {
-  io::SummaryTable table({io::text("subject"), io::text("space"), io::text("roi"),
-                          io::count("subjects"), io::count("voxels"), io::mean_sd("mean_r"),
-                          io::mean_sd("median_r"), io::mean_sd("fraction_q"),
-                          io::mean_sd("fraction_fwer")});
-  const auto pair = [](std::pair<double, double> v) {
-    return nlohmann::json::array({io::number(v.first), io::number(v.second)});
-  };
   mpi::agree_on(world, [&] {
     if (!world.is_root()) return;
     const mpi::Comm self = mpi::Comm::self();
-    std::map<std::string, std::vector<std::vector<analysis::RoiScores>>> by_space;
-    std::vector<std::string> spaces;
+    RoiTable table("space", "r", {"q", "fwer"});
     for (const Unit& u : units) {
       const io::H5File f(u.outputs.front(), io::Access::read, self);
       const io::Shape shape = f.shape("/voxels/r_test");
@@ -196,37 +189,12 @@ void write_roi_summary(const std::vector<Unit>& units, const StatsOptions& o,
                          " has no /voxels/roi: --roi-summary needs results of responses with an "
                          "atlas (encode copies it from them)");
       const io::Atlas atlas = io::read_atlas(f, shape[0]);
-      const std::string subject = f.read_string_attribute("/", "subject");
-      const std::string space = f.read_string_attribute("/", "space");
-      const auto scores =
-          analysis::roi_scores(atlas.label, atlas.names, f.read_all<double>("/voxels/r_test"),
-                               {f.read_all<std::uint8_t>("/voxels/significant"),
-                                f.read_all<std::uint8_t>("/voxels/significant_fwer")});
-      for (const analysis::RoiScores& s : scores)
-        table.add({{"subject", subject},
-                   {"space", space},
-                   {"roi", s.roi},
-                   {"subjects", 1},
-                   {"voxels", s.voxels},
-                   {"mean_r", pair({s.mean, 0.0})},
-                   {"median_r", pair({s.median, 0.0})},
-                   {"fraction_q", pair({s.fraction[0], 0.0})},
-                   {"fraction_fwer", pair({s.fraction[1], 0.0})}});
-      if (by_space.find(space) == by_space.end()) spaces.push_back(space);
-      by_space[space].push_back(scores);
+      table.add(f.read_string_attribute("/", "subject"), f.read_string_attribute("/", "space"),
+                analysis::roi_scores(atlas.label, atlas.names, f.read_all<double>("/voxels/r_test"),
+                                     {f.read_all<std::uint8_t>("/voxels/significant"),
+                                      f.read_all<std::uint8_t>("/voxels/significant_fwer")}));
     }
-    for (const std::string& space : spaces)
-      for (const analysis::RoiAcross& a : analysis::roi_across_subjects(by_space[space]))
-        table.add({{"subject", "all"},
-                   {"space", space},
-                   {"roi", a.roi},
-                   {"subjects", a.subjects},
-                   {"voxels", 0},
-                   {"mean_r", pair(a.mean)},
-                   {"median_r", pair(a.median)},
-                   {"fraction_q", pair(a.fraction[0])},
-                   {"fraction_fwer", pair(a.fraction[1])}});
-    io::write_summary(table, o.roi_summary);
+    table.write(o.roi_summary);
   });
 }
 
