@@ -172,4 +172,20 @@ TestRows read_test_rows(const H5File& f) {
   return t;
 }
 
+std::size_t tested_carry_over(const TestRows& t, std::optional<std::size_t> given,
+                              const std::string& path) {
+  const std::optional<std::size_t> carry = given ? given : t.carry_over_rows;
+  if (!carry)
+    throw InputError(path +
+                     ": /test does not say how many rows at the start of each test clip its "
+                     "prediction carries over from earlier clips (attribute carry_over_rows, the "
+                     "largest FIR delay; encode writes it from its delays): give "
+                     "--carry-over-rows");
+  if (*carry >= t.clip_rows)
+    throw InputError(path + ": its test clips have " + std::to_string(t.clip_rows) +
+                     " rows; leaving out " + std::to_string(*carry) +
+                     " carry-over rows of each leaves none to test (--carry-over-rows)");
+  return *carry;
+}
+
 }  // namespace b2m::io

@@ -122,4 +122,11 @@ struct TestRows {
 };
 [[nodiscard]] TestRows read_test_rows(const H5File& f);
 
+// The rows at the start of each test clip that b2m stats and compare leave
+// out of the r they test (their prediction holds the clips before): `given`
+// (--carry-over-rows), else what the result at `path` says. An InputError
+// naming the file where neither says, or where no row of a clip is left.
+[[nodiscard]] std::size_t tested_carry_over(const TestRows& t, std::optional<std::size_t> given,
+                                            const std::string& path);
+
 }  // namespace b2m::io

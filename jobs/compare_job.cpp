@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "analysis/permutation_test.hpp"
 #include "analysis/significance.hpp"
 #include "analysis/space_comparison.hpp"
 #include "analysis/summary_stats.hpp"
@@ -30,7 +31,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 const char* const kTest =
     "paired bootstrap over test clips: per draw the C test clips drawn with replacement (the "
-    "same draws for every voxel and subject), r_A and r_B recomputed on them, and a region's "
+    "same draws for every voxel and subject), r_A and r_B recomputed on their rows past the "
+    "carry-over rows, and a region's "
     "statistic the mean of r_A - r_B over its voxels significant for A or B; percentile "
     "interval; two-sided p = 2 (1 + #draws on the other side of 0) / (1 + draws)";
 
@@ -120,8 +122,8 @@ struct Differences {
 
 Differences paired_differences(const io::H5File& fa, const io::H5File& fb, const Side& a,
                                const Side& b, const Regions& regions,
-                               const std::vector<std::uint8_t>& tested, const CompareOptions& o,
-                               const mpi::Comm& comm) {
+                               const std::vector<std::uint8_t>& tested, std::size_t carry_over,
+                               const CompareOptions& o, const mpi::Comm& comm) {
   const std::size_t clips = a.rows.clips(), m = a.rows.m, draws = o.bootstrap + 1;
   const auto n_regions = Eigen::Index(regions.names.size());
   Matrix<double> weights = Matrix<double>::Ones(Eigen::Index(draws), Eigen::Index(clips));
@@ -153,9 +155,13 @@ Differences paired_differences(const io::H5File& fa, const io::H5File& fb, const
                          "): results of different studies or voxel sets cannot be compared");
     });
     if (cols.empty()) continue;
-    const analysis::PairedClipSums sums(solvers::ConstMatrixRef<float>(pa),
-                                        solvers::ConstMatrixRef<float>(pb),
-                                        solvers::ConstMatrixRef<float>(ya), a.rows.clip_rows);
+    const std::size_t L = a.rows.clip_rows;
+    const Matrix<float> tail_a = analysis::clip_tails<float>(pa, L, carry_over),
+                        tail_b = analysis::clip_tails<float>(pb, L, carry_over),
+                        tail_y = analysis::clip_tails<float>(ya, L, carry_over);
+    const analysis::PairedClipSums sums(solvers::ConstMatrixRef<float>(tail_a),
+                                        solvers::ConstMatrixRef<float>(tail_b),
+                                        solvers::ConstMatrixRef<float>(tail_y), L - carry_over);
     Matrix<double> r_a, r_b;
     sums.correlations(weights, r_a, r_b);
     std::vector<std::vector<std::uint32_t>> counted(cols.size());
@@ -238,13 +244,19 @@ nlohmann::json compare_unit(UnitRun& run, const CompareOptions& o) {
                        ") differ: results of different voxel sets cannot be compared");
     return regions_of(*fa, *fb, a.rows.voxels, o);
   });
+  // The clips are resampled as independent units: each clip's rows past
+  // those its predictions carry over from the clips before (as b2m stats).
+  const std::size_t carry_over = mpi::agree_on(comm, [&] {
+    return std::max(io::tested_carry_over(a.rows, o.carry_over_rows, a.path),
+                    io::tested_carry_over(b.rows, o.carry_over_rows, b.path));
+  });
   const std::vector<std::uint8_t> qa = analysis::threshold_mask(a.q, o.q, true),
                                   qb = analysis::threshold_mask(b.q, o.q, true);
   const std::vector<std::uint8_t> ra = analysis::threshold_mask(a.r, o.r_threshold, false),
                                   rb = analysis::threshold_mask(b.r, o.r_threshold, false);
   std::vector<std::uint8_t> tested(qa.size());
   for (std::size_t v = 0; v < tested.size(); ++v) tested[v] = qa[v] | qb[v];
-  const Differences diff = paired_differences(*fa, *fb, a, b, regions, tested, o, comm);
+  const Differences diff = paired_differences(*fa, *fb, a, b, regions, tested, carry_over, o, comm);
 
   io::OutputFile out = run.open();
   io::H5File& f = out.file();
@@ -289,6 +301,7 @@ nlohmann::json compare_unit(UnitRun& run, const CompareOptions& o) {
   f.write_attribute("/density", "range", std::vector<double>{-1.0, 1.0});
   f.write_attribute("/", "test", std::string(kTest));
   f.write_attribute("/", "subject", a.subject);
+  f.write_attribute("/regions", "carry_over_rows", std::vector<double>{double(carry_over)});
   f.write_attribute("/", "space_a", a.space);
   f.write_attribute("/", "space_b", b.space);
   f.write_attribute("/", "significance",
@@ -464,6 +477,10 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
       "bins", "bins per axis of the (r_A, r_B) density over [-1, 1)",
       cxxopts::value<std::size_t>()->default_value("100"))(
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
+      "carry-over-rows",
+      "rows at the start of each test clip left out of the bootstrapped r (default: the results' "
+      "largest FIR delay)",
+      cxxopts::value<std::size_t>())(
       "roi-summary", "per-region table (TSV, or JSON for *.json): per subject and across subjects",
       cxxopts::value<std::string>());
   p.outputs(
@@ -533,6 +550,7 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
   o.level = (*r)["level"].as<double>();
   o.bins = (*r)["bins"].as<std::size_t>();
   o.block_size = (*r)["block-size"].as<std::size_t>();
+  if (r->count("carry-over-rows")) o.carry_over_rows = (*r)["carry-over-rows"].as<std::size_t>();
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   o.output = p.outputs(*r, args);
   if (!(o.q > 0 && o.q < 1)) throw ConfigError("compare: --q must lie in (0, 1)");
@@ -616,17 +634,18 @@ io::SummaryTable run_compare(const CompareOptions& o, const mpi::Comm& world) {
     if (!o.a_stats.empty()) u.inputs.insert(u.inputs.end(), {o.a_stats[i], o.b_stats[i]});
     units.push_back(std::move(u));
   }
+  nlohmann::json parameters = {{"q", o.q},
+                               {"r_threshold", o.r_threshold},
+                               {"bootstrap", o.bootstrap},
+                               {"seed", o.seed},
+                               {"level", o.level},
+                               {"bins", o.bins}};
+  if (o.carry_over_rows) parameters["carry_over_rows"] = *o.carry_over_rows;
   Stage stage("compare",
               {io::text("subject"), io::text("space_a"), io::text("space_b"), io::count("voxels"),
                io::count("both_q"), io::real("dice_q"), io::count("tested"),
                io::real("difference", "%.4f"), io::real("p", "%.3g")},
-              o.output,
-              {{"q", o.q},
-               {"r_threshold", o.r_threshold},
-               {"bootstrap", o.bootstrap},
-               {"seed", o.seed},
-               {"level", o.level},
-               {"bins", o.bins}});
+              o.output, parameters);
   const io::SummaryTable table =
       stage.run(units, mpi::group_count(units.size(), std::size_t(world.size())), world,
                 [&](UnitRun& run) { return compare_unit(run, o); });

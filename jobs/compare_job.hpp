@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,9 @@ struct CompareOptions {
   double level = 0.95;  // of the bootstrap interval
   std::size_t bins = 100;
   std::size_t block_size = 4096;
+  // Rows at the start of each test clip left out of the bootstrapped r;
+  // unset: the results' (their largest FIR delay).
+  std::optional<std::size_t> carry_over_rows;
   std::string roi_summary;  // per-region table, per subject and across subjects
   OutputOptions output;     // --out with {subject}
 };

@@ -34,24 +34,6 @@ const char* const kTest =
     "+ #{r_perm >= r}) / (1 + P); p_fwer from the null of the largest r over voxels; q: "
     "Benjamini-Hochberg over the voxels' p";
 
-// The rows at the start of each clip the test leaves out: the option, else
-// what the result says. InputError naming the file.
-std::size_t carry_over_rows(const io::TestRows& t, const StatsOptions& o, const std::string& path) {
-  const std::optional<std::size_t> carry =
-      o.carry_over_rows ? o.carry_over_rows : t.carry_over_rows;
-  if (!carry)
-    throw InputError(path +
-                     ": /test does not say how many rows at the start of each test clip its "
-                     "prediction carries over from earlier clips (attribute carry_over_rows, the "
-                     "largest FIR delay; encode writes it from its delays): give "
-                     "--carry-over-rows");
-  if (*carry >= t.clip_rows)
-    throw InputError(path + ": its test clips have " + std::to_string(t.clip_rows) +
-                     " rows; leaving out " + std::to_string(*carry) +
-                     " carry-over rows of each leaves none to test (--carry-over-rows)");
-  return *carry;
-}
-
 // What every rank holds once its share is combined: per voxel r and the
 // permutations at or above it; per permutation the largest r.
 struct Counts {
@@ -120,7 +102,8 @@ nlohmann::json stats_unit(UnitRun& run, const StatsOptions& o) {
   auto file = mpi::agree_on(
       comm, [&] { return std::make_unique<io::H5File>(path, io::Access::read, comm); });
   const io::TestRows t = mpi::agree_on(comm, [&] { return io::read_test_rows(*file); });
-  const std::size_t carry_over = mpi::agree_on(comm, [&] { return carry_over_rows(t, o, path); });
+  const std::size_t carry_over =
+      mpi::agree_on(comm, [&] { return io::tested_carry_over(t, o.carry_over_rows, path); });
   const ResultRecord record = mpi::agree_on(comm, [&] { return read_result_record(path, comm); });
   std::string subject = record.text("subject"), space = record.text("space");
   if (subject.empty()) subject = run.unit().name;

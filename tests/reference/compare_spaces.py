@@ -34,6 +34,11 @@ compare with their q, a 200-draw clip bootstrap and --roi-summary:
     sts (interval excluding 0, p < 0.05) for each subject and across
     subjects; and none where none was planted: belt's interval covers 0;
   * the same outputs at 1 rank as at the test's rank count;
+  * (at 1 rank) the bootstrap's coverage: 300 studies of two equally good
+    spaces whose test clips carry over into each other (HRF in the
+    responses, FIR delays in the predictions); the 95% interval covers 0 in
+    at least 276 (binomial 1% bound), as it does because the bootstrapped r
+    leaves out each clip's carry-over rows (over every row: 267);
   * bad input refused on every rank: results of different subjects paired,
     of different voxel sets, without --save-predictions, unequal --results-a / --results-b
     counts, too few bootstrap draws; a --pair that is not A:B, an unknown
@@ -56,6 +61,7 @@ import testdata  # noqa: E402
 VOXELS = 600
 DELAYS = "2,3"
 DRAWS = 200
+STUDIES = 300  # of two equally good spaces, for the bootstrap's coverage
 SEED = 3
 PLANTED = {"primary_auditory": (1, 0), "belt_parabelt": (1, 1), "sts": (0, 1)}
 MASK64 = (1 << 64) - 1
@@ -139,8 +145,63 @@ def read_outputs(path):
     return out, names
 
 
+# A haemodynamic response sampled at the TR (peak at 3 rows, tail to 8).
+HRF = np.array([0.0, 0.3, 0.8, 1.0, 0.8, 0.5, 0.3, 0.15, 0.05])
+
+
+def equal_pair(w, k, rng, clips=60, clip_rows=10, voxels=20, delays=(2, 3), noise=1.0):
+    """Files in the layout of two encode results of equally good spaces, with
+    test clips shown back to back: the responses carry each clip into the
+    next through the HRF, the predictions through FIR delays (noisy copies
+    of the same clip-level latents, equally noisy)."""
+    m = clips * clip_rows
+    z, weights = rng.standard_normal((clips, 8)), rng.standard_normal((8, voxels))
+    s = np.repeat(z @ weights, clip_rows, axis=0)
+    y = np.stack([np.convolve(s[:, v], HRF)[:m] for v in range(voxels)], axis=1)
+    y = y / y.std(axis=0) + noise * rng.standard_normal((m, voxels))
+    paths = []
+    for side in "ab":
+        latent = np.repeat((z + 0.8 * rng.standard_normal(z.shape)) @ weights, clip_rows, axis=0)
+        pred = sum(np.vstack([np.zeros((d, voxels)), latent[:-d]]) for d in delays)
+        paths.append(os.path.join(w, f"eq{k:03d}_{side}.h5"))
+        with h5py.File(paths[-1], "w") as f:
+            f["test/prediction"], f["test/observed"] = pred.astype(np.float32), y.astype(np.float32)
+            f["test"].attrs["clip_rows"] = [float(clip_rows)]
+            f["test"].attrs["carry_over_rows"] = [float(max(delays))]
+            f["voxels/r_test"] = np.array([np.corrcoef(pred[:, v], y[:, v])[0, 1] for v in range(voxels)])
+            f["voxels/p_test"] = np.full(voxels, 1e-12)
+    return paths
+
+
+def bootstrap_coverage(opts, checks):
+    """With no difference between the spaces, the 95% clip-bootstrap interval
+    covers 0 in 95% of studies, though the clips carry over into each other."""
+    w = os.path.join(opts.scratch, "equal")
+    os.makedirs(w)
+    rng = np.random.default_rng(23)
+    args = []
+    for k in range(STUDIES):
+        a, b = equal_pair(w, k, rng, noise=0.3)
+        args += ["--results-a", a, "--results-b", b]
+    r = harness.run_b2m(opts, ["compare", *args, "--bootstrap", 200, "--out",
+                               os.path.join(w, "out", "{subject}.h5")], timeout=300)
+    if not checks.require_run(f"b2m compare of {STUDIES} studies of two equally good spaces", r):
+        return
+    covered = 0
+    for k in range(STUDIES):
+        with h5py.File(os.path.join(w, "out", f"eq{k:03d}_a.h5"), "r") as f:
+            covered += int(f["regions/difference_low"][-1] <= 0 <= f["regions/difference_high"][-1])
+    # Binomial(300, 0.95): P(X < 276) = 0.009. Over every row of the clips
+    # (--carry-over-rows 0) the interval covers 0 in 267 of these studies:
+    # the resampled clips lose the carry-over that ties neighbours together.
+    checks.check(f"no difference: the 95% bootstrap interval covers 0 in at least 276 of "
+                 f"{STUDIES} studies with clip carry-over", covered >= 276, f"{covered} of {STUDIES}")
+
+
 def body(opts, checks):
     w = opts.scratch
+    if opts.ranks == 1:  # a property of the method; rank invariance is checked below
+        bootstrap_coverage(opts, checks)
     study = harness.simulate_study(opts, checks, 2, VOXELS, 4)
     if study is None:
         return
@@ -190,6 +251,15 @@ def body(opts, checks):
             pa, pb = fa["test/prediction"][...].astype(float), fb["test/prediction"][...].astype(float)
             obs = fa["test/observed"][...].astype(float)
             clip_rows = int(fa["test"].attrs["clip_rows"][0])
+            carry = int(fa["test"].attrs["carry_over_rows"][0])
+        with h5py.File(os.path.join(w, f"cmp_{subject}.h5"), "r") as f:
+            used = f["regions"].attrs["carry_over_rows"][0]
+        # The bootstrap resamples each clip's rows past its carry-over rows
+        # (the largest delay, 3), as b2m stats tests them.
+        checks.check(f"{subject}: the bootstrapped rows leave out the largest delay of each clip",
+                     carry == 3 and used == 3, f"result {carry}, compare {used}")
+        keep = np.arange(obs.shape[0]) % clip_rows >= carry
+        pa, pb, obs, clip_rows = pa[keep], pb[keep], obs[keep], clip_rows - carry
         with h5py.File(stats[subject, "space_a"], "r") as fa, h5py.File(stats[subject, "space_b"], "r") as fb:
             qa, qb = fa["voxels/q"][...], fb["voxels/q"][...]
             ra, rb = fa["voxels/r_test"][...], fb["voxels/r_test"][...]
