@@ -34,6 +34,9 @@ MpiDefault=pmix
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SchedulerType=sched/backfill
+# A test cluster answers at once: jobs whose dependencies have ended are
+# started within a second or two, not at the next 30-60 s scheduling pass.
+SchedulerParameters=sched_interval=2,bf_interval=1,sched_min_interval=100000
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
