@@ -127,7 +127,8 @@ const std::vector<ParamField>& param_fields() {
   using P = SimulatorParams;
   constexpr double big = 1e6;
   static const std::vector<ParamField> fields = {
-      {"latent_dims", nullptr, &P::latent_dims, 1, 0},
+      // At least 6: mood reads latent 0, the sound's tempo 1, the instrument 2..5.
+      {"latent_dims", nullptr, &P::latent_dims, 6, 0},
       {"clip_spread", &P::clip_spread, nullptr, 0, 10},
       {"snr_scale", &P::snr_scale, nullptr, 1e-9, big},
       {"snr_decades", &P::snr_decades, nullptr, 0, 6},
@@ -221,8 +222,11 @@ StudySimulator::StudySimulator(StudyDesign design, std::uint64_t seed, Simulator
     p.low_level = gaussian(space_rng, dim, latent_, scale);
     projections_.push_back(std::move(p));
   }
-  for (std::size_t c = 0; c < n_clips; ++c)
-    clip_moods_.push_back(mood_of(clip_latents(stream(seed_, 2, c), clip_genres_[c])));
+  for (std::size_t c = 0; c < n_clips; ++c) {
+    const ClipLatents l = clip_latents(stream(seed_, 2, c), clip_genres_[c]);
+    clip_moods_.push_back(mood_of(l));
+    clip_instruments_.push_back(instrument_of(l));
+  }
 
   // Feature spaces as read-outs of the latents.
   for (std::size_t s = 0; s < study_spaces().size(); ++s) {
@@ -273,6 +277,32 @@ StudySimulator::ClipLatents StudySimulator::clip_latents(std::mt19937_64 rng, in
   l.low_level =
       (spread * ar1(rng, kSteps, latent_, 0.6)).rowwise() + 0.3 * acoustic_centroid_.row(g);
   return l;
+}
+
+int StudySimulator::instrument_of(const ClipLatents& l) {
+  Eigen::Index best = 0;
+  l.semantic.segment(2, 4).maxCoeff(&best);
+  return int(best);
+}
+
+ClipSound StudySimulator::sound_of(const ClipLatents& l, std::uint64_t seed) const {
+  const GenreStyle style = genre_style(genre_names_[std::size_t(l.genre)]);
+  ClipSound s;
+  s.rhythm = style.rhythm;
+  s.tempo_bpm = style.tempo_bpm * (1.0 + 0.06 * std::tanh(l.semantic(1)));
+  s.instrument = instrument_of(l);
+  s.major = mood_of(l) == 1;
+  s.brightness = 1.0 / (1.0 + std::exp(-1.5 * l.semantic(0)));
+  s.root = 52 + int(seed % 11);
+  s.seed = seed;
+  return s;
+}
+
+ClipSound StudySimulator::stimulus_sound(std::size_t clip) const {
+  if (clip >= clip_ids_.size())
+    throw ConfigError("stimulus_sound: no clip " + std::to_string(clip));
+  auto rng = stream(seed_, 7, clip);
+  return sound_of(clip_latents(stream(seed_, 2, clip), clip_genres_[clip]), rng());
 }
 
 Eigen::VectorXd StudySimulator::window_embedding(std::size_t space, const ClipLatents& l,

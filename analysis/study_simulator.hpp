@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "analysis/feature_alignment.hpp"
+#include "analysis/music_synth.hpp"
 #include "analysis/parcellation.hpp"
 #include "analysis/stimulus_timeline.hpp"
 #include "io/bids_events.hpp"
@@ -174,6 +175,14 @@ class StudySimulator {
   // its genre shifts (through the genre's centroid) but does not fix.
   [[nodiscard]] const std::vector<int>& clip_moods() const { return clip_moods_; }
   [[nodiscard]] static std::vector<std::string> mood_names() { return {"dark", "bright"}; }
+  // A third tag, the instrument family (instrument_names()): the largest of
+  // a clip's semantic latents 2 to 5, which its genre shifts but does not
+  // fix.
+  [[nodiscard]] const std::vector<int>& clip_instruments() const { return clip_instruments_; }
+  // The sound of stimulus clip `clip` (music_synth.hpp): its genre's style,
+  // its instrument, a mode from its mood, a brightness and a tempo shift
+  // from its semantic latents.
+  [[nodiscard]] ClipSound stimulus_sound(std::size_t clip) const;
   [[nodiscard]] const std::vector<ClipEmbeddings>& features() const { return features_; }
   [[nodiscard]] const TestLayout& test() const { return test_; }
   [[nodiscard]] std::size_t train_rows() const { return train_rows_; }
@@ -205,6 +214,8 @@ class StudySimulator {
   };
   [[nodiscard]] ClipLatents clip_latents(std::mt19937_64 rng, int genre) const;
   [[nodiscard]] static int mood_of(const ClipLatents& l) { return l.semantic(0) > 0 ? 1 : 0; }
+  [[nodiscard]] static int instrument_of(const ClipLatents& l);
+  [[nodiscard]] ClipSound sound_of(const ClipLatents& l, std::uint64_t seed) const;
   [[nodiscard]] Eigen::VectorXd window_embedding(std::size_t space, const ClipLatents& latents,
                                                  std::size_t window,
                                                  std::mt19937_64& noise_rng) const;
@@ -230,7 +241,7 @@ class StudySimulator {
   solvers::Matrix<double> semantic_centroid_, acoustic_centroid_;
   std::vector<Projections> projections_;
   std::vector<std::string> clip_ids_;
-  std::vector<int> clip_genres_, clip_moods_;
+  std::vector<int> clip_genres_, clip_moods_, clip_instruments_;
   std::vector<std::string> genre_names_;
   std::vector<ClipEmbeddings> features_;
   std::vector<RunTimeline> train_timelines_;

@@ -150,6 +150,9 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::string>()->default_value("paper"))(
       "sim", "paper preset: set a generating parameter, NAME=VALUE (repeatable; see README)",
       cxxopts::value<std::vector<std::string>>())(
+      "audio", "also write audio.h5 and a WAV per stimulus clip under audio/ (its sound)")(
+      "audio-rate", "sample rate of the WAVs", cxxopts::value<int>()->default_value("16000"))(
+      "audio-seconds", "seconds of each WAV", cxxopts::value<double>()->default_value("15"))(
       "overwrite", "replace complete outputs made with other parameters or inputs");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -183,6 +186,13 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
         throw ConfigError("simulate: --sim expects NAME=VALUE, got '" + kv + "'");
       o.params.set(kv.substr(0, eq), value);
     }
+  o.audio.enabled = r->count("audio") > 0;
+  o.audio.rate = (*r)["audio-rate"].as<int>();
+  o.audio.seconds = (*r)["audio-seconds"].as<double>();
+  if (o.audio.rate < 8000 || o.audio.rate > 96000 ||
+      !(o.audio.seconds > 0 && o.audio.seconds <= 600))
+    throw ConfigError(
+        "simulate: --audio-rate must lie in 8000..96000 and --audio-seconds in (0, 600]");
   o.overwrite = r->count("overwrite") > 0;
   o.command_line = args.command_line;
   return o;
@@ -212,6 +222,14 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
                      {dir + "corpus.h5"},
                      events,
                      {{"corpus", o.corpus}, {"corpus_space", o.corpus_space}}});
+  if (o.audio.enabled) {
+    Unit u{"audio",
+           {dir + "audio.h5"},
+           events,
+           {{"audio_rate", o.audio.rate}, {"audio_seconds", o.audio.seconds}}};
+    u.side_files = audio_files(sim, dir);
+    units.push_back(std::move(u));
+  }
   // The layout of the published arrays, when asked for.
   const auto arrays = mpi::agree_on(comm, [&] {
     return o.bids.empty() ? nullptr
@@ -255,6 +273,8 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
       write_features(sim, out.file());
     } else if (run.unit().name == "corpus") {
       write_corpus(sim, o.corpus_space, o.corpus, out.file(), run.comm());
+    } else if (run.unit().name == "audio") {
+      write_audio(sim, o.audio, dir, out.file(), run.comm());
     } else {
       const int subject = run.unit().parameters.at("subject").get<int>();
       const analysis::SubjectModel model = sim.subject_model(subject);

@@ -7,6 +7,7 @@
 
 #include "analysis/study_simulator.hpp"
 #include "jobs/cli.hpp"
+#include "jobs/simulate_audio.hpp"
 #include "jobs/stage.hpp"
 #include "mpi/comm.hpp"
 
@@ -25,11 +26,13 @@ struct SimulateOptions {
   std::array<std::size_t, 3> bids_grid{};    // its image grid; 0s: sized to the voxels
   double bids_drift = 30;                    // its runs' drift coefficients, at most
   analysis::SimulatorParams params;          // the preset and its parameters
+  AudioOptions audio;                        // a WAV per stimulus clip (simulate_audio.hpp)
   bool overwrite = false;
   std::string command_line;
 };
 
-// Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, and, per
+// Writes <out>/features.h5, with `corpus` > 0 <out>/corpus.h5, with `audio`
+// <out>/audio.h5 and <out>/audio/<clip>.wav, and, per
 // subject NN, <out>/sub-NN_responses.h5 and <out>/sub-NN_truth.h5, and with
 // `bids` the subject's files of the published study (jobs/simulate_bids.hpp).
 // Collective over `comm`; the stage skeleton's output policy applies to
