@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "core/error.hpp"
-#include "io/atomic_file.hpp"
 
 namespace b2m::io {
 namespace {
@@ -91,10 +90,6 @@ std::string encode_wav(const std::vector<float>& samples, int rate) {
       throw ConfigError(std::string("cannot encode WAV: ") + sf_strerror(f.get()));
   }
   return std::move(buffer.bytes);
-}
-
-void write_wav(const std::string& path, const std::vector<float>& samples, int rate) {
-  write_file_atomically(path, {encode_wav(samples, rate)});
 }
 
 Audio read_wav(const std::string& path) {

@@ -18,12 +18,9 @@ struct Audio {
 };
 
 // The bytes of a mono 16-bit PCM WAV of `samples` (in [-1, 1]; clipped
-// beyond) at `rate`: for io::stage_file where the file is a stage's side
-// file, promoted after its result.
+// beyond) at `rate`, for io/atomic_file's writers (a stage's side files are
+// staged, then promoted after their result).
 [[nodiscard]] std::string encode_wav(const std::vector<float>& samples, int rate);
-
-// Writes encode_wav's bytes atomically: into `<path>.partial`, then renamed.
-void write_wav(const std::string& path, const std::vector<float>& samples, int rate);
 
 // Reads a sound file libsndfile decodes. InputError naming the file where
 // it is missing, does not decode, or holds fewer frames than its header

@@ -68,6 +68,14 @@ void Parser::windows() {
       "drop-first-event", "leave out each training run's first clip (the warm-up)");
 }
 
+void Parser::carry_over() {
+  spec_.add_options()("carry-over-rows",
+                      "rows at the start of each test clip left out of the r tested (default: "
+                      "each result's largest FIR delay, the rows whose prediction holds earlier "
+                      "clips)",
+                      cxxopts::value<std::size_t>());
+}
+
 std::optional<cxxopts::ParseResult> Parser::parse(const Arguments& args) {
   cxxopts::ParseResult result;
   try {
@@ -126,6 +134,15 @@ analysis::SampleOptions Parser::windows(const cxxopts::ParseResult& r) const {
   o.cut_windows = r.count("cut-windows") > 0;
   o.drop_first_event = r.count("drop-first-event") > 0;
   return o;
+}
+
+std::optional<std::size_t> Parser::carry_over(const cxxopts::ParseResult& r) const {
+  if (r.count("carry-over-rows") == 0) return std::nullopt;
+  return r["carry-over-rows"].as<std::size_t>();
+}
+
+nlohmann::json carry_over_parameter(std::optional<std::size_t> rows) {
+  return rows ? nlohmann::json(*rows) : nlohmann::json("each result's");
 }
 
 nlohmann::json parameters(const analysis::SampleOptions& o) {

@@ -51,6 +51,9 @@ class Parser {
   // --delay, --cut-windows, --drop-first-event: how embedding windows become
   // samples of the scans (analysis::SampleOptions); needs events().
   void windows();
+  // --carry-over-rows: rows at the start of each test clip left out of the r
+  // that stats tests and compare resamples (io::tested_carry_over).
+  void carry_over();
 
   // Parses `args`; nullopt when --help was asked for (and printed by rank 0).
   [[nodiscard]] std::optional<cxxopts::ParseResult> parse(const Arguments& args);
@@ -63,6 +66,8 @@ class Parser {
   [[nodiscard]] std::vector<std::string> spaces(const cxxopts::ParseResult& r) const;
   // The window options and --tr.
   [[nodiscard]] analysis::SampleOptions windows(const cxxopts::ParseResult& r) const;
+  // --carry-over-rows; unset: each result's own (its largest FIR delay).
+  [[nodiscard]] std::optional<std::size_t> carry_over(const cxxopts::ParseResult& r) const;
   // --tr (seconds), checked to be a plausible repetition time.
   [[nodiscard]] double tr(const cxxopts::ParseResult& r) const;
   [[nodiscard]] solvers::AlphaGrid alphas(const cxxopts::ParseResult& r) const;
@@ -97,6 +102,10 @@ class Parser {
 
 // The window options as a stage's parameters record them.
 [[nodiscard]] nlohmann::json parameters(const analysis::SampleOptions& o);
+// The carry-over setting as a stage parameter, recorded even when unset:
+// outputs of b2m before the carry-over rows were left out used every row,
+// and must not pass for complete outputs of the same command.
+[[nodiscard]] nlohmann::json carry_over_parameter(std::optional<std::size_t> rows);
 
 // Parses a verb's options on every rank of `world` (a failure on one is a
 // failure on all) and, unless --help was asked for, runs it.

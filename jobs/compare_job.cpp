@@ -477,12 +477,10 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
       "bins", "bins per axis of the (r_A, r_B) density over [-1, 1)",
       cxxopts::value<std::size_t>()->default_value("100"))(
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
-      "carry-over-rows",
-      "rows at the start of each test clip left out of the bootstrapped r (default: the results' "
-      "largest FIR delay)",
-      cxxopts::value<std::size_t>())(
+
       "roi-summary", "per-region table (TSV, or JSON for *.json): per subject and across subjects",
       cxxopts::value<std::string>());
+  p.carry_over();
   p.outputs(
       "output file; with several subjects it must contain {subject}, with several pairs "
       "{space_a} and {space_b}");
@@ -550,7 +548,7 @@ std::optional<CompareOptions> parse(const cli::Arguments& args) {
   o.level = (*r)["level"].as<double>();
   o.bins = (*r)["bins"].as<std::size_t>();
   o.block_size = (*r)["block-size"].as<std::size_t>();
-  if (r->count("carry-over-rows")) o.carry_over_rows = (*r)["carry-over-rows"].as<std::size_t>();
+  o.carry_over_rows = p.carry_over(*r);
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   o.output = p.outputs(*r, args);
   if (!(o.q > 0 && o.q < 1)) throw ConfigError("compare: --q must lie in (0, 1)");
@@ -640,10 +638,7 @@ io::SummaryTable run_compare(const CompareOptions& o, const mpi::Comm& world) {
                                {"seed", o.seed},
                                {"level", o.level},
                                {"bins", o.bins}};
-  // Always recorded: outputs of b2m before the carry-over rows were left out
-  // resampled every row, and must not pass for complete outputs of this run.
-  parameters["carry_over_rows"] =
-      o.carry_over_rows ? nlohmann::json(*o.carry_over_rows) : nlohmann::json("the results'");
+  parameters["carry_over_rows"] = cli::carry_over_parameter(o.carry_over_rows);
   Stage stage("compare",
               {io::text("subject"), io::text("space_a"), io::text("space_b"), io::count("voxels"),
                io::count("both_q"), io::real("dice_q"), io::count("tested"),

@@ -278,14 +278,12 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
       "permutation-groups", "rank groups that split the permutations (must divide the ranks)",
       cxxopts::value<std::size_t>()->default_value("1"))(
       "block-size", "voxels read at once", cxxopts::value<std::size_t>()->default_value("4096"))(
-      "carry-over-rows",
-      "rows at the start of each test clip left out of the tested r (default: the encode "
-      "result's largest FIR delay, the rows whose prediction holds earlier clips)",
-      cxxopts::value<std::size_t>())(
+
       "roi-summary", "per-ROI table (TSV, or JSON for *.json): per subject and across subjects",
       cxxopts::value<std::string>())("subject-tests",
                                      "table of the tests across subjects (TSV, or JSON for *.json)",
                                      cxxopts::value<std::string>());
+  p.carry_over();
   p.outputs("output file; {name} is the encode result's name (needed for encode results only)",
             true, false);
   const auto r = p.parse(args);
@@ -298,7 +296,7 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
   o.fwer = (*r)["fwer"].as<double>();
   o.permutation_groups = (*r)["permutation-groups"].as<std::size_t>();
   o.block_size = (*r)["block-size"].as<std::size_t>();
-  if (r->count("carry-over-rows")) o.carry_over_rows = (*r)["carry-over-rows"].as<std::size_t>();
+  o.carry_over_rows = p.carry_over(*r);
   o.roi_summary = p.optional<std::string>(*r, "roi-summary", "");
   o.subject_tests = p.optional<std::string>(*r, "subject-tests", "");
   o.output = p.outputs(*r, args);
@@ -341,10 +339,7 @@ io::SummaryTable run_stats(const StatsOptions& o, const mpi::Comm& world) {
   if (o.output.out.empty()) throw ConfigError("stats: --out is required for encode results");
   nlohmann::json parameters = {
       {"permutations", o.permutations}, {"seed", o.seed}, {"q", o.q}, {"fwer", o.fwer}};
-  // Always recorded: outputs of b2m before the carry-over rows were left out
-  // tested every row, and must not pass for complete outputs of this test.
-  parameters["carry_over_rows"] =
-      o.carry_over_rows ? nlohmann::json(*o.carry_over_rows) : nlohmann::json("the result's");
+  parameters["carry_over_rows"] = cli::carry_over_parameter(o.carry_over_rows);
   std::vector<Unit> units;
   for (const std::string& path : voxelwise)
     units.push_back({file_stem(path), {fill(o.output.out, "name", file_stem(path))}, {path}});

@@ -11,6 +11,7 @@
 
 #include "analysis/music_synth.hpp"
 #include "core/error.hpp"
+#include "io/atomic_file.hpp"
 #include "io/wav_file.hpp"
 
 namespace b2m::analysis {
@@ -111,7 +112,7 @@ class WavFile : public testing::Test {
 
 TEST_F(WavFile, RoundTripsSixteenBitSamples) {
   const std::vector<float> x = synthesize(rock(), 2.0, kRate);
-  io::write_wav(path("a/clip.wav"), x, kRate);
+  io::write_file_atomically(path("a/clip.wav"), {io::encode_wav(x, kRate)});
   EXPECT_FALSE(std::filesystem::exists(path("a/clip.wav.partial")));
   const io::Audio a = io::read_wav(path("a/clip.wav"));
   EXPECT_EQ(a.rate, kRate);
@@ -126,7 +127,7 @@ TEST_F(WavFile, RoundTripsSixteenBitSamples) {
 
 TEST_F(WavFile, MissingGarbledAndTruncatedFilesAreRefusedByName) {
   const std::vector<float> x = synthesize(rock(), 1.0, kRate);
-  io::write_wav(path("whole.wav"), x, kRate);
+  io::write_file_atomically(path("whole.wav"), {io::encode_wav(x, kRate)});
   const auto refused = [&](const std::string& file, const std::string& why) {
     try {
       static_cast<void>(io::read_wav(file));
