@@ -342,7 +342,9 @@ CorpusChunk StudySimulator::corpus(const std::string& space, std::size_t first,
     out.embeddings.row(static_cast<Eigen::Index>(i)) =
         (mean / double(spec.windows)).cast<float>().transpose();
     out.genre.push_back(genre);
+    out.instrument.push_back(instrument_of(latents));
     out.mood.push_back(mood_of(latents));
+    out.sound.push_back(sound_of(latents, stream(seed_, 8, first + i)()));
   }
   return out;
 }

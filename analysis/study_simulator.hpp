@@ -152,11 +152,13 @@ struct SubjectModel {
 };
 
 // Clip-level embeddings (the mean of a space's windows) of synthetic corpus
-// clips, and their tags.
+// clips, their tags and their sounds.
 struct CorpusChunk {
   solvers::RowMajorMatrix<float> embeddings;  // clips x dim, row by row as written
   std::vector<int> genre;                     // index into genre_names()
+  std::vector<int> instrument;                // index into instrument_names()
   std::vector<int> mood;                      // index into mood_names()
+  std::vector<ClipSound> sound;               // to render the clip (music_synth.hpp)
 };
 
 // The paper preset's stimulus series that no feature space reads: per clip

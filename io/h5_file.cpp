@@ -241,8 +241,10 @@ void H5File::transfer_rows(const std::string& dataset, const std::vector<std::si
     Selection out;
     out.set = open_dataset(dataset);
     const Shape full = extent(out.set, dataset);
-    if (full.size() != 2) throw H5Error(path_ + ":" + dataset + ": row reads need a 2-D dataset");
-    columns = full[1];
+    if (full.size() != 1 && full.size() != 2)
+      throw H5Error(path_ + ":" + dataset + ": row reads need a 1-D or 2-D dataset");
+    const int rank = int(full.size());
+    columns = rank == 2 ? full[1] : 1;
     unique = rows;
     std::sort(unique.begin(), unique.end());
     unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -253,15 +255,15 @@ void H5File::transfer_rows(const std::string& dataset, const std::vector<std::si
       if (r >= full[0])
         throw H5Error(path_ + ":" + dataset + ": row " + std::to_string(r) +
                       " outside the dataset (" + std::to_string(full[0]) + " rows)");
-      const hsize_t start[2] = {r, 0}, count[2] = {1, full[1]};
+      const hsize_t start[2] = {r, 0}, count[2] = {1, columns};
       h5_check(
           H5Sselect_hyperslab(out.file_space.id(), H5S_SELECT_OR, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab", path_, dataset);
     }
     const hsize_t mem_dims[2] = {std::max<hsize_t>(unique.size(), 1),
-                                 std::max<hsize_t>(full[1], 1)};
+                                 std::max<hsize_t>(columns, 1)};
     out.mem_space = H5Handle(
-        h5_check(H5Screate_simple(2, mem_dims, nullptr), "H5Screate_simple", path_, dataset),
+        h5_check(H5Screate_simple(rank, mem_dims, nullptr), "H5Screate_simple", path_, dataset),
         H5Kind::dataspace);
     if (unique.empty())
       h5_check(H5Sselect_none(out.mem_space.id()), "H5Sselect_none", path_, dataset);

@@ -59,7 +59,7 @@ class H5File {
   void read(const std::string& dataset, const Shape& start, const Shape& count, T* out) const;
   template <class T>
   [[nodiscard]] std::vector<T> read_all(const std::string& dataset) const;
-  // Reads whole rows `rows` (any order, duplicates allowed) of a 2-D dataset
+  // Reads whole rows `rows` (any order, duplicates allowed) of a 1-D or 2-D dataset
   // into `out` (rows.size() x columns, row-major), in one collective call.
   template <class T>
   void read_rows(const std::string& dataset, const std::vector<std::size_t>& rows, T* out) const;

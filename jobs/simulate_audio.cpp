@@ -5,6 +5,7 @@
 #include "analysis/music_synth.hpp"
 #include "io/atomic_file.hpp"
 #include "io/wav_file.hpp"
+#include "jobs/sound_table.hpp"
 #include "mpi/agree.hpp"
 
 namespace b2m::jobs {
@@ -26,18 +27,6 @@ void write_audio(const analysis::StudySimulator& sim, const AudioOptions& o, con
       io::stage_file(files[c],
                      {io::encode_wav(analysis::synthesize(sounds[c], o.seconds, o.rate), o.rate)});
   });
-  std::vector<double> tempo, brightness;
-  std::vector<std::int32_t> rhythm, instrument, major, root;
-  std::vector<std::int64_t> seed;
-  for (const analysis::ClipSound& s : sounds) {
-    tempo.push_back(s.tempo_bpm);
-    brightness.push_back(s.brightness);
-    rhythm.push_back(s.rhythm);
-    instrument.push_back(s.instrument);
-    major.push_back(s.major ? 1 : 0);
-    root.push_back(s.root);
-    seed.push_back(std::int64_t(s.seed));
-  }
   const io::Shape per_clip{clips};
   f.create_strings("/ids", per_clip, 32);
   f.write_strings("/ids", {0}, comm.is_root() ? per_clip : io::Shape{0},
@@ -53,15 +42,8 @@ void write_audio(const analysis::StudySimulator& sim, const AudioOptions& o, con
     f.write_all<std::int32_t>(set, per_clip, {tags[t].second->begin(), tags[t].second->end()});
     f.write_attribute(set, "names", names[t]);
   }
-  f.write_all<double>("/sound/tempo_bpm", per_clip, tempo);
-  f.write_all<double>("/sound/brightness", per_clip, brightness);
-  f.write_all<std::int32_t>("/sound/rhythm", per_clip, rhythm);
-  f.write_all<std::int32_t>("/sound/instrument", per_clip, instrument);
-  f.write_all<std::int32_t>("/sound/major", per_clip, major);
-  f.write_all<std::int32_t>("/sound/root", per_clip, root);
-  f.write_all<std::int64_t>("/sound/seed", per_clip, seed);
-  f.write_attribute("/sound", "rate", std::vector<double>{double(o.rate)});
-  f.write_attribute("/sound", "seconds", std::vector<double>{o.seconds});
+  create_sound_table(f, clips, o.rate, o.seconds);
+  write_sound_rows(f, 0, comm.is_root() ? sounds : std::vector<analysis::ClipSound>{});
 }
 
 }  // namespace b2m::jobs

@@ -14,6 +14,7 @@
 #include "io/responses_file.hpp"
 #include "io/truth_file.hpp"
 #include "jobs/simulate_bids.hpp"
+#include "jobs/sound_table.hpp"
 #include "mpi/agree.hpp"
 
 namespace b2m::jobs {
@@ -72,14 +73,18 @@ void write_voxels(const analysis::StudySimulator& sim, const analysis::SubjectMo
 
 // The stimulus clips first (their clip-level embeddings, so a prediction
 // can be identified among the corpus), then `count` synthetic clips
-// "sim.NNNNNNNN" from the same stimulus model; genre and mood tags for all.
+// "sim.NNNNNNNN" from the same stimulus model; genre, instrument and mood
+// tags for all, and each clip's sound (rendered at `audio`'s rate and
+// length on demand).
 void write_corpus(const analysis::StudySimulator& sim, const std::string& space, std::size_t count,
-                  io::H5File& f, const mpi::Comm& comm) {
+                  const AudioOptions& audio, io::H5File& f, const mpi::Comm& comm) {
   const analysis::ClipEmbeddings& stimuli = sim.features()[analysis::space_bit(space)];
   const std::size_t n_stim = stimuli.ids.size(), dim = stimuli.dim;
-  io::create_corpus(
-      f, n_stim + count, dim, kIdWidth,
-      {{"genre", sim.genre_names()}, {"mood", analysis::StudySimulator::mood_names()}});
+  io::create_corpus(f, n_stim + count, dim, kIdWidth,
+                    {{"genre", sim.genre_names()},
+                     {"instrument", analysis::instrument_names()},
+                     {"mood", analysis::StudySimulator::mood_names()}});
+  create_sound_table(f, n_stim + count, audio.rate, audio.seconds);
   f.write_attribute("/", "space", space);
   // The stimuli, written by the root.
   const bool root = comm.is_root();
@@ -88,11 +93,16 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
     for (std::size_t w = 0; w < stimuli.windows; ++w)
       for (std::size_t j = 0; j < dim; ++j)
         stim(c, long(j)) += stimuli.window(std::size_t(c), w)[j] / float(stimuli.windows);
-  const std::vector<std::int32_t> none;
+  const auto tag = [&](const std::vector<int>& values) {
+    return root ? std::vector<std::int32_t>(values.begin(), values.end())
+                : std::vector<std::int32_t>{};
+  };
   io::write_corpus_rows(
       f, 0, stim, root ? stimuli.ids : std::vector<std::string>{},
-      {root ? std::vector<std::int32_t>(sim.clip_genres().begin(), sim.clip_genres().end()) : none,
-       root ? std::vector<std::int32_t>(sim.clip_moods().begin(), sim.clip_moods().end()) : none});
+      {tag(sim.clip_genres()), tag(sim.clip_instruments()), tag(sim.clip_moods())});
+  std::vector<analysis::ClipSound> sounds;
+  for (std::size_t c = 0; root && c < n_stim; ++c) sounds.push_back(sim.stimulus_sound(c));
+  write_sound_rows(f, 0, sounds);
   // The synthetic clips, each rank its share in chunks.
   const mpi::Range mine = mpi::even_part(count, static_cast<std::size_t>(comm.size()),
                                          static_cast<std::size_t>(comm.rank()));
@@ -108,9 +118,11 @@ void write_corpus(const analysis::StudySimulator& sim, const std::string& space,
       std::snprintf(id, sizeof id, "sim.%08zu", first + i);
       ids.emplace_back(id);
     }
-    io::write_corpus_rows(
-        f, n_stim + first, chunk.embeddings, ids,
-        {{chunk.genre.begin(), chunk.genre.end()}, {chunk.mood.begin(), chunk.mood.end()}});
+    io::write_corpus_rows(f, n_stim + first, chunk.embeddings, ids,
+                          {{chunk.genre.begin(), chunk.genre.end()},
+                           {chunk.instrument.begin(), chunk.instrument.end()},
+                           {chunk.mood.begin(), chunk.mood.end()}});
+    write_sound_rows(f, n_stim + first, chunk.sound);
   }
 }
 
@@ -151,8 +163,10 @@ std::optional<SimulateOptions> parse(const cli::Arguments& args) {
       "sim", "paper preset: set a generating parameter, NAME=VALUE (repeatable; see README)",
       cxxopts::value<std::vector<std::string>>())(
       "audio", "also write audio.h5 and a WAV per stimulus clip under audio/ (its sound)")(
-      "audio-rate", "sample rate of the WAVs", cxxopts::value<int>()->default_value("16000"))(
-      "audio-seconds", "seconds of each WAV", cxxopts::value<double>()->default_value("15"))(
+      "audio-rate", "sample rate of the WAVs (and of corpus clips rendered on demand)",
+      cxxopts::value<int>()->default_value("16000"))(
+      "audio-seconds", "seconds of each WAV (and of corpus clips rendered on demand)",
+      cxxopts::value<double>()->default_value("15"))(
       "overwrite", "replace complete outputs made with other parameters or inputs");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
@@ -221,7 +235,10 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
     units.push_back({"corpus",
                      {dir + "corpus.h5"},
                      events,
-                     {{"corpus", o.corpus}, {"corpus_space", o.corpus_space}}});
+                     {{"corpus", o.corpus},
+                      {"corpus_space", o.corpus_space},
+                      {"audio_rate", o.audio.rate},
+                      {"audio_seconds", o.audio.seconds}}});
   if (o.audio.enabled) {
     Unit u{"audio",
            {dir + "audio.h5"},
@@ -272,7 +289,7 @@ void run_simulate(const SimulateOptions& o, const mpi::Comm& comm) {
     if (run.unit().name == "features") {
       write_features(sim, out.file());
     } else if (run.unit().name == "corpus") {
-      write_corpus(sim, o.corpus_space, o.corpus, out.file(), run.comm());
+      write_corpus(sim, o.corpus_space, o.corpus, o.audio, out.file(), run.comm());
     } else if (run.unit().name == "audio") {
       write_audio(sim, o.audio, dir, out.file(), run.comm());
     } else {

@@ -93,7 +93,9 @@ TEST(H5File, StringDatasetsRowReadsAndGroupListing) {
     std::vector<float> rows;
     for (std::size_t i = 0; i < n * 3; ++i) rows.push_back(float(i));
     f.write_all<float>("/tags/emb", {n, 3}, rows);
-    f.write_all<std::int32_t>("/tags/genre", {n}, std::vector<std::int32_t>(n, 1));
+    std::vector<std::int32_t> genre;
+    for (std::size_t i = 0; i < n; ++i) genre.push_back(std::int32_t(10 + i));
+    f.write_all<std::int32_t>("/tags/genre", {n}, genre);
     // Every rank fails the length check before the collective write.
     EXPECT_THROW(f.write_strings("/ids", {mine.begin}, {1}, {"far longer than twelve"}), H5Error);
   }
@@ -109,6 +111,10 @@ TEST(H5File, StringDatasetsRowReadsAndGroupListing) {
   f.read_rows<float>("/tags/emb", rows, out.data());
   for (std::size_t i = 0; i < rows.size(); ++i)
     for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(out[i * 3 + j], float(rows[i] * 3 + j));
+  // The same of a 1-D dataset: one value a row.
+  std::vector<std::int32_t> one(rows.size());
+  f.read_rows<std::int32_t>("/tags/genre", rows, one.data());
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(one[i], std::int32_t(10 + rows[i]));
   EXPECT_THROW(f.read_strings("/tags/genre", {0}, {1}), H5Error);  // not a string dataset
 }
 

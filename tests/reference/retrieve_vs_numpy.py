@@ -93,8 +93,8 @@ def check(checks, tag, res_path, ref, n_corpus):
     checks.check(f"{tag}: every stimulus is found in the corpus", found.all(), f"{(~found).sum()} missing")
     d = np.nanmax(np.abs(ident - ref["ident"]))
     checks.check(f"{tag}: identification among the corpus equals the brute force (<= 2/N)", d <= 2.0 / n_corpus, f"{d:.3g}")
-    checks.check(f"{tag}: every corpus tag is reported (genre, mood)",
-                 sorted(tags) == sorted(ref["tags"]) == sorted(qtags) == sorted(curves) == ["genre", "mood"],
+    checks.check(f"{tag}: every corpus tag is reported (genre, instrument, mood)",
+                 sorted(tags) == sorted(ref["tags"]) == sorted(qtags) == sorted(curves) == ["genre", "instrument", "mood"],
                  f"{sorted(tags)}, {sorted(qtags)}, {sorted(curves)} vs {sorted(ref['tags'])}")
     for t in sorted(set(tags) & set(ref["tags"]) & set(qtags) & set(curves)):
         column = ref["tags"][t]
@@ -157,9 +157,11 @@ def body(opts, checks):
     corpus = os.path.join(study, "corpus.h5")
     with h5py.File(corpus, "r") as f:
         n_corpus = f["embeddings"].shape[0]
-        checks.check("corpus: the 540 stimuli + 3000 synthetic clips, 128-d, genre and mood tags",
+        checks.check("corpus: the 540 stimuli + 3000 synthetic clips, 128-d, genre, instrument and mood tags",
                      f["embeddings"].shape == (3540, 128) and f["tags/genre"].shape == (3540,)
-                     and f["tags/mood"].shape == (3540,) and 0.2 < f["tags/mood"][...].mean() < 0.8)
+                     and f["tags/instrument"].shape == (3540,) and f["tags/mood"].shape == (3540,)
+                     and 0.2 < f["tags/mood"][...].mean() < 0.8
+                     and len(np.unique(f["tags/instrument"][...])) == 4)
     decoded = os.path.join(w, "decoded.h5")
     r = harness.run_b2m(opts, ["decode", os.path.join(study, "sub-01_responses.h5"), "--features",
                                os.path.join(study, "features.h5"), "--space", "mulan_music", "--events",

@@ -101,13 +101,40 @@ def third_says_major(x, root):
     return energy(root - 12 + 4) > energy(root - 12 + 3)
 
 
+CORPUS = 400
+
+
 def simulate(opts, out, ranks=None, seconds=SECONDS):
     one = types.SimpleNamespace(**vars(opts))
     if ranks is not None:
         one.ranks = ranks
     return harness.run_b2m(one, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 200,
                                  "--preset", "easy", "--seed", 3, "--audio", "--audio-seconds", seconds,
-                                 "--out-dir", out], timeout=600)
+                                 "--corpus", CORPUS, "--out-dir", out], timeout=600)
+
+
+def check_corpus(path, tags, sound, checks):
+    """corpus.h5 holds every clip's sound: the stimuli's as in audio.h5, the
+    synthetic clips' consistent with their own tags."""
+    with h5py.File(path, "r") as f:
+        ctags = {t: f["tags"][t][...] for t in ("genre", "instrument", "mood")}
+        csound = {k: f["sound"][k][...] for k in f["sound"]}
+        attrs = (f["sound"].attrs["rate"][0], f["sound"].attrs["seconds"][0])
+    n = len(tags["genre"])
+    same = all(np.array_equal(ctags[t][:n], tags[t]) for t in tags) and \
+        all(np.array_equal(csound[k][:n], sound[k]) for k in sound)
+    checks.check("corpus.h5: the stimuli's tags and sounds are audio.h5's", same and attrs == (RATE, SECONDS),
+                 f"rendering {attrs}")
+    synthetic = slice(n, None)
+    style = {g: set(sound["rhythm"][tags["genre"] == g]) for g in set(tags["genre"])}
+    consistent = (np.array_equal(ctags["instrument"][synthetic], csound["instrument"][synthetic])
+                  and np.array_equal(ctags["mood"][synthetic], csound["major"][synthetic])
+                  and all({r} == style[g] for g, r in zip(ctags["genre"][synthetic], csound["rhythm"][synthetic])))
+    seeds = len(set(csound["seed"])) == len(csound["seed"])
+    checks.check(f"corpus.h5: {CORPUS} synthetic clips whose sounds follow their tags (instrument, mode, "
+                 "the genre's rhythm), every seed distinct, every instrument drawn",
+                 consistent and seeds and set(ctags["instrument"][synthetic]) == set(range(4)),
+                 f"{len(ctags['genre'])} rows")
 
 
 def body(opts, checks):
@@ -128,6 +155,8 @@ def body(opts, checks):
                  set(tags["instrument"]) == set(range(4)) and set(tags["mood"]) == {0, 1} and
                  np.array_equal(tags["mood"], sound["major"]),
                  f"instruments {np.bincount(tags['instrument'])}, moods {np.bincount(tags['mood'])}")
+
+    check_corpus(os.path.join(study, "corpus.h5"), tags, sound, checks)
 
     audio, bad = [], []
     for i in ids:
@@ -168,6 +197,11 @@ def body(opts, checks):
                 differ += [k for k in ("ids", "tags/genre", "tags/instrument", "tags/mood", "sound/tempo_bpm",
                                        "sound/seed", "sound/brightness")
                            if not np.array_equal(f[k][...], g[k][...])]
+            with h5py.File(os.path.join(study, "corpus.h5"), "r") as f, \
+                    h5py.File(os.path.join(other, "corpus.h5"), "r") as g:
+                differ += ["corpus.h5:" + k for k in ("ids", "embeddings", "tags/instrument", "sound/tempo_bpm",
+                                                      "sound/seed", "sound/root", "sound/rhythm")
+                           if not np.array_equal(f[k][...], g[k][...])]
             checks.check(f"the same audio at 1 rank as at {opts.ranks}", not differ, str(differ[:5]))
 
     first = os.path.join(study, "audio", f"{ids[0]}.wav")
@@ -176,8 +210,9 @@ def body(opts, checks):
     checks.check("a rerun resumes: nothing rewritten", r.rc == 0 and os.stat(first).st_mtime_ns == before,
                  r.describe())
     r = simulate(opts, study, seconds=5)
-    checks.check("other --audio-seconds without --overwrite are refused on every rank",
-                 r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks) and "audio.h5" in r.stderr,
+    checks.check("other --audio-seconds without --overwrite are refused on every rank (the corpus's "
+                 "rendering changes first)",
+                 r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks) and "corpus.h5" in r.stderr,
                  r.describe())
 
 
