@@ -10,7 +10,7 @@ packages=(
   libscalapack-openmpi-dev
   libopenblas-dev liblapacke-dev
   libeigen3-dev libcxxopts-dev nlohmann-json3-dev libxxhash-dev libtomlplusplus-dev libnifti2-dev zlib1g-dev
-  libsndfile1-dev
+  libsndfile1-dev libfftw3-dev
   libgtest-dev
   python3 python3-numpy python3-scipy python3-sklearn python3-h5py python3-nibabel python3-soundfile
   slurm-wlm slurm-wlm-basic-plugins munge
