@@ -39,8 +39,7 @@ void write_sound_rows(io::H5File& f, std::size_t first,
   }
   const io::Shape start{first}, count{sounds.size()};
   for (std::size_t k = 0; k < 2; ++k) f.write<double>(kDoubles[k], start, count, doubles[k].data());
-  for (std::size_t k = 0; k < 4; ++k)
-    f.write<std::int32_t>(kInts[k], start, count, ints[k].data());
+  for (std::size_t k = 0; k < 4; ++k) f.write<std::int32_t>(kInts[k], start, count, ints[k].data());
   f.write<std::int64_t>(kSeed, start, count, seed.data());
 }
 

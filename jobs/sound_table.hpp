@@ -29,7 +29,7 @@ struct SoundTable {
 // is absent or malformed.
 [[nodiscard]] SoundTable read_sound_table(const io::H5File& f);
 // Rows `rows` of the table (any order). Collective.
-[[nodiscard]] std::vector<analysis::ClipSound> read_sound_rows(const io::H5File& f,
-                                                               const std::vector<std::size_t>& rows);
+[[nodiscard]] std::vector<analysis::ClipSound> read_sound_rows(
+    const io::H5File& f, const std::vector<std::size_t>& rows);
 
 }  // namespace b2m::jobs

@@ -19,6 +19,7 @@
   VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")              \
   VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")              \
   VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")         \
+  VERB(embed, "audio clips -> b2m's acoustic embedding (log-mel, tempo, harmony)")          \
   VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")          \
   VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared") \
   VERB(compare, "two spaces' models of the same voxels: overlap, paired bootstrap, density")

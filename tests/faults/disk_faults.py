@@ -83,6 +83,7 @@ def verbs(opts, study, events):
     feats = os.path.join(study, "features.h5")
     corpus = os.path.join(study, "corpus.h5")
     decoded = os.path.join(study, "decoded.h5")
+    clips = os.path.join(study, "clips")
     return [
         Verb("simulate",
              lambda d: ["simulate", "--events", events, "--subjects", 1, "--voxels", 400, "--corpus",
@@ -114,7 +115,21 @@ def verbs(opts, study, events):
                         os.path.join(d, "ret.h5"), "--summary", os.path.join(d, "ret.tsv")],
              ["ret.h5", "ret.tsv"], [("ret.h5.partial$", 0), ("ret.h5.partial$", 8000),
                                     ("ret.tsv.partial$", 0)]),
+        Verb("embed",
+             lambda d: ["embed", "--audio-dir", clips, "--out", os.path.join(d, "emb.h5")],
+             ["emb.h5"], [("emb.h5.partial$", 0), ("emb.h5.partial$", 4000)]),
     ]
+
+
+def write_clips(folder, count=6, rate=16000, seconds=3.0):
+    """A few WAVs for b2m embed: tones over noise."""
+    import soundfile
+    os.makedirs(folder, exist_ok=True)
+    t = np.arange(int(rate * seconds)) / rate
+    rng = np.random.default_rng(0)
+    for c in range(count):
+        x = 0.3 * np.sin(2 * np.pi * 110 * (c + 1) * t) + 0.05 * rng.standard_normal(t.size)
+        soundfile.write(os.path.join(folder, f"clip{c}.wav"), x, rate, subtype="PCM_16")
 
 
 def fault_env(opts, match, after, rank, errno_name="ENOSPC", log=""):
@@ -311,6 +326,7 @@ def body(opts, checks):
                                "--events", events, "--out", os.path.join(study, "decoded.h5")])
     if not checks.require_run("b2m decode (the predictions retrieve reads)", r):
         return
+    write_clips(os.path.join(study, "clips"))
     fault_matrix(opts, checks, events, study)
     read_only_output(opts, checks, events, study)
     full_file_system(opts, checks, events, study)

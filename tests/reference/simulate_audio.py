@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """b2m simulate --audio (issue 18, item 1): a WAV per stimulus clip whose
 sound carries the clip's tags, checked with numpy, scipy and
-python3-soundfile, independently of b2m's own code.
+python3-soundfile, independently of b2m's own code; and b2m embed, the
+built-in acoustic embedder, on those clips.
 
 A study of 1 subject (easy preset, 200 voxels) with --audio, 4 s per clip:
   * audio.h5 lists the stimulus clips of features.h5, in order, with genre
@@ -19,7 +20,15 @@ A study of 1 subject (easy preset, 200 voxels) with --audio, 4 s per clip:
     13% off it, in at least halfway from the rate at shuffled tempos to 1;
   * the same files at 1 rank as at the test's rank count; a rerun resumes
     (nothing rewritten); other --audio-seconds without --overwrite are
-    refused.
+    refused;
+  * corpus.h5 carries the stimuli's tags and sounds as audio.h5 does, and
+    sounds of its synthetic clips that follow their tags;
+  * b2m embed of the WAVs equals acoustic_reference.py (numpy/scipy, from
+    the definition) to 1e-6 on every 9th clip; through b2m's embedding a
+    logistic regression recovers genre, instrument and mood at least halfway
+    from chance to 1 (5-fold cross-validation: held-out clips); the same
+    embedding at 1 rank; a truncated WAV or one at another rate is refused
+    on every rank, naming the file, and no output is left.
 """
 import os
 import sys
@@ -36,6 +45,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import acoustic_reference  # noqa: E402
 import harness  # noqa: E402
 
 RATE, SECONDS = 16000, 4.0
@@ -104,11 +114,16 @@ def third_says_major(x, root):
 CORPUS = 400
 
 
-def simulate(opts, out, ranks=None, seconds=SECONDS):
-    one = types.SimpleNamespace(**vars(opts))
+def at_ranks(opts, ranks):
+    """opts, at `ranks` ranks if given."""
+    out = types.SimpleNamespace(**vars(opts))
     if ranks is not None:
-        one.ranks = ranks
-    return harness.run_b2m(one, ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 200,
+        out.ranks = ranks
+    return out
+
+
+def simulate(opts, out, ranks=None, seconds=SECONDS):
+    return harness.run_b2m(at_ranks(opts, ranks), ["simulate", "--events", opts.events, "--subjects", 1, "--voxels", 200,
                                  "--preset", "easy", "--seed", 3, "--audio", "--audio-seconds", seconds,
                                  "--corpus", CORPUS, "--out-dir", out], timeout=600)
 
@@ -135,6 +150,71 @@ def check_corpus(path, tags, sound, checks):
                  "the genre's rhythm), every seed distinct, every instrument drawn",
                  consistent and seeds and set(ctags["instrument"][synthetic]) == set(range(4)),
                  f"{len(ctags['genre'])} rows")
+
+
+def check_tags_recoverable(features, tags, what, checks):
+    """Per tag, a logistic regression on `features` (one row per clip) is
+    right on held-out clips (5-fold) at least halfway from chance (the
+    largest class) to 1."""
+    for tag, labels in tags.items():
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000, C=0.1))
+        accuracy = cross_val_score(model, features, labels, cv=5).mean()
+        chance = np.bincount(labels).max() / labels.size
+        checks.check(f"{tag} {what} accuracy at least halfway from chance to 1",
+                     accuracy >= chance + 0.5 * (1 - chance), f"accuracy {accuracy:.3f}, chance {chance:.3f}")
+
+
+def embed(opts, audio_dir, out, ranks=None):
+    return harness.run_b2m(at_ranks(opts, ranks), ["embed", "--audio-dir", audio_dir, "--out", out], timeout=600)
+
+
+def check_embedder(opts, study, ids, tags, checks):
+    """b2m embed against the numpy reference, the tags through it, and its
+    refusals."""
+    out = os.path.join(opts.scratch, "embedding.h5")
+    if not checks.require_run("b2m embed of the stimulus WAVs", embed(opts, os.path.join(study, "audio"), out)):
+        return
+    with h5py.File(out, "r") as f:
+        got_ids = [i.decode() for i in f["ids"][...]]
+        e = f["embeddings"][...]
+        blocks = [b.decode() if isinstance(b, bytes) else b for b in f["embeddings"].attrs["blocks"]]
+    checks.check("one embedding per clip, in id order, 194 values in six blocks",
+                 got_ids == sorted(ids) and e.shape == (len(ids), 194) and len(blocks) == 6, f"{e.shape}")
+    row = {i: k for k, i in enumerate(got_ids)}
+    worst = 0.0
+    for i in ids[::9]:
+        x, rate = soundfile.read(os.path.join(study, "audio", f"{i}.wav"), dtype="float64")
+        ref = acoustic_reference.embed(x, rate)
+        worst = max(worst, np.max(np.abs(e[row[i]] - ref) / np.maximum(1, np.abs(ref))))
+    checks.check("b2m embed equals the numpy/scipy embedding to 1e-6 (relative beyond 1)", worst <= 1e-6,
+                 f"{len(ids[::9])} clips, largest difference {worst:.3g}")
+    check_tags_recoverable(e[[row[i] for i in ids]], tags, "through b2m's embedding: held-out", checks)
+    if opts.ranks > 1:
+        one = os.path.join(opts.scratch, "embedding-1.h5")
+        if checks.require_run("b2m embed at 1 rank", embed(opts, os.path.join(study, "audio"), one, 1)):
+            with h5py.File(one, "r") as f:
+                checks.check(f"the same embedding at 1 rank as at {opts.ranks}",
+                             np.array_equal(f["embeddings"][...], e))
+
+    bad_dir = os.path.join(opts.scratch, "bad-audio")
+    os.makedirs(bad_dir, exist_ok=True)
+    for i in ids[:5]:
+        with open(os.path.join(study, "audio", f"{i}.wav"), "rb") as src, \
+                open(os.path.join(bad_dir, f"{i}.wav"), "wb") as dst:
+            dst.write(src.read())
+    victim = os.path.join(bad_dir, f"{ids[3]}.wav")
+    os.truncate(victim, os.path.getsize(victim) // 2)
+    failed = os.path.join(opts.scratch, "failed.h5")
+    r = embed(opts, bad_dir, failed)
+    checks.check("a truncated WAV is refused on every rank, naming the file; no output",
+                 r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks) and victim in r.stderr
+                 and "truncated" in r.stderr and not os.path.exists(failed), r.describe())
+    x, _ = soundfile.read(os.path.join(study, "audio", f"{ids[0]}.wav"), dtype="float64")
+    soundfile.write(victim, x[::2], RATE // 2, subtype="PCM_16")
+    r = embed(opts, bad_dir, failed)
+    checks.check("a WAV at another rate is refused on every rank, naming the file and both rates",
+                 r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks) and victim in r.stderr
+                 and "8000 Hz" in r.stderr and not os.path.exists(failed), r.describe())
 
 
 def body(opts, checks):
@@ -169,14 +249,11 @@ def body(opts, checks):
     if bad:
         return
 
+    check_embedder(opts, study, ids, tags, checks)
+
     features = np.array([np.concatenate([log_bands(x), onset_strength(x)[:400:4], tonal_profile(x)])
                          for x in audio])
-    for tag, labels in tags.items():
-        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
-        accuracy = cross_val_score(model, features, labels, cv=5).mean()
-        chance = np.bincount(labels).max() / labels.size
-        checks.check(f"{tag} is audible: cross-validated accuracy at least halfway from chance to 1",
-                     accuracy >= chance + 0.5 * (1 - chance), f"accuracy {accuracy:.3f}, chance {chance:.3f}")
+    check_tags_recoverable(features, tags, "is audible: cross-validated", checks)
     major = np.array([third_says_major(x, r) for x, r in zip(audio, sound["root"])])
     agree = np.mean(major == (sound["major"] == 1))
     checks.check("the mode is heard at the pad's third in >= 95% of clips", agree >= 0.95, f"{agree:.3f}")
