@@ -79,6 +79,7 @@ class AcousticEmbedder {
   std::vector<double> hann_, harmony_hann_;
   double hann_sum_ = 0;
   std::vector<Band> bands_;
+  std::vector<double> khz_;  // f_k of the STFT's bins, in kHz
   // Per bin of the harmony frames, the pitch class in c's and b's range
   // (-1 outside).
   std::vector<int> chroma_class_, bass_class_;

@@ -19,21 +19,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_env import env, mpirun  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 EVENTS = os.path.join(ROOT, "data", "ds003720", "func")
 GRID = (96, 96, 68)
 SCANS = 410
-
-
-def env():
-    e = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", HDF5_USE_FILE_LOCKING="FALSE",
-             OMPI_MCA_pml="ob1", PMIX_MCA_psec="native")
-    return e
-
-
-def mpirun(ranks):
-    cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
-    return cmd + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
 def timed(cmd):

@@ -25,17 +25,10 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_env import env, mpirun  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-
-
-def env():
-    return dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-                HDF5_USE_FILE_LOCKING="FALSE", OMPI_MCA_pml="ob1", PMIX_MCA_psec="native")
-
-
-def mpirun(ranks):
-    cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
-    return cmd + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
 
 
 def write_result(path, voxels, clips=60, rows=10, seed=0):

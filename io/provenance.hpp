@@ -25,7 +25,7 @@ struct Provenance {
   [[nodiscard]] std::string fingerprint() const;
 };
 
-// Checksums the inputs on rank 0 and shares them (collective).
+// Checksums the inputs, split over the ranks, and shares them (collective).
 [[nodiscard]] std::vector<InputFile> checksum_inputs(const std::vector<std::string>& paths,
                                                      const mpi::Comm& comm);
 

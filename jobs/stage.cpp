@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <set>
 
 #include "core/error.hpp"
 #include "io/run_lock.hpp"
@@ -61,15 +62,16 @@ Stage::Stage(std::string verb, std::vector<io::Column> columns, OutputOptions op
 
 std::vector<io::InputFile> Stage::checksums(const std::vector<std::string>& inputs,
                                             const mpi::Comm& group) {
+  std::vector<std::string> missing;
+  std::set<std::string> seen;
+  for (const std::string& path : inputs)
+    if (!checksum_cache_.count(path) && seen.insert(path).second) missing.push_back(path);
+  for (const std::string& path : missing)
+    mpi::agree_on(group, [&] { io::check_input_complete(path, group); });
+  for (const io::InputFile& in : io::checksum_inputs(missing, group))
+    checksum_cache_[in.path] = in.checksum;
   std::vector<io::InputFile> out;
-  for (const std::string& path : inputs) {
-    const auto cached = checksum_cache_.find(path);
-    if (cached == checksum_cache_.end()) {
-      mpi::agree_on(group, [&] { io::check_input_complete(path, group); });
-      checksum_cache_[path] = io::checksum_inputs({path}, group).front().checksum;
-    }
-    out.push_back({path, checksum_cache_[path]});
-  }
+  for (const std::string& path : inputs) out.push_back({path, checksum_cache_.at(path)});
   return out;
 }
 
