@@ -14,6 +14,7 @@
 #include "io/corpus_file.hpp"
 #include "io/decode_files.hpp"
 #include "io/retrieve_files.hpp"
+#include "jobs/corpus_search.hpp"
 #include "jobs/subjects.hpp"
 #include "mpi/agree.hpp"
 
@@ -52,181 +53,9 @@ QuerySet read_queries(const std::string& path, const io::CorpusLayout& corpus, b
   return s;
 }
 
-// This rank's rows of the corpus, read in chunks; `visit(first_row, rows,
-// columns, ids, tags)` is called per chunk. A pass reads either the
-// embeddings (as the columns of a d x rows matrix: the row-major file layout,
-// read without a copy) or the metadata (ids and tags), never both: the scoring
-// pass needs no strings. Collective: every rank joins every round.
-enum class Part { embeddings, metadata };
-
-template <class Visit>
-void scan_shard(const io::H5File& f, const io::CorpusLayout& corpus, std::size_t chunk, Part part,
-                const mpi::Comm& comm, Visit&& visit) {
-  const mpi::Range mine = mpi::even_part(corpus.rows, static_cast<std::size_t>(comm.size()),
-                                         static_cast<std::size_t>(comm.rank()));
-  const std::size_t chunks = (mine.size() + chunk - 1) / chunk;
-  const std::size_t rounds = comm.allreduce(chunks, mpi::Op::max);
-  Matrix<float> columns;
-  for (std::size_t r = 0; r < rounds; ++r) {
-    const std::size_t first = std::min(mine.end, mine.begin + r * chunk);
-    const std::size_t n = std::min(mine.end, first + chunk) - first;
-    std::vector<std::string> ids;
-    std::vector<std::vector<std::int32_t>> tags;
-    mpi::agree_on(comm, [&] {
-      if (part == Part::embeddings)
-        io::read_corpus_rows(f, corpus, first, n, columns);
-      else
-        io::read_corpus_metadata(f, corpus, first, n, ids, tags);
-    });
-    mpi::agree_on(comm, [&] {
-      if (part == Part::embeddings) io::check_corpus_rows(f, columns, first);
-      visit(first, n, columns, ids, tags);
-    });
-  }
-}
-
-// Where the queries' stimuli sit in the corpus (by clip id) and their tags,
-// on every rank, with this rank's shard's ids and tags kept (about 40 bytes
-// a row) for the rows that end up in a list.
-struct Stimuli {
-  std::vector<long long> row;                         // per query; -1: not in the corpus
-  std::vector<std::vector<double>> tags;              // [tag][query]
-  std::vector<double> score;                          // per query: cosine with its stimulus
-  std::vector<std::string> shard_ids;                 // this rank's rows
-  std::vector<std::vector<std::int32_t>> shard_tags;  // [tag][this rank's row]
-};
-
-Stimuli locate_stimuli(const io::H5File& f, const io::CorpusLayout& corpus,
-                       const analysis::Queries& q, std::size_t chunk, const mpi::Comm& comm) {
-  const std::size_t n_tags = corpus.tags.size();
-  analysis::StimulusFinder finder(q.clip, n_tags);
-  Stimuli s;
-  s.shard_tags.resize(n_tags);
-  scan_shard(f, corpus, chunk, Part::metadata, comm,
-             [&](std::size_t first, std::size_t, Matrix<float>&, std::vector<std::string>& ids,
-                 const std::vector<std::vector<std::int32_t>>& tags) {
-               finder.scan(first, ids, tags);
-               std::move(ids.begin(), ids.end(), std::back_inserter(s.shard_ids));
-               for (std::size_t g = 0; g < n_tags; ++g)
-                 s.shard_tags[g].insert(s.shard_tags[g].end(), tags[g].begin(), tags[g].end());
-             });
-  // Identification needs one row per clip: with a repeated id the
-  // stimulus's row, and so the score, would depend on the sharding.
-  if (corpus.has_ids)
-    if (const auto repeat = analysis::repeated_id(s.shard_ids, comm))
-      throw InputError(f.path() + ":/ids: the id '" + *repeat +
-                       "' names more than one row; retrieval and identification need one row "
-                       "per clip");
-  finder.combine(comm);
-  s.row = finder.row();
-  s.tags = finder.tags();
-  return s;
-}
-
-// The cosine of each query with its stimulus's row, read by the row's owner
-// (one collective read); NaN where the stimulus is not in the corpus.
-void score_stimuli(const io::H5File& f, const io::CorpusLayout& corpus,
-                   const Matrix<float>& query_columns, Stimuli& s, const mpi::Comm& comm) {
-  const std::size_t nq = s.row.size();
-  const mpi::Range mine = mpi::even_part(corpus.rows, static_cast<std::size_t>(comm.size()),
-                                         static_cast<std::size_t>(comm.rank()));
-  std::vector<std::size_t> owned_rows, owned_queries;
-  for (std::size_t query = 0; query < nq; ++query) {
-    const long long t = s.row[query];
-    if (t >= 0 && static_cast<std::size_t>(t) >= mine.begin &&
-        static_cast<std::size_t>(t) < mine.end) {
-      owned_rows.push_back(static_cast<std::size_t>(t));
-      owned_queries.push_back(query);
-    }
-  }
-  Matrix<float> stimuli(static_cast<Eigen::Index>(corpus.dim),
-                        static_cast<Eigen::Index>(owned_rows.size()));
-  mpi::agree_on(comm, [&] { f.read_rows<float>("/embeddings", owned_rows, stimuli.data()); });
-  analysis::normalize_columns(stimuli);
-  s.score.assign(nq, 0.0);
-  for (std::size_t i = 0; i < owned_queries.size(); ++i)
-    s.score[owned_queries[i]] = static_cast<double>(
-        stimuli.col(static_cast<Eigen::Index>(i))
-            .dot(query_columns.col(static_cast<Eigen::Index>(owned_queries[i]))));
-  comm.allreduce_in_place(s.score.data(), nq, mpi::Op::sum);
-  for (std::size_t query = 0; query < nq; ++query)
-    if (s.row[query] < 0) s.score[query] = kNaN;
-}
-
-struct Result {
-  std::size_t id_width = 1;                           // the corpus's longest id
-  std::vector<std::vector<analysis::Retrieved>> top;  // per query, best first
-  std::vector<double> identification;                 // per query (NaN: stimulus not in the corpus)
-  std::vector<std::vector<std::int32_t>> query_tags;  // [tag][query], -1 unknown
-  // Per tag: rows of each value among the rows a list may hold, and how many
-  // rows those are (the chance level of agreement).
-  std::vector<std::vector<double>> tag_counts;
-  double eligible = 0;
-};
-
-// With `exclude`: this rank's rows whose id is one of `exclude` (1), which
-// no list holds; and no query's stimulus is in the corpus then.
-std::vector<std::uint8_t> excluded_rows(Stimuli& s, const std::vector<std::string>& exclude) {
-  std::vector<std::uint8_t> out(s.shard_ids.size(), 0);
-  if (exclude.empty()) return out;
-  const std::set<std::string> ids(exclude.begin(), exclude.end());
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = ids.count(s.shard_ids[i]) ? 1 : 0;
-  std::fill(s.row.begin(), s.row.end(), -1);
-  return out;
-}
-
-Result retrieve(const io::H5File& f, const io::CorpusLayout& corpus, const analysis::Queries& q,
-                const std::vector<std::string>& exclude, const RetrieveOptions& o,
-                const mpi::Comm& comm) {
-  const std::size_t nq = q.clip.size();
-  Stimuli stimuli = locate_stimuli(f, corpus, q, o.chunk, comm);
-  const std::vector<std::uint8_t> excluded = excluded_rows(stimuli, exclude);
-  Matrix<float> query_columns = analysis::unit_rows(q.embeddings).transpose();  // d x queries
-  score_stimuli(f, corpus, query_columns, stimuli, comm);
-  // Scores, local top-k, and for identification the count of other rows at
-  // least as similar as the stimulus.
-  const std::size_t shard_begin =
-      mpi::even_part(corpus.rows, std::size_t(comm.size()), std::size_t(comm.rank())).begin;
-  analysis::CorpusScan scan(std::move(query_columns), o.k, stimuli.score, stimuli.row);
-  scan.exclude(excluded, static_cast<std::int64_t>(shard_begin));
-  scan_shard(f, corpus, o.chunk, Part::embeddings, comm,
-             [&](std::size_t first, std::size_t, Matrix<float>& columns, std::vector<std::string>&,
-                 const std::vector<std::vector<std::int32_t>>&) {
-               scan.scan(columns, static_cast<std::int64_t>(first));
-             });
-  std::vector<double> at_least = scan.at_least();
-  comm.allreduce_in_place(at_least.data(), nq, mpi::Op::sum);
-  Result res;
-  res.id_width = comm.allreduce(io::string_width(stimuli.shard_ids), mpi::Op::max);
-  res.top = analysis::merge_top_k(
-      scan.top(), corpus.tags.size(),
-      [&](const analysis::Candidate& c, std::string& id, std::int32_t* tags) {
-        const auto row = static_cast<std::size_t>(c.index) - shard_begin;
-        id = stimuli.shard_ids[row];
-        for (std::size_t g = 0; g < corpus.tags.size(); ++g) tags[g] = stimuli.shard_tags[g][row];
-      },
-      comm);
-  res.identification = analysis::corpus_identification(at_least, stimuli.row, corpus.rows);
-  res.query_tags =
-      analysis::query_tags(corpus.tags, corpus.tag_names, q.clip, stimuli.row, stimuli.tags);
-  for (std::size_t g = 0; g < corpus.tags.size(); ++g) {
-    std::vector<double> counts(corpus.tag_names[g].size(), 0.0);
-    for (std::size_t i = 0; i < excluded.size(); ++i) {
-      const std::int32_t t = stimuli.shard_tags[g][i];
-      if (!excluded[i] && t >= 0 && static_cast<std::size_t>(t) < counts.size()) counts[t] += 1;
-    }
-    comm.allreduce_in_place(counts.data(), counts.size(), mpi::Op::sum);
-    res.tag_counts.push_back(std::move(counts));
-  }
-  res.eligible =
-      double(excluded.size() - std::size_t(std::count(excluded.begin(), excluded.end(), 1)));
-  comm.allreduce_in_place(&res.eligible, 1, mpi::Op::sum);
-  return res;
-}
-
 // Queries [from, to) of a result (the decoded ones, or the oracle's).
-Result part(const Result& all, std::size_t from, std::size_t to) {
-  Result out = all;
+CorpusHits part(const CorpusHits& all, std::size_t from, std::size_t to) {
+  CorpusHits out = all;
   const auto cut = [&](auto& v) {
     v.assign(v.begin() + std::ptrdiff_t(from), v.begin() + std::ptrdiff_t(to));
   };
@@ -239,7 +68,7 @@ Result part(const Result& all, std::size_t from, std::size_t to) {
 // The result file's contents: the lists (-1, NaN and "" where a list is
 // short), the queries and, per tag, the agreement of the retrieved rows.
 io::RetrievalResult result_file(const io::CorpusLayout& corpus,
-                                const std::vector<std::string>& clips, const Result& res,
+                                const std::vector<std::string>& clips, const CorpusHits& res,
                                 std::size_t k) {
   io::RetrievalResult out;
   out.k = k;
@@ -282,14 +111,14 @@ nlohmann::json retrieve_unit(UnitRun& run, const RetrieveOptions& o) {
   const QuerySet q = mpi::agree_on(
       comm, [&] { return read_queries(run.unit().inputs.front(), corpus, o.per_window, comm); });
   const std::size_t n = q.decoded;
-  const Result all =
-      retrieve(*file, corpus, q.queries,
-               o.exclude_stimuli ? q.study_clips : std::vector<std::string>{}, o, comm);
+  const CorpusHits all = search_corpus(
+      *file, corpus, q.queries, o.exclude_stimuli ? q.study_clips : std::vector<std::string>{}, o.k,
+      o.chunk, comm);
   const std::vector<std::string> clips(q.queries.clip.begin(), q.queries.clip.begin() + long(n));
   // (subject and space ride along in the summary row, for b2m stats)
   const ResultRecord decoded =
       mpi::agree_on(comm, [&] { return read_result_record(run.unit().inputs.front(), comm); });
-  const Result res = part(all, 0, n), oracle = part(all, n, 2 * n);
+  const CorpusHits res = part(all, 0, n), oracle = part(all, n, 2 * n);
   const io::RetrievalResult contents = result_file(corpus, clips, res, o.k);
   const io::RetrievalResult oracle_contents = result_file(corpus, clips, oracle, o.k);
   std::vector<double> genre, oracle_genre;
