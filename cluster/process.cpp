@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "core/error.hpp"
@@ -14,12 +15,27 @@
 namespace b2m::cluster {
 namespace {
 
-volatile sig_atomic_t g_child = 0;
+volatile sig_atomic_t g_child = 0;  // negative: a process group
 volatile sig_atomic_t g_forwarded = 0;
 
 void forward(int sig) {
   g_forwarded = sig;
-  if (g_child > 0) kill(pid_t(g_child), sig);
+  if (g_child != 0) kill(pid_t(g_child), sig);
+}
+
+// This process's environment as `o` changes it, as NAME=VALUE strings.
+std::vector<std::string> child_environment(const ChildOptions& o) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool keep = true;
+    for (const std::string& prefix : o.drop_prefixes) keep = keep && name.rfind(prefix, 0) != 0;
+    for (const auto& [set, value] : o.set) keep = keep && name != set;
+    if (keep) out.push_back(entry);
+  }
+  for (const auto& [name, value] : o.set) out.push_back(name + "=" + value);
+  return out;
 }
 
 std::vector<char*> c_args(const std::vector<std::string>& argv) {
@@ -30,8 +46,8 @@ std::vector<char*> c_args(const std::vector<std::string>& argv) {
 }
 
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_or_die(char* const* args) {
-  execvp(args[0], args);
+[[noreturn]] void exec_or_die(char* const* args, char* const* envp = environ) {
+  execvpe(args[0], args, envp);
   const char* what = "cannot run the command: ";
   static_cast<void>(write(2, what, std::strlen(what)));
   static_cast<void>(write(2, args[0], std::strlen(args[0])));
@@ -44,6 +60,31 @@ int wait_for(pid_t pid) {
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) throw Error(std::string("waitpid failed: ") + std::strerror(errno));
   return shell_status(status);
+}
+
+// Waits for `pid`, the leader of its process group, ending the group once
+// `timeout_s` have passed: SIGTERM, then SIGKILL 5 s later.
+int wait_for(pid_t pid, double timeout_s) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  bool ended = false, killed = false;
+  int status = 0;
+  for (;;) {
+    const pid_t got = waitpid(pid, &status, WNOHANG);
+    if (got == pid) break;
+    if (got < 0 && errno != EINTR)
+      throw Error(std::string("waitpid failed: ") + std::strerror(errno));
+    if (!ended && seconds() >= timeout_s) {
+      kill(-pid, SIGTERM);
+      ended = true;
+    } else if (ended && !killed && seconds() >= timeout_s + 5) {
+      kill(-pid, SIGKILL);
+      killed = true;
+    }
+    usleep(2000);
+  }
+  return ended ? kTimedOut : shell_status(status);
 }
 
 }  // namespace
@@ -95,8 +136,11 @@ Captured capture(const std::vector<std::string>& argv) {
 }
 
 int run_logged(const std::vector<std::string>& argv, const std::string& log,
-               const std::string& dir) {
+               const ChildOptions& options) {
   std::vector<char*> args = c_args(argv);
+  const std::vector<std::string> environment = child_environment(options);
+  std::vector<char*> envp = c_args(environment);
+  const bool group = options.timeout_s > 0;
   const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) throw Error("cannot open the task log " + log + ": " + std::strerror(errno));
   struct sigaction action {};
@@ -125,14 +169,16 @@ int run_logged(const std::vector<std::string>& argv, const std::string& log,
     sigprocmask(SIG_SETMASK, &before, nullptr);
     dup2(fd, 1);
     dup2(fd, 2);
-    if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(127);
-    exec_or_die(args.data());
+    if (group) setpgid(0, 0);
+    if (!options.dir.empty() && chdir(options.dir.c_str()) != 0) _exit(127);
+    exec_or_die(args.data(), envp.data());
   }
   close(fd);
-  g_child = pid;
-  if (g_forwarded) kill(pid, g_forwarded);  // a signal of an earlier task's run
+  if (group) setpgid(pid, pid);  // also here: no signal may reach it before the child runs
+  g_child = group ? -pid : pid;
+  if (g_forwarded) kill(pid_t(g_child), g_forwarded);  // a signal of an earlier task's run
   sigprocmask(SIG_SETMASK, &before, nullptr);
-  const int status = wait_for(pid);
+  const int status = group ? wait_for(pid, options.timeout_s) : wait_for(pid);
   g_child = 0;
   return status;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace b2m::cluster {
@@ -17,12 +18,29 @@ struct Captured {
 // be started.
 [[nodiscard]] Captured capture(const std::vector<std::string>& argv);
 
-// Runs `argv` in directory `dir` with stdout and stderr appended to `log`
-// and waits; SIGTERM, SIGINT and SIGHUP received meanwhile are passed on to
-// it (Slurm's time limit and scancel reach the task). Returns its exit
-// code, or 128 + the signal that ended it.
+// How run_logged starts its child.
+struct ChildOptions {
+  std::string dir;  // working directory (empty: this one)
+  // Environment: variables whose names start with one of `drop_prefixes`
+  // are left out (a child of an MPI rank must not take itself for one),
+  // then `set` is added.
+  std::vector<std::string> drop_prefixes;
+  std::vector<std::pair<std::string, std::string>> set;
+  // Seconds before the child's process group is sent SIGTERM (then SIGKILL
+  // 5 s later); 0: no limit. With a limit the child leads a process group
+  // of its own, so whatever it started ends with it.
+  double timeout_s = 0;
+};
+
+// The status run_logged returns for a child it ended at its time limit.
+inline constexpr int kTimedOut = 124;
+
+// Runs `argv` with stdout and stderr appended to `log` and waits; SIGTERM,
+// SIGINT and SIGHUP received meanwhile are passed on to it (Slurm's time
+// limit and scancel reach the task). Returns its exit code, 128 + the
+// signal that ended it, or kTimedOut.
 [[nodiscard]] int run_logged(const std::vector<std::string>& argv, const std::string& log,
-                             const std::string& dir);
+                             const ChildOptions& options);
 
 // The signal passed on by run_logged since the start, 0 if none.
 [[nodiscard]] int forwarded_signal();

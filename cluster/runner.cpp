@@ -105,7 +105,7 @@ int run_task(const TaskFile& file, const TaskCommand& task, const std::string& j
       log << "== b2m sweep: task " << task.id << " attempt " << attempt << " in " << job << " on "
           << a.host << ": " << line << "\n";
     }
-    status = run_logged(argv, a.log, file.dir);
+    status = run_logged(argv, a.log, {file.dir, {}, {}, 0});
     a.end = now_seconds();
     a.status = status;
     state.write_attempt(a);
