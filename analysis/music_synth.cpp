@@ -171,6 +171,10 @@ std::vector<std::string> instrument_names() {
   return {"strings", "reed", "brass", "keys"};
 }
 
+int rhythm_count() {
+  return int(std::size(kPatterns));
+}
+
 GenreStyle genre_style(const std::string& genre) {
   for (std::size_t g = 0; g < std::size(kGenres); ++g)
     if (genre == kGenres[g]) return {int(g), kTempo[g]};

@@ -36,6 +36,12 @@ struct ClipSound {
 
 [[nodiscard]] std::vector<std::string> instrument_names();
 
+// The key a seed plays in: MIDI 52..62 (E3 to D4), drawn from the seed so
+// that the key carries no tag.
+[[nodiscard]] inline int root_of_seed(std::uint64_t seed) {
+  return 52 + int(seed % 11);
+}
+
 // The style of a genre of the ds003720 (GTZAN) set: its drum pattern and
 // tempo. Another name gets a pattern chosen from its letters and 110 bpm.
 struct GenreStyle {
@@ -43,6 +49,8 @@ struct GenreStyle {
   double tempo_bpm = 110;
 };
 [[nodiscard]] GenreStyle genre_style(const std::string& genre);
+// How many drum patterns there are (a sound's rhythm is below this).
+[[nodiscard]] int rhythm_count();
 
 // `seconds` of the sound at `rate` samples per second, mono, peak 0.9.
 // ConfigError for a parameter out of range.

@@ -293,7 +293,7 @@ ClipSound StudySimulator::sound_of(const ClipLatents& l, std::uint64_t seed) con
   s.instrument = instrument_of(l);
   s.major = mood_of(l) == 1;
   s.brightness = 1.0 / (1.0 + std::exp(-1.5 * l.semantic(0)));
-  s.root = 52 + int(seed % 11);
+  s.root = root_of_seed(seed);
   s.seed = seed;
   return s;
 }

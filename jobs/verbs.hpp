@@ -19,6 +19,7 @@
   VERB(decode, "voxels -> embeddings (kernel ridge), identification accuracy")              \
   VERB(maps, "per-voxel results -> NIfTI volumes in the subject's image grid")              \
   VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")         \
+  VERB(generate, "decoded embeddings -> audio through a generator, farmed over ranks")      \
   VERB(embed, "audio clips -> b2m's acoustic embedding (log-mel, tempo, harmony)")          \
   VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")          \
   VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared") \

@@ -5,7 +5,7 @@ The ```sh blocks of the README from "## Commands" on are run verbatim with
 bash -e, in scratch directories where `data` is the repository's data
 directory and `b2m` is the build's: the blocks of one study in order
 (simulate, design, encode, decode with its --roi-models 6 example, retrieve,
-stats); the published-arrays study (simulate --bids, prepare --derivatives,
+stats, embed, generate); the published-arrays study (simulate --bids, prepare --derivatives,
 encode); prepare --bids on that study, then on its output features import
 (from embedding files this test writes where the example expects them:
 emb/mulan.npy with its ids, emb/clap.h5, a caption CSV), encode and maps. Each must
@@ -108,17 +108,18 @@ def body(opts, checks):
     found = blocks()
     labels = [b.strip().splitlines()[0].lstrip("# ")[:60] for b in found]
     keys = {"study": "b2m design", "decode": "b2m decode", "arrays": "b2m prepare --derivatives",
-            "bids": "b2m prepare --bids", "import": "b2m features import", "stats": "b2m stats"}
+            "bids": "b2m prepare --bids", "import": "b2m features import", "stats": "b2m stats",
+            "embed": "b2m embed", "generate": "b2m generate"}
     by = {name: [(b, label) for b, label in zip(found, labels) if key in b] for name, key in keys.items()}
     if not checks.check("the README's command blocks are found, one of each (study, decode, arrays, "
-                        "BIDS, features import, stats)", all(len(v) == 1 for v in by.values())
+                        "BIDS, features import, stats, embed, generate)", all(len(v) == 1 for v in by.values())
                         and len(found) == len(keys), f"{len(found)} blocks: {labels}"):
         return
-    study_block, decode_block, arrays_block, bids_block, import_block, stats_block = (
-        by[name][0] for name in keys)
+    study_block, decode_block, arrays_block, bids_block, import_block, stats_block, embed_block, \
+        generate_block = (by[name][0] for name in keys)
 
     a = workdir(opts, "study")
-    for block, label in (study_block, decode_block, stats_block):
+    for block, label in (study_block, decode_block, stats_block, embed_block, generate_block):
         if not run_block(opts, checks, block, a, label):
             break
 
