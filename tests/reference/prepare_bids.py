@@ -27,6 +27,7 @@ import glob
 import os
 import shutil
 import sys
+import types
 
 sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
 
@@ -102,6 +103,15 @@ def body(opts, checks):
     if not checks.require_run("b2m prepare --bids (running median 240 s, z-score, warm-up dropped)", r):
         return
     out = os.path.join(prep, f"{subject}_responses.h5")
+    if opts.ranks > 1:  # (the suite runs this test at 2 and 4 ranks only)
+        one = os.path.join(w, "prep-1")
+        r = harness.run_b2m(types.SimpleNamespace(**{**vars(opts), "ranks": 1}),
+                            ["prepare", "--bids", bids, *common, "--out-dir", one])
+        if checks.require_run("b2m prepare --bids at 1 rank", r):
+            with h5py.File(out, "r") as f, h5py.File(os.path.join(one, f"{subject}_responses.h5"), "r") as g:
+                differ = [k for k in ("train/Y", "test/Y", "test/Y_reps", "voxels/ijk", "voxels/roi")
+                          if not np.array_equal(f[k][...], g[k][...])]
+            checks.check(f"the same prepared file at 1 rank as at {opts.ranks}", not differ, str(differ))
     sample = np.arange(0, VOXELS, 5)  # every 5th brain voxel: all ROIs, both ends of the grid
     train, reps = reference(bids, subject, mask, sample)
     with h5py.File(out, "r") as f:
