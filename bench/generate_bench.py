@@ -2,7 +2,7 @@
 """The generation farm's own overhead per row (issue 18's benchmark): b2m
 generate with a generator that does nothing but copy a file, so that what
 is timed is b2m's part (dealing the rows, starting the calls, validating
-every WAV, the records, the manifest and generated.h5).
+every WAV, the records, the manifest and the result file).
 
 The rows: the 60 test clips of a decode result, linked under --units names
 (default 10: 600 rows in one run). The generator is a shell loop of cp
@@ -82,10 +82,10 @@ def main():
             for batch in (1, 8):
                 out = os.path.join(w, f"out-{ranks}-{batch}")
                 wall = run(mpirun(ranks) + [a.b2m, "generate", *units, "--generator", script, "--out",
-                                            out + "/{name}", "--seconds", str(a.seconds),
+                                            out + "/{name}.h5", "--seconds", str(a.seconds),
                                             "--batch", str(batch)], {"SOURCE_WAV": source})
                 calls = 0.0
-                for g in glob.glob(os.path.join(out, "*", "generated.h5")):
+                for g in glob.glob(os.path.join(out, "*.h5")):
                     with h5py.File(g, "r") as f:
                         calls += f["rows/seconds"][...].sum()
                 # The calls of different ranks overlap: their time counts once per rank.

@@ -116,7 +116,7 @@ void write_generated(io::H5File& f, const std::vector<RowRecord>& records, const
 nlohmann::json generate_unit(UnitRun& run, const GenerateOptions& o) {
   const mpi::Comm& comm = run.comm();
   const std::string& input = run.unit().inputs.front();
-  const std::string dir = std::filesystem::path(run.unit().outputs.front()).parent_path().string();
+  const std::string dir = audio_folder(run.unit().outputs.front());
   const UnitQueries u = mpi::agree_on(comm, [&] { return read_unit_queries(input, comm); });
   // The contract's inputs, and no call folder left by a killed run.
   mpi::agree_on(comm, [&] {
@@ -217,7 +217,9 @@ std::optional<GenerateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<double>()->default_value("3600"))(
       "gpus", "under mpirun: GPUs dealt to the ranks as CUDA_VISIBLE_DEVICES, e.g. 0,1,2,3",
       cxxopts::value<std::vector<std::string>>());
-  p.outputs("each prediction file's folder of reconstructions; {name} is the file's name");
+  p.outputs(
+      "each prediction file's result (.h5; the WAVs go in the folder of the same name without "
+      ".h5); {name} is the prediction file's name");
   const auto r = p.parse(args);
   if (!r) return std::nullopt;
   GenerateOptions o;
@@ -246,12 +248,19 @@ std::optional<GenerateOptions> parse(const cli::Arguments& args) {
     throw ConfigError(
         "generate: --batch must be at least 1, --retries and --backoff at least 0, --timeout "
         "positive");
+  if (o.output.out.size() < 4 || o.output.out.compare(o.output.out.size() - 3, 3, ".h5") != 0)
+    throw ConfigError("generate: --out names the result file and must end in .h5, got '" +
+                      o.output.out + "'");
   if (o.predictions.size() > 1 && o.output.out.find("{name}") == std::string::npos)
     throw ConfigError("generate: with several prediction files, --out must contain {name}");
   return o;
 }
 
 }  // namespace
+
+std::string audio_folder(const std::string& result) {
+  return result.substr(0, result.size() - 3);
+}
 
 bool builtin_generator(const std::string& name) {
   return name == "retrieval" || name == "synth";
@@ -262,8 +271,7 @@ io::SummaryTable run_generate(const GenerateOptions& o, const mpi::Comm& world) 
   for (const std::string& p : o.predictions) {
     std::vector<std::string> inputs = {p};
     if (builtin_generator(o.generator)) inputs.push_back(o.corpus);
-    units.push_back(
-        {file_stem(p), {fill(o.output.out, "name", file_stem(p)) + "/generated.h5"}, inputs});
+    units.push_back({file_stem(p), {fill(o.output.out, "name", file_stem(p))}, inputs});
   }
   Stage stage("generate",
               {io::text("predictions"), io::count("rows"), io::count("generated"),

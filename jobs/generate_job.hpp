@@ -29,12 +29,15 @@ struct GenerateOptions {
   double timeout_s = 3600;        // per external call
   std::vector<std::string> gpus;  // CUDA_VISIBLE_DEVICES of rank r: gpus[r % n]
   FarmSettings farm;
-  // --out: each unit's folder; "{name}" is the prediction file's name
+  // --out: each unit's result file (.h5), its WAVs in the folder of the
+  // same name without ".h5"; "{name}" is the prediction file's name
   // without ".h5" (required with several prediction files).
   OutputOptions output;
 };
 
 [[nodiscard]] bool builtin_generator(const std::string& name);
+// The folder of a result's WAVs, records and logs: its path without ".h5".
+[[nodiscard]] std::string audio_folder(const std::string& result);
 
 io::SummaryTable run_generate(const GenerateOptions& options, const mpi::Comm& world);
 

@@ -7,7 +7,7 @@ external commands that keep, or break, the generator contract
 A study of 1 subject (easy preset, 1,500 voxels, a corpus of 2,000 clips),
 decoded in mulan_music; every reconstruction 3 s at 16 kHz:
   * synth and retrieval write a valid WAV per test clip, a manifest whose
-    checksums are the files', generated.h5, and the contract's queries.npy
+    checksums are the files', the result file, and the contract's queries.npy
     (the per-clip mean of the decoded windows); the same bytes at 1 rank as
     at the test's rank count; each retrieval row sounds as its best match
     by b2m retrieve -k 1 --exclude-stimuli, never a study clip;
@@ -42,7 +42,7 @@ SECONDS, RATE = 3, 16000
 
 def generate(opts, decoded, out, generator, *extra, ranks=None, env=None):
     o = types.SimpleNamespace(**{**vars(opts), "ranks": ranks or opts.ranks})
-    args = ["generate", decoded, "--generator", generator, "--out", out, "--seconds", SECONDS,
+    args = ["generate", decoded, "--generator", generator, "--out", out + ".h5", "--seconds", SECONDS,
             "--backoff", 0.05, *extra]
     return harness.run_b2m(o, args, rank_env=env)
 
@@ -62,10 +62,10 @@ def check_output(out, clips, label, checks):
         x, rate = soundfile.read(os.path.join(out, r["file"]))
         if rate != RATE or abs(x.size / rate - SECONDS) > 0.02 or np.sqrt(np.mean(x ** 2)) < 1e-4:
             bad.append(r["file"])
-    with h5py.File(os.path.join(out, "generated.h5"), "r") as f:
+    with h5py.File(out + ".h5", "r") as f:
         h5_files = [v.decode() for v in f["rows/file"][...]]
         h5_checksums = [v.decode() for v in f["rows/checksum"][...]]
-    checks.check(f"{label}: a valid 3 s, 16 kHz WAV per test clip, in the manifest and generated.h5",
+    checks.check(f"{label}: a valid 3 s, 16 kHz WAV per test clip, in the manifest and the result",
                  [r["clip"] for r in rows] == clips and not bad and h5_files == [r["file"] for r in rows]
                  and h5_checksums == [r["checksum"] for r in rows],
                  f"{len(rows)} rows, bad {bad[:3]}")
@@ -115,9 +115,9 @@ def body(opts, checks):
 
     first = os.path.join(outs["synth"], files_of(outs["synth"])[0]["file"])
     before = os.stat(first).st_mtime_ns
-    os.remove(os.path.join(outs["synth"], "generated.h5"))  # as if killed before the end
+    os.remove(outs["synth"] + ".h5")  # as if killed before the end
     r = generate(opts, decoded, outs["synth"], "synth", "--corpus", corpus)
-    with h5py.File(os.path.join(outs["synth"], "generated.h5"), "r") as f:
+    with h5py.File(outs["synth"] + ".h5", "r") as f:
         reused = int(f["rows/reused"][...].sum())
     checks.check("a rerun after every row was done reuses every row and rewrites no WAV",
                  r.rc == 0 and reused == len(clips) and os.stat(first).st_mtime_ns == before,
@@ -183,10 +183,10 @@ def check_external(opts, decoded, clips, checks):
         r = generate(opts, decoded, out, cmd, "--retries", 0, env=env(mode))
         messages = [m for _, m in r.rank_errors()]
         checks.check(f"a generator whose WAV is {mode}: refused on every rank, naming the row, its clip and "
-                     f"file ({says}); no generated.h5",
+                     f"file ({says}); no result file",
                      r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks)
                      and says in r.stderr and f"row 0 (clip {clips[0]}, {out}/{clips[0]}.wav)" in r.stderr
-                     and not os.path.exists(os.path.join(out, "generated.h5")),
+                     and not os.path.exists(out + ".h5"),
                      (messages or [r.describe()])[0][:400])
 
     out = os.path.join(opts.scratch, "always-fails")
@@ -201,7 +201,7 @@ def check_external(opts, decoded, clips, checks):
     out = os.path.join(opts.scratch, "flaky")
     r = generate(opts, decoded, out, cmd, "--batch", 8, env=env("flaky"))
     if checks.require_run("a generator that fails once per row succeeds on retry", r):
-        with h5py.File(os.path.join(out, "generated.h5"), "r") as f:
+        with h5py.File(out + ".h5", "r") as f:
             attempts = f["rows/attempts"][...]
         checks.check("... every row took exactly 2 attempts", (attempts == 2).all(), f"{np.bincount(attempts)}")
         check_output(out, clips, "flaky", checks)
@@ -209,7 +209,7 @@ def check_external(opts, decoded, clips, checks):
     # Killed mid-run: the rows done stay done.
     out = os.path.join(opts.scratch, "killed")
     args = harness.mpirun_command(opts.b2m, opts.ranks,
-                                  ["generate", decoded, "--generator", cmd, "--out", out, "--seconds", SECONDS,
+                                  ["generate", decoded, "--generator", cmd, "--out", out + ".h5", "--seconds", SECONDS,
                                    "--batch", 1], rank_env=env("good", 0.3))
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=harness.b2m_env(), start_new_session=True)
@@ -221,7 +221,7 @@ def check_external(opts, decoded, clips, checks):
     before = {name: os.stat(os.path.join(records, name)).st_mtime_ns for name in os.listdir(records)}
     r = generate(opts, decoded, out, cmd, "--batch", 1, env=env("good"))
     if checks.require_run("the rerun after a kill completes", r):
-        with h5py.File(os.path.join(out, "generated.h5"), "r") as f:
+        with h5py.File(out + ".h5", "r") as f:
             reused = f["rows/reused"][...]
         kept = all(os.stat(os.path.join(records, n)).st_mtime_ns == t for n, t in before.items()
                    if n.endswith(".json"))

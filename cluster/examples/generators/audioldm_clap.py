@@ -10,7 +10,7 @@ AudioLDM's diffusion is conditioned on:
 
     b2m features import clap.npy --ids clip_ids.txt --space clap ...
     b2m decode ... --space clap --out decode/sub-01_clap.h5
-    b2m generate decode/sub-01_clap.h5 --out recon/sub-01_clap \
+    b2m generate decode/sub-01_clap.h5 --out recon/sub-01_clap.h5 \
         --generator "python3 cluster/examples/generators/audioldm_clap.py"
 
 The generator contract (README, "The generator contract"): called with
