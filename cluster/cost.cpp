@@ -185,13 +185,26 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
     flops = 2.0 * queries * rows * d + rows * d * 2;
     e.bytes_written = queries * double(count_or(task, "k", 10)) * 40;
     if (c.empty()) e.bytes_read += rows * d * 4;
-  } else {
+  } else if (stage.verb != "generate") {
     flops = (n() + m()) * voxels * 10;  // design and others: about one pass over the data
   }
   const Resources& r = stage.resources;
   const double ranks = double(r.tasks) * double(r.cpus_per_task);
   e.seconds = machine.startup_s + 2.0 * e.bytes_read / machine.read_bytes_per_s +
               flops / (machine.gemm_flops * ranks);
+  if (stage.verb == "generate") {
+    // A model's time per clip, not FLOPs: [sizes] generate_seconds (20 s, a
+    // diffusion or language model on one GPU); the built-ins take
+    // milliseconds. One clip per test clip ([sizes] queries; 60).
+    const auto generator = option(task, "generator");
+    const bool builtin =
+        !generator.empty() && (generator.back() == "retrieval" || generator.back() == "synth");
+    std::string guessed;
+    const double clips = size("queries", 60, guessed);
+    e.seconds += clips * (builtin ? 0.05 : size("generate_seconds", 20, e.unsized)) /
+                 std::max(1.0, double(r.tasks));
+    e.bytes_written = clips * 16000 * 2 * 15;
+  }
   e.core_hours = e.seconds * ranks / 3600.0;
   return e;
 }

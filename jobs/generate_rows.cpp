@@ -155,6 +155,12 @@ std::vector<RowRecord> generate_rows(Generator& g, const GeneratorCall& base,
       fs::remove(log);
       const auto start = Clock::now();
       const GeneratorOutcome outcome = g.run(call, log);
+      // Slurm's time limit or scancel (passed on to the call): stop here,
+      // keeping the rows done; a rerun resumes.
+      if (const int sig = cluster::forwarded_signal())
+        throw Error("generate: stopped by signal " + std::to_string(sig) +
+                    " in the call for rows " + tag + " of " + dir +
+                    "; the rows done are kept and a rerun generates the rest");
       const double each =
           std::chrono::duration<double>(Clock::now() - start).count() / double(call.rows.size());
       for (std::size_t row : call.rows) {

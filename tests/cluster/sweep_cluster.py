@@ -24,6 +24,10 @@ when none answers and this is root; stopped afterwards).
    (SIGKILL) under --retries 1 -> retried in its element and done. The same
    command started by hand while a task runs is refused by the run lock
    (exit 4) and status shows the task running.
+5. b2m generate as a stage on the gpu partition (fake GPUs): one array
+   element per decode result with --gres=gpu:1; concurrent elements see
+   distinct CUDA_VISIBLE_DEVICES; an element cancelled midway is resumed
+   and generates only the rows it had not done.
 """
 import glob
 import json
@@ -119,7 +123,24 @@ def wait_queue_empty(timeout):
 
 
 JOB_NAMES = ["b2m-test-encode", "b2m-test-decode", "b2m-test-retrieve", "b2m-faults-encode",
-             "b2m-slow-encode"]
+             "b2m-slow-encode", "b2m-gen-generate", "b2m-genkill-generate"]
+
+GENERATE = """
+[sweep]
+name = "{name}"
+results = "results-{name}"
+pack_seconds = 0
+
+[inputs]
+subjects = {subjects}
+decoded = "{w}/decode/{{subject}}.h5"
+
+[stage.generate]
+verb = "generate"
+options = {{ predictions = "{{decoded}}", generator = "/usr/bin/python3 {fake}", seconds = 2, batch = {batch}, backoff = 0.1 }}
+resources = {{ partition = "gpu", gpus = 1, time = "00:10:00" }}
+"""
+FAKE = os.path.join(HERE, "..", "reference", "fake_generator.py")
 
 
 def datasets(path):
@@ -413,6 +434,70 @@ def faults(opts, checks):
         checks.check("the resumed output equals an uninterrupted run", ok, detail)
 
 
+def generate_on_gpus(opts, checks, tasks):
+    """b2m generate as a sweep stage on the gpu partition (--gres=gpu:1),
+    the decode results of the main sweep as its input, through
+    fake_generator.py."""
+    w = os.path.join(opts.scratch, "gen")
+    os.makedirs(os.path.join(w, "decode"))
+    for t in tasks:  # one decode result per subject
+        target = os.path.join(w, "decode", t["out"].split("/")[-2] + ".h5")
+        if t["stage"] == "decode" and not os.path.exists(target):
+            shutil.copy(t["out"], target)
+    state = os.path.join(w, "state")
+    os.makedirs(state)
+    env = {**harness.b2m_env(), "FAKE_STATE": state, "FAKE_SLEEP": "0.05"}
+    spec = os.path.join(w, "gen.toml")
+    open(spec, "w").write(GENERATE.format(name="gen", w=w, subjects='["sub-01", "sub-02"]', fake=FAKE,
+                                          batch=20))
+    r = subprocess.run([opts.b2m, "sweep", "submit", spec], capture_output=True, text=True, env=env, timeout=120)
+    scripts = "".join(open(p).read() for p in glob.glob(os.path.join(w, "gen.sweep", "scripts", "*.sbatch")))
+    checks.check("generate on the gpu partition: one array element per decode result, --gres=gpu:1",
+                 r.returncode == 0 and "--gres=gpu:1" in scripts and "--partition=gpu" in scripts
+                 and "2 tasks in 2 array elements" in r.stdout, r.stdout + r.stderr + scripts[:400])
+    wait_queue_empty(opts.timeout * 4)
+    st = status_json(opts, spec)
+    checks.check("generate: both tasks done", [t["state"] for t in st["tasks"]] == ["done", "done"],
+                 json.dumps(st["tasks"])[:1500])
+    calls = [line.split() for line in open(os.path.join(state, "calls.log"))] \
+        if os.path.exists(os.path.join(state, "calls.log")) else []
+    overlapping = [(a, b) for i, a in enumerate(calls) for b in calls[i + 1:]
+                   if float(a[4]) < float(b[5]) and float(b[4]) < float(a[5])]
+    checks.check("concurrent array elements see distinct CUDA_VISIBLE_DEVICES (Slurm's, from gres)",
+                 len(calls) == 6 and all(c[2] in ("0", "1") for c in calls) and overlapping
+                 and all(a[2] != b[2] for a, b in overlapping),
+                 f"{len(calls)} calls, devices {sorted({c[2] for c in calls})}, {len(overlapping)} overlapping")
+
+    # A killed element's rows: generated on resume, and no others.
+    kill = os.path.join(w, "kill.toml")
+    open(kill, "w").write(GENERATE.format(name="genkill", w=w, subjects='["sub-01"]', fake=FAKE, batch=4))
+    env["FAKE_SLEEP"] = "0.25"
+    subprocess.run([opts.b2m, "sweep", "submit", kill], capture_output=True, text=True, env=env, timeout=120)
+    task = json.loads(sweep(opts, "plan", kill, "--json").stdout)["tasks"][0]
+    records = os.path.join(task["out"][:-3], "rows")
+    wait_for(lambda: os.path.isdir(records) and len(os.listdir(records)) >= 8, opts.timeout)
+    running = [t for t in status_json(opts, kill)["tasks"] if t["state"] == "running"]
+    if running:
+        subprocess.run(["scancel", running[0]["job"]], capture_output=True)
+    wait_queue_empty(120)
+    before = {n: os.stat(os.path.join(records, n)).st_mtime_ns for n in os.listdir(records)
+              if json.load(open(os.path.join(records, n)))["ok"]}
+    left = len(os.listdir(records)) - len(before)
+    env["FAKE_SLEEP"] = "0"
+    r = subprocess.run([opts.b2m, "sweep", "resume", kill], capture_output=True, text=True, env=env, timeout=120)
+    wait_queue_empty(opts.timeout * 4)
+    st = status_json(opts, kill)
+    reused = -1
+    if os.path.exists(task["out"]):
+        with h5py.File(task["out"], "r") as f:
+            reused = int(f["rows/reused"][...].sum())
+    kept = all(os.stat(os.path.join(records, n)).st_mtime_ns == t for n, t in before.items())
+    checks.check("an element cancelled midway: resume generates its missing rows and no others",
+                 bool(running) and st["tasks"][0]["state"] == "done" and 0 < len(before) == reused < 60 and kept,
+                 f"{len(before)} rows done before scancel ({left} other records), {reused} reused; "
+                 f"{r.stdout[-300:]}")
+
+
 def rank_pid(out):
     """A b2m rank writing `out` (found by its command line), or None."""
     for p in os.listdir("/proc"):
@@ -441,6 +526,7 @@ def body(opts, checks):
             done = main_sweep(opts, checks, study)
             if done:
                 local_mode(opts, checks, study, done[1])
+                generate_on_gpus(opts, checks, done[1])
             faults(opts, checks)
         finally:
             subprocess.run(["scancel", "-n", ",".join(JOB_NAMES)], capture_output=True)

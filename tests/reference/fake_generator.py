@@ -9,8 +9,7 @@ FAKE_MODE picks the behaviour: good; nothing (writes no file); truncated
 (a WAV cut in half); silent; short (half the length); flaky (each row fails
 its first call: no file, exit 1); fail (always: a message on stderr, exit 3).
 FAKE_SLEEP: seconds to sleep per row. FAKE_STATE: a folder for flaky's
-memory and for a line per call (rows, CUDA_VISIBLE_DEVICES, whether any
-OMPI_/PMIX_ variable leaked in)."""
+memory and for a line per call (log_call)."""
 import argparse
 import os
 import sys
@@ -28,11 +27,21 @@ state = os.environ.get("FAKE_STATE", "")
 rows = [int(r) for r in a.rows.split(",")]
 emb = np.load(a.embeddings)
 rate, seconds = int(a.rate), float(a.seconds)
-if state:
-    leaked = any(k.startswith(("OMPI_", "PMIX_")) for k in os.environ)
-    with open(os.path.join(state, "calls.log"), "a") as log:
-        log.write(f"{os.getpid()} {a.rows} {os.environ.get('CUDA_VISIBLE_DEVICES', '-')} {int(leaked)}\n")
+started = time.time()
+
+
+def log_call():
+    """A line per call: pid, rows, CUDA_VISIBLE_DEVICES, whether an OMPI_ or
+    PMIX_ variable leaked in, start and end (Unix seconds)."""
+    if state:
+        leaked = any(k.startswith(("OMPI_", "PMIX_")) for k in os.environ)
+        with open(os.path.join(state, "calls.log"), "a") as log:
+            log.write(f"{os.getpid()} {a.rows} {os.environ.get('CUDA_VISIBLE_DEVICES', '-')} {int(leaked)} "
+                      f"{started:.3f} {time.time():.3f}\n")
+
+
 if mode == "fail":
+    log_call()
     sys.stderr.write(f"model exploded on rows {a.rows}\n")
     sys.exit(3)
 status = 0
@@ -57,4 +66,5 @@ for r in rows:
     soundfile.write(path, x, rate, subtype="PCM_16")
     if mode == "truncated":
         os.truncate(path, os.path.getsize(path) // 2)
+log_call()
 sys.exit(status)

@@ -168,7 +168,7 @@ def check_external(opts, decoded, clips, checks):
         calls = [line.split() for line in open(os.path.join(state, "calls.log"))]
         rows_called = sorted(int(x) for c in calls for x in c[1].split(","))
         per_gpu = {}
-        for pid, rows, gpu, leaked in calls:
+        for pid, rows, gpu, leaked, *_ in calls:
             per_gpu.setdefault(gpu, set()).update(int(x) % opts.ranks for x in rows.split(","))
         checks.check("each row called once, in batches of at most 8, each rank's calls on its own GPU, "
                      "no Open MPI variable in the generator's environment",
