@@ -2,7 +2,7 @@
 // clip (issue 18): fitted on a corpus whose rows carry both an embedding and
 // the sound parameters that render them (simulate --corpus), then applied to
 // decoded embeddings. A ridge regression on the standardized embedding
-// predicts, per corpus sound parameter:
+// (standardized_ridge.hpp) predicts, per corpus sound parameter:
 //
 //   rhythm, instrument  one-hot codes; the largest predicted class wins;
 //   major               +-1; its sign;
@@ -10,14 +10,14 @@
 //   brightness          itself; clamped to [0, 1].
 //
 // The key (root) and the melody come from the row's seed. The fit reads the
-// corpus once in shards: each rank adds its rows' sums and cross-products,
-// an allreduce joins them, and every rank solves the same small system.
+// corpus once in shards, each rank adding its rows.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "analysis/music_synth.hpp"
+#include "analysis/standardized_ridge.hpp"
 #include "mpi/comm.hpp"
 #include "solvers/matrix.hpp"
 
@@ -43,11 +43,7 @@ class SoundMap {
 
   std::size_t dim_;
   int rhythms_;
-  double rows_ = 0;
-  solvers::Matrix<double> xx_, xy_;  // sums of x x' and x y' (the raw rows)
-  solvers::Vector<double> sx_, sy_;  // sums of x and y
-  solvers::Vector<double> mean_x_, scale_x_, mean_y_;
-  solvers::Matrix<double> weights_;  // d x targets, on the standardized x
+  StandardizedRidge ridge_;
 };
 
 }  // namespace b2m::analysis
