@@ -2,6 +2,9 @@
 no HDF5 file locks, Open MPI's shared-memory transport and local PMIx
 security (tests/reference/harness.py says why), and mpirun as root."""
 import os
+import subprocess
+import sys
+import time
 
 
 def env():
@@ -12,3 +15,13 @@ def env():
 def mpirun(ranks):
     cmd = ["mpirun", "--oversubscribe", "-n", str(ranks)]
     return cmd + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+
+
+def run(cmd, extra_env=None):
+    """Runs `cmd` with env() (and `extra_env`); its wall seconds. Exits with
+    its stderr if it fails."""
+    start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, env={**env(), **(extra_env or {})})
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
+    return time.monotonic() - start

@@ -17,7 +17,6 @@ Usage: bench/embed_bench.py --b2m build/jobs/b2m [--numpy-clips N] [--copies C]
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,19 +26,11 @@ import numpy as np
 import soundfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_env import env, mpirun  # noqa: E402
+from bench_env import mpirun, run  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 import acoustic_reference  # noqa: E402
-
-
-def run(cmd):
-    start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env())
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    return time.monotonic() - start
 
 
 def main():

@@ -16,7 +16,6 @@ Usage: bench/generate_bench.py --b2m build/jobs/b2m [--units N] [--seconds S]
 import argparse
 import glob
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ import numpy as np
 import soundfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_env import env, mpirun  # noqa: E402
+from bench_env import mpirun, run  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 
@@ -37,14 +36,6 @@ while [ $# -gt 0 ]; do
 done
 for r in $(echo "$rows" | tr , ' '); do cp "$SOURCE_WAV" "$out/$r.wav"; done
 """
-
-
-def run(cmd, extra_env=None):
-    start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, env={**env(), **(extra_env or {})})
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    return time.monotonic() - start
 
 
 def main():
