@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.hpp"
 
@@ -181,6 +183,15 @@ int run_logged(const std::vector<std::string>& argv, const std::string& log,
   const int status = group ? wait_for(pid, options.timeout_s) : wait_for(pid);
   g_child = 0;
   return status;
+}
+
+std::string log_tail(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  return text.size() > 1000 ? "..." + text.substr(text.size() - 1000) : text;
 }
 
 int forwarded_signal() {

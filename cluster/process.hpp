@@ -42,6 +42,10 @@ inline constexpr int kTimedOut = 124;
 [[nodiscard]] int run_logged(const std::vector<std::string>& argv, const std::string& log,
                              const ChildOptions& options);
 
+// The last 1,000 characters of a child's log, for an error message ("" if
+// it cannot be read).
+[[nodiscard]] std::string log_tail(const std::string& path);
+
 // The signal passed on by run_logged since the start, 0 if none.
 [[nodiscard]] int forwarded_signal();
 

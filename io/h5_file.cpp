@@ -430,6 +430,13 @@ void H5File::write_all(const std::string& dataset, const Shape& shape, const std
   write<T>(dataset, Shape(shape.size(), 0), root ? shape : Shape(shape.size(), 0), data.data());
 }
 
+void H5File::write_all_strings(const std::string& dataset, const std::vector<std::string>& values) {
+  const Shape n{values.size()};
+  const bool root = comm_->is_root();
+  create_strings(dataset, n, string_width(values));
+  write_strings(dataset, {0}, root ? n : Shape{0}, root ? values : std::vector<std::string>{});
+}
+
 void H5File::flush() {
   agreed([&] { h5_check(H5Fflush(file_.id(), H5F_SCOPE_GLOBAL), "H5Fflush", path_, ""); });
 }

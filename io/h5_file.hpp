@@ -80,6 +80,9 @@ class H5File {
   // Fixed-length UTF-8 string datasets (numpy dtype 'S<width>'): creation,
   // and collective hyperslab reads and writes like read() / write().
   void create_strings(const std::string& dataset, const Shape& shape, std::size_t width);
+  // Creates and writes a 1-D string dataset as wide as its longest value;
+  // only rank 0's values are written.
+  void write_all_strings(const std::string& dataset, const std::vector<std::string>& values);
   [[nodiscard]] std::vector<std::string> read_strings(const std::string& dataset,
                                                       const Shape& start, const Shape& count) const;
   void write_strings(const std::string& dataset, const Shape& start, const Shape& count,

@@ -73,6 +73,17 @@ bool promises_more(SNDFILE* f) {
 
 }  // namespace
 
+std::vector<float> mono_mix(const Audio& audio) {
+  if (audio.channels == 1) return audio.samples;
+  std::vector<float> out(audio.frames(), 0.0f);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (int c = 0; c < audio.channels; ++c)
+      out[i] += audio.samples[i * std::size_t(audio.channels) + c];
+    out[i] /= float(audio.channels);
+  }
+  return out;
+}
+
 std::string encode_wav(const std::vector<float>& samples, int rate) {
   Buffer buffer;
   SF_VIRTUAL_IO io = buffer_io();

@@ -17,6 +17,9 @@ struct Audio {
   [[nodiscard]] double seconds() const { return rate > 0 ? double(frames()) / rate : 0.0; }
 };
 
+// The mono mix of a clip: the mean of its channels.
+[[nodiscard]] std::vector<float> mono_mix(const Audio& audio);
+
 // The bytes of a mono 16-bit PCM WAV of `samples` (in [-1, 1]; clipped
 // beyond) at `rate`, for io/atomic_file's writers (a stage's side files are
 // staged, then promoted after their result).

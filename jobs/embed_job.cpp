@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "io/audio_embedding_file.hpp"
 #include "io/wav_file.hpp"
+#include "jobs/clip_embedding.hpp"
 #include "mpi/agree.hpp"
 #include "mpi/partition.hpp"
 
@@ -15,20 +16,6 @@ namespace b2m::jobs {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The embedder's name in its output: the definition's version.
-constexpr const char* kEmbedder = "b2m-acoustic-1";
-
-// The mono mix of a clip (the mean of its channels).
-std::vector<float> mono(const io::Audio& a) {
-  if (a.channels == 1) return a.samples;
-  std::vector<float> out(a.frames(), 0.0f);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    for (int c = 0; c < a.channels; ++c) out[i] += a.samples[i * std::size_t(a.channels) + c];
-    out[i] /= float(a.channels);
-  }
-  return out;
-}
 
 std::optional<EmbedOptions> parse(const cli::Arguments& args) {
   cli::Parser p("embed", "Audio clips -> b2m's acoustic embedding (docs/formats.md)");
@@ -92,25 +79,13 @@ void embed_clips(const std::vector<std::string>& files, io::H5File& f, const mpi
   const mpi::Range mine =
       mpi::even_part(files.size(), std::size_t(comm.size()), std::size_t(comm.rank()));
   const std::size_t dim = analysis::AcousticEmbedder::dim();
-  std::vector<double> values(mine.size() * dim);
-  mpi::agree_on(comm, [&] {
-    analysis::AcousticEmbedder embedder(rate);
-    for (std::size_t i = mine.begin; i < mine.end; ++i) {
-      const io::Audio audio = io::read_wav(files[i]);
-      if (audio.rate != rate)
-        throw InputError(files[i] + ": sampled at " + std::to_string(audio.rate) + " Hz, " +
-                         files.front() + " at " + std::to_string(rate) +
-                         " Hz; embed clips of one rate together");
-      try {
-        embedder.embed(mono(audio), values.data() + (i - mine.begin) * dim);
-      } catch (const ConfigError& e) {
-        throw InputError(files[i] + ": " + e.what());
-      }
-    }
-  });
+  std::vector<ClipSource> clips;
+  for (const std::string& file : files) clips.push_back(wav_clip(file));
+  const std::vector<double> values =
+      mpi::agree_on(comm, [&] { return acoustic_embeddings(clips, mine, rate, 0); });
   std::vector<std::string> ids;
   for (const std::string& file : files) ids.push_back(clip_id_of(file));
-  io::create_audio_embeddings(f, ids, dim, kEmbedder);
+  io::create_audio_embeddings(f, ids, dim, acoustic_embedder_name());
   std::vector<std::string> names;
   std::vector<double> sizes;
   for (const auto& [name, size] : analysis::AcousticEmbedder::blocks()) {
@@ -127,7 +102,7 @@ void run_embed(const EmbedOptions& o, const mpi::Comm& world) {
   const std::vector<std::string> files = mpi::agree_on(world, [&] { return audio_inputs(o); });
   std::vector<std::string> inputs = files;
   if (!o.audio_list.empty()) inputs.insert(inputs.begin(), o.audio_list);
-  Stage stage("embed", {}, o.output, {{"embedder", kEmbedder}});
+  Stage stage("embed", {}, o.output, {{"embedder", acoustic_embedder_name()}});
   stage.run({{"clips", {o.output.out}, inputs}}, 1, world, [&](UnitRun& run) {
     io::OutputFile out = run.open();
     embed_clips(files, out.file(), run.comm());

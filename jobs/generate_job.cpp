@@ -95,13 +95,9 @@ void write_generated(io::H5File& f, const std::vector<RowRecord>& records, const
     reused.push_back(r.reused ? 1 : 0);
   }
   const io::Shape n{records.size()};
-  const bool root = f.comm().is_root();
-  for (const auto& [name, values] : {std::pair{"/rows/clip", &clip}, std::pair{"/rows/file", &file},
-                                     std::pair{"/rows/checksum", &checksum}}) {
-    f.create_strings(name, n, io::string_width(*values));
-    f.write_strings(name, {0}, root ? n : io::Shape{0},
-                    root ? *values : std::vector<std::string>{});
-  }
+  f.write_all_strings("/rows/clip", clip);
+  f.write_all_strings("/rows/file", file);
+  f.write_all_strings("/rows/checksum", checksum);
   f.write_all<std::int64_t>("/rows/seed", n, seed);
   f.write_all<std::int32_t>("/rows/attempts", n, attempts);
   f.write_all<double>("/rows/seconds", n, seconds);

@@ -32,16 +32,6 @@ std::string format(const char* pattern, double a, double b = 0) {
   return text;
 }
 
-// The last 1,000 characters of a log, for an error message.
-std::string log_tail(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream all;
-  all << in.rdbuf();
-  const std::string text = all.str();
-  return text.size() > 1000 ? "..." + text.substr(text.size() - 1000) : text;
-}
-
 // A record from an earlier run that still holds: made by a run with this
 // fingerprint, valid, and its file unchanged.
 bool reusable(const std::string& dir, std::size_t row, const std::string& fingerprint,
@@ -183,7 +173,7 @@ std::vector<RowRecord> generate_rows(Generator& g, const GeneratorCall& base,
         else if (outcome.status != 0)
           problem += "; the generator exited with status " + std::to_string(outcome.status);
         if (!outcome.log.empty()) {
-          const std::string tail = log_tail(outcome.log);
+          const std::string tail = cluster::log_tail(outcome.log);
           problem +=
               "; its output (" + outcome.log + ")" + (tail.empty() ? " is empty" : ":\n" + tail);
         }

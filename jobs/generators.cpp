@@ -120,15 +120,6 @@ void check_corpus_dim(const std::string& corpus, const io::CorpusLayout& layout,
                      ", the decoded rows d = " + std::to_string(queries.embeddings.cols()));
 }
 
-// The corpus's /sound table, one row per embedding (collective).
-void check_sound_table(const io::H5File& f, const std::string& corpus,
-                       const io::CorpusLayout& layout, const mpi::Comm& comm) {
-  const SoundTable table = mpi::agree_on(comm, [&] { return read_sound_table(f); });
-  if (table.rows != layout.rows)
-    throw InputError(corpus + ":/sound: " + std::to_string(table.rows) + " rows for " +
-                     std::to_string(layout.rows) + " embeddings");
-}
-
 }  // namespace
 
 std::unique_ptr<Generator> command_generator(std::string command, double timeout_s,
@@ -141,7 +132,7 @@ std::unique_ptr<Generator> synth_generator(const std::string& corpus,
                                            const mpi::Comm& comm) {
   const io::H5File f(corpus, io::Access::read, comm);
   const io::CorpusLayout layout = mpi::agree_on(comm, [&] { return io::read_corpus_layout(f); });
-  check_sound_table(f, corpus, layout, comm);
+  check_sound_table(f, layout.rows, comm);
   check_corpus_dim(corpus, layout, queries);
   analysis::SoundMap map(layout.dim, analysis::rhythm_count());
   scan_corpus_shard(f, layout, kChunk, CorpusPart::embeddings, comm,
@@ -181,7 +172,7 @@ std::unique_ptr<Generator> retrieval_generator(const std::string& corpus,
   if (!corpus_audio.empty())
     return std::make_unique<RetrievalGenerator>(std::vector<analysis::ClipSound>{},
                                                 std::move(files));
-  check_sound_table(f, corpus, layout, comm);
+  check_sound_table(f, layout.rows, comm);
   std::vector<analysis::ClipSound> sounds;
   mpi::agree_on(comm, [&] { sounds = read_sound_rows(f, best); });
   return std::make_unique<RetrievalGenerator>(std::move(sounds), std::vector<std::string>{});

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "core/error.hpp"
+#include "mpi/agree.hpp"
 
 namespace b2m::jobs {
 namespace {
@@ -64,6 +65,13 @@ SoundTable read_sound_table(const io::H5File& f) {
   t.rate = int(rate[0]);
   t.seconds = seconds[0];
   return t;
+}
+
+void check_sound_table(const io::H5File& f, std::size_t rows, const mpi::Comm& comm) {
+  const SoundTable table = mpi::agree_on(comm, [&] { return read_sound_table(f); });
+  if (table.rows != rows)
+    throw InputError(f.path() + ":/sound: " + std::to_string(table.rows) + " rows for " +
+                     std::to_string(rows) + " embeddings");
 }
 
 std::vector<analysis::ClipSound> read_sound_rows(const io::H5File& f,

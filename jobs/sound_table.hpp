@@ -10,6 +10,7 @@
 
 #include "analysis/music_synth.hpp"
 #include "io/h5_file.hpp"
+#include "mpi/comm.hpp"
 
 namespace b2m::jobs {
 
@@ -28,6 +29,9 @@ struct SoundTable {
 // The table's size and rendering; an InputError naming the file if /sound
 // is absent or malformed.
 [[nodiscard]] SoundTable read_sound_table(const io::H5File& f);
+// The table of a corpus of `rows` clips: InputError naming the file if it
+// is absent, malformed or of another length. Collective.
+void check_sound_table(const io::H5File& f, std::size_t rows, const mpi::Comm& comm);
 // Rows `rows` of the table (any order). Collective.
 [[nodiscard]] std::vector<analysis::ClipSound> read_sound_rows(
     const io::H5File& f, const std::vector<std::size_t>& rows);

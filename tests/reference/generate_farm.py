@@ -25,7 +25,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 
 sys.dont_write_bytecode = True
 
@@ -41,7 +40,7 @@ SECONDS, RATE = 3, 16000
 
 
 def generate(opts, decoded, out, generator, *extra, ranks=None, env=None):
-    o = types.SimpleNamespace(**{**vars(opts), "ranks": ranks or opts.ranks})
+    o = harness.with_ranks(opts, ranks or opts.ranks)
     args = ["generate", decoded, "--generator", generator, "--out", out + ".h5", "--seconds", SECONDS,
             "--backoff", 0.05, *extra]
     return harness.run_b2m(o, args, rank_env=env)

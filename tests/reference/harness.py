@@ -150,6 +150,12 @@ def run_b2m(opts, args, cwd=None, timeout=None, rank_env=None):
     return Result(cmd, proc.returncode, out, err, timed_out, time.monotonic() - start)
 
 
+def with_ranks(opts, ranks):
+    """opts with another rank count, for a run compared with the test's."""
+    import types
+    return types.SimpleNamespace(**{**vars(opts), "ranks": ranks})
+
+
 def simulate_study(opts, checks, subjects, voxels, seed, *extra):
     """`b2m simulate` on opts.events into <scratch>/study (extra: more
     options, e.g. "--corpus", 3000). Returns the study directory, or None

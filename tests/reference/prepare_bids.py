@@ -27,7 +27,6 @@ import glob
 import os
 import shutil
 import sys
-import types
 
 sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
 
@@ -105,7 +104,7 @@ def body(opts, checks):
     out = os.path.join(prep, f"{subject}_responses.h5")
     if opts.ranks > 1:  # (the suite runs this test at 2 and 4 ranks only)
         one = os.path.join(w, "prep-1")
-        r = harness.run_b2m(types.SimpleNamespace(**{**vars(opts), "ranks": 1}),
+        r = harness.run_b2m(harness.with_ranks(opts, 1),
                             ["prepare", "--bids", bids, *common, "--out-dir", one])
         if checks.require_run("b2m prepare --bids at 1 rank", r):
             with h5py.File(out, "r") as f, h5py.File(os.path.join(one, f"{subject}_responses.h5"), "r") as g:
