@@ -36,6 +36,13 @@ std::vector<int> TagClassifier::predict(const solvers::Matrix<double>& x) const 
   return out;
 }
 
+std::size_t min_cross_validation_rows(std::size_t dim, int folds) {
+  const std::size_t k = std::size_t(std::max(folds, 2));
+  std::size_t rows = dim + 1;
+  while (rows - (rows + k - 1) / k < dim + 1) ++rows;
+  return rows;
+}
+
 double cross_validated_accuracy(const solvers::Matrix<double>& x, const std::vector<int>& labels,
                                 int classes, int folds) {
   if (folds < 2 || std::size_t(x.rows()) < std::size_t(folds))

@@ -35,6 +35,11 @@ class TagClassifier {
 // The held-out accuracy of the classifier: row i is predicted by the fit
 // on the rows of the other `folds` - 1 folds (i mod folds); the fraction
 // right over all rows.
+// The fewest rows cross_validated_accuracy can fit on with `dim` inputs:
+// every fit holds the rows of all folds but one (the largest), and needs
+// dim + 1 of them.
+[[nodiscard]] std::size_t min_cross_validation_rows(std::size_t dim, int folds = 5);
+
 [[nodiscard]] double cross_validated_accuracy(const solvers::Matrix<double>& x,
                                               const std::vector<int>& labels, int classes,
                                               int folds = 5);

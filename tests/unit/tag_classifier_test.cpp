@@ -8,6 +8,7 @@
 
 #include "analysis/tag_classifier.hpp"
 #include "core/error.hpp"
+#include "tests/support/random.hpp"
 
 namespace b2m::analysis {
 namespace {
@@ -17,15 +18,7 @@ constexpr Eigen::Index kDim = 10;
 
 // n rows: class i % 3, centred at 2 on its own dimension, plus noise.
 solvers::Matrix<double> rows(std::mt19937_64& rng, Eigen::Index n, std::vector<int>& labels) {
-  std::normal_distribution<double> normal(0.0, 1.0);
-  solvers::Matrix<double> x(n, kDim);
-  labels.clear();
-  for (Eigen::Index i = 0; i < n; ++i) {
-    labels.push_back(int(i % kClasses));
-    for (Eigen::Index j = 0; j < kDim; ++j)
-      x(i, j) = normal(rng) + (j == labels.back() ? 2.0 : 0.0);
-  }
-  return x;
+  return testing::labelled_rows(rng, n, kDim, kClasses, 2.0, labels);
 }
 
 TEST(TagClassifier, LearnsSeparableClasses) {
@@ -66,6 +59,21 @@ TEST(TagClassifier, RefusesWhatItCannotFit) {
   x.col(3).setConstant(1.5);
   EXPECT_THROW(TagClassifier(x, labels, kClasses), ConfigError);  // a constant dimension
   EXPECT_THROW(TagClassifier(x, labels, 1), ConfigError);
+}
+
+TEST(TagClassifier, CrossValidatesOnTheFewestRowsItNeeds) {
+  // 5 folds of 244 rows: the largest holds 49, leaving 195 = 194 + 1.
+  EXPECT_EQ(min_cross_validation_rows(194), 244u);
+  EXPECT_EQ(min_cross_validation_rows(kDim, 2), 22u);  // 22 - 11 = 11 = kDim + 1
+  std::mt19937_64 rng(8);
+  std::vector<int> labels;
+  const solvers::Matrix<double> x = rows(rng, 40, labels);
+  const Eigen::Index need = Eigen::Index(min_cross_validation_rows(kDim));
+  const std::vector<int> first(labels.begin(), labels.begin() + need);
+  EXPECT_NO_THROW(static_cast<void>(cross_validated_accuracy(x.topRows(need), first, kClasses)));
+  const std::vector<int> fewer(labels.begin(), labels.begin() + need - 1);
+  EXPECT_THROW(static_cast<void>(cross_validated_accuracy(x.topRows(need - 1), fewer, kClasses)),
+               ConfigError);
 }
 
 }  // namespace
