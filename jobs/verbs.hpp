@@ -21,6 +21,7 @@
   VERB(retrieve, "cosine top-k of decoded embeddings in a corpus, class agreement")         \
   VERB(generate, "decoded embeddings -> audio through a generator, farmed over ranks")      \
   VERB(embed, "audio clips -> b2m's acoustic embedding (log-mel, tempo, harmony)")          \
+  VERB(evaluate, "reconstructions vs their stimuli: identification, tags, chance")          \
   VERB(stats, "permutation p, family-wise p and FDR q of encode results, per ROI")          \
   VERB(partition, "banded ridge over 2-3 spaces, variance partitioning into unique/shared") \
   VERB(compare, "two spaces' models of the same voxels: overlap, paired bootstrap, density")
