@@ -8,13 +8,18 @@
 namespace b2m::analysis {
 
 ReconstructionJudge::ReconstructionJudge(const solvers::Matrix<double>& pool,
-                                         const std::vector<PoolTag>& tags, int folds) {
+                                         const std::vector<PoolTag>& tags, int folds,
+                                         bool scale_by_pool) {
   if (pool.rows() < 2) throw ConfigError("ReconstructionJudge: the pool needs at least two clips");
   mean_ = pool.colwise().mean();
   const Eigen::RowVectorXd sd =
       ((pool.rowwise() - mean_).array().square().colwise().sum() / double(pool.rows())).sqrt();
   // A dimension constant over the pool carries nothing: weight 0.
   inv_sd_ = sd.unaryExpr([](double s) { return s > 0 ? 1 / s : 0.0; });
+  if (!scale_by_pool) {
+    mean_.setZero();
+    inv_sd_.setOnes();
+  }
   for (const PoolTag& t : tags) {
     try {
       classifiers_.emplace_back(pool, t.labels, t.classes);

@@ -49,8 +49,10 @@ class ReconstructionJudge {
   // `pool`: clips x dimensions. Fits a classifier per tag and measures its
   // accuracy by `folds`-fold cross-validation. ConfigError for a pool too
   // small for the dimension or a tag of one class.
+  // Without `scale_by_pool`, identification correlates the raw
+  // embeddings (as the paper correlated MuLan embeddings).
   ReconstructionJudge(const solvers::Matrix<double>& pool, const std::vector<PoolTag>& tags,
-                      int folds = 5);
+                      int folds = 5, bool scale_by_pool = true);
 
   [[nodiscard]] std::size_t tags() const { return classifiers_.size(); }
   // The held-out accuracy of tag t's classifier on the pool.

@@ -105,7 +105,7 @@ class Judging {
                           " is too few for embeddings of " + std::to_string(pool_->pool.cols()) +
                           " values: the tag classifiers' 5-fold cross-validation needs at least " +
                           std::to_string(need));
-      judge_.emplace(pool_->pool, pool_->tags);
+      judge_.emplace(pool_->pool, pool_->tags, 5, !o_.unscaled);
     }
     return *pool_;
   }
@@ -233,8 +233,11 @@ std::optional<EvaluateOptions> parse(const cli::Arguments& args) {
       cxxopts::value<std::size_t>()->default_value("1000"))(
       "seed", "seed of the chance clips' draw",
       cxxopts::value<std::uint64_t>()->default_value("1"))(
-      "subject-summary", "write the table over subjects here (TSV, or JSON for *.json)",
-      cxxopts::value<std::string>());
+      "unscaled",
+      "identification on the raw embeddings, as the paper's (default: each dimension z-scored "
+      "over the pool)")("subject-summary",
+                        "write the table over subjects here (TSV, or JSON for *.json)",
+                        cxxopts::value<std::string>());
   p.outputs(
       "each result's evaluation (.h5); {name} is the result's file name, {parent} its folder's");
   const auto r = p.parse(args);
@@ -247,6 +250,7 @@ std::optional<EvaluateOptions> parse(const cli::Arguments& args) {
   o.pool.pool = (*r)["pool-clips"].as<std::size_t>();
   o.pool.seed = (*r)["seed"].as<std::uint64_t>();
   o.embedder = p.optional<std::string>(*r, "embedder", "");
+  o.unscaled = r->count("unscaled") > 0;
   o.embedder_timeout_s = (*r)["embedder-timeout"].as<double>();
   o.subject_summary = p.optional<std::string>(*r, "subject-summary", "");
   o.output = p.outputs(*r, args);
@@ -346,7 +350,8 @@ io::SummaryTable run_evaluate(const EvaluateOptions& o, const mpi::Comm& world) 
                {"corpus_audio", o.pool.corpus_audio},
                {"pool_clips", o.pool.pool},
                {"chance_clips", chance},
-               {"seed", o.pool.seed}});
+               {"seed", o.pool.seed},
+               {"unscaled", o.unscaled}});
   // Every unit on all ranks: they share the pool and split each unit's clips.
   const io::SummaryTable results =
       stage.run(units, 1, world, [&](UnitRun& run) { return evaluate_unit(run, judging); });

@@ -26,6 +26,7 @@ struct EvaluateOptions {
   PoolOptions pool;                          // the corpus, pool size, chance seed
   std::string embedder;                      // "" for the built-in, or a command
   double embedder_timeout_s = 3600;
+  bool unscaled = false;        // identification on raw embeddings (the paper's)
   std::string subject_summary;  // optional: the table over subjects (TSV or .json)
   // --out: each result's evaluation (.h5); "{name}" is the result's file
   // name without ".h5", "{parent}" the name of its folder.

@@ -5,7 +5,7 @@ The ```sh blocks of the README from "## Commands" on are run verbatim with
 bash -e, in scratch directories where `data` is the repository's data
 directory and `b2m` is the build's: the blocks of one study in order
 (simulate, design, encode, decode with its --roi-models 6 example, retrieve,
-stats, embed, generate); the published-arrays study (simulate --bids, prepare --derivatives,
+stats, embed, generate and evaluate); the published-arrays study (simulate --bids, prepare --derivatives,
 encode); prepare --bids on that study, then on its output features import
 (from embedding files this test writes where the example expects them:
 emb/mulan.npy with its ids, emb/clap.h5, a caption CSV), encode and maps. Each must
