@@ -185,7 +185,7 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
     flops = 2.0 * queries * rows * d + rows * d * 2;
     e.bytes_written = queries * double(count_or(task, "k", 10)) * 40;
     if (c.empty()) e.bytes_read += rows * d * 4;
-  } else if (stage.verb != "generate") {
+  } else if (stage.verb != "generate" && stage.verb != "evaluate") {
     flops = (n() + m()) * voxels * 10;  // design and others: about one pass over the data
   }
   const Resources& r = stage.resources;
@@ -204,6 +204,18 @@ Estimate Sizer::estimate(const Plan& plan, const Task& task, const Machine& mach
     e.seconds += clips * (builtin ? 0.05 : size("generate_seconds", 20, e.unsized)) /
                  std::max(1.0, double(r.tasks));
     e.bytes_written = clips * 16000 * 2 * 15;
+  }
+  if (stage.verb == "evaluate") {
+    // Clips embedded per result: the classifiers' pool (rendered first),
+    // and the chance clips, the stimuli and the reconstructions (one each
+    // per test clip). The built-in embedder takes about 15 ms a 15 s clip
+    // with its rendering; an external one [sizes] embed_seconds (0.2 s).
+    std::string guessed;
+    const double clips =
+        double(count_or(task, "pool-clips", 1000)) + 3 * size("queries", 60, guessed);
+    const bool builtin = option(task, "embedder").empty();
+    e.seconds += clips * (builtin ? 0.015 : size("embed_seconds", 0.2, e.unsized)) / ranks;
+    e.bytes_written = clips * 8 * 16;
   }
   e.core_hours = e.seconds * ranks / 3600.0;
   return e;

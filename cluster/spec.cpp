@@ -302,12 +302,13 @@ void read_sizes(Table t, Spec& spec) {
         spec.sizes[key + "." + space] = per_space.number(space, 0);
       per_space.finish("");
     } else {
-      static const std::set<std::string> known{"train_trs", "test_trs", "voxels",          "corpus",
-                                               "queries",   "rois",     "generate_seconds"};
+      static const std::set<std::string> known{"train_trs",        "test_trs",     "voxels",
+                                               "corpus",           "queries",      "rois",
+                                               "generate_seconds", "embed_seconds"};
       if (!known.count(key))
         throw t.origin(key).error(
             "unknown size (expected one of: train_trs, test_trs, voxels, corpus, queries, rois, "
-            "generate_seconds, dims, windows)");
+            "generate_seconds, embed_seconds, dims, windows)");
       spec.sizes[key] = t.number(key, 0);
     }
   }

@@ -88,6 +88,13 @@ cluster::Queue queue_if_any(bool required) {
   }
 }
 
+// The stage column's width: the longest stage name (at least 10).
+int stage_name_width(const cluster::Spec& spec) {
+  std::size_t width = 10;
+  for (const cluster::StageSpec& stage : spec.stages) width = std::max(width, stage.name.size());
+  return int(width);
+}
+
 std::string hours(double seconds) {
   char text[32];
   if (seconds < 60)
@@ -121,8 +128,9 @@ int plan_command(const Context& c, const std::vector<cluster::TaskStatus>& statu
                           {"startup_s", machine.startup_s}}},
                         {"stages", nlohmann::json::array()},
                         {"tasks", nlohmann::json::array()}};
+  const int width = stage_name_width(c.plan.spec);
   if (!json)
-    std::printf("%-10s %-9s %7s %7s %7s %10s %10s %10s %10s %10s\n", "stage", "verb", "tasks",
+    std::printf("%-*s %-9s %7s %7s %7s %10s %10s %10s %10s %10s\n", width, "stage", "verb", "tasks",
                 "done", "to do", "core-h", "task wall", "stage wall", "read", "written");
   double total_core_h = 0;
   std::set<std::string> unsized;
@@ -160,9 +168,10 @@ int plan_command(const Context& c, const std::vector<cluster::TaskStatus>& statu
                              {"bytes_read", read},
                              {"bytes_written", written}});
     if (!json)
-      std::printf("%-10s %-9s %7zu %7zu %7zu %10.2f %10s %10s %10s %10s\n", stage.name.c_str(),
-                  stage.verb.c_str(), tasks, done, todo, core_h, hours(mean_wall).c_str(),
-                  hours(stage_wall).c_str(), bytes(read).c_str(), bytes(written).c_str());
+      std::printf("%-*s %-9s %7zu %7zu %7zu %10.2f %10s %10s %10s %10s\n", width,
+                  stage.name.c_str(), stage.verb.c_str(), tasks, done, todo, core_h,
+                  hours(mean_wall).c_str(), hours(stage_wall).c_str(), bytes(read).c_str(),
+                  bytes(written).c_str());
   }
   for (std::size_t i = 0; i < c.plan.tasks.size(); ++i) {
     const cluster::Task& t = c.plan.tasks[i];
@@ -204,8 +213,9 @@ int status_command(const Context& c, const std::vector<cluster::TaskStatus>& sta
                    const cxxopts::ParseResult& r) {
   const bool json = r.count("json") > 0, all = r.count("tasks") > 0;
   nlohmann::json out = {{"stages", nlohmann::json::array()}, {"tasks", nlohmann::json::array()}};
+  const int width = stage_name_width(c.plan.spec);
   if (!json)
-    std::printf("%-10s %7s %7s %8s %8s %7s %7s %7s\n", "stage", "tasks", "done", "running",
+    std::printf("%-*s %7s %7s %8s %8s %7s %7s %7s\n", width, "stage", "tasks", "done", "running",
                 "pending", "failed", "stale", "to do");
   for (std::size_t s = 0; s < c.plan.stages.size(); ++s) {
     std::map<TaskState, std::size_t> n;
@@ -220,7 +230,7 @@ int status_command(const Context& c, const std::vector<cluster::TaskStatus>& sta
                              {"stale", n[TaskState::stale]},
                              {"todo", n[TaskState::todo]}});
     if (!json)
-      std::printf("%-10s %7zu %7zu %8zu %8zu %7zu %7zu %7zu\n", name.c_str(),
+      std::printf("%-*s %7zu %7zu %8zu %8zu %7zu %7zu %7zu\n", width, name.c_str(),
                   c.plan.stages[s].size(), n[TaskState::done], n[TaskState::running],
                   n[TaskState::pending], n[TaskState::failed], n[TaskState::stale],
                   n[TaskState::todo]);
