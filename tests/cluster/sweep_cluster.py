@@ -26,8 +26,11 @@ when none answers and this is root; stopped afterwards).
    (exit 4) and status shows the task running.
 5. b2m generate as a stage on the gpu partition (fake GPUs): one array
    element per decode result with --gres=gpu:1; concurrent elements see
-   distinct CUDA_VISIBLE_DEVICES; an element cancelled midway is resumed
-   and generates only the rows it had not done.
+   distinct CUDA_VISIBLE_DEVICES; a generator that fails once per row is
+   retried in its element and every row is done in 2 attempts; one that
+   always fails fails its task, with the generator's stderr in the task's
+   log; an element cancelled midway is resumed and generates only the rows
+   it had not done.
 """
 import glob
 import json
@@ -123,7 +126,7 @@ def wait_queue_empty(timeout):
 
 
 JOB_NAMES = ["b2m-test-encode", "b2m-test-decode", "b2m-test-retrieve", "b2m-faults-encode",
-             "b2m-slow-encode", "b2m-gen-generate", "b2m-genkill-generate"]
+             "b2m-slow-encode", "b2m-gen-generate", "b2m-genkill-generate", "b2m-genfail-generate"]
 
 GENERATE = """
 [sweep]
@@ -446,7 +449,8 @@ def generate_on_gpus(opts, checks, tasks):
             shutil.copy(t["out"], target)
     state = os.path.join(w, "state")
     os.makedirs(state)
-    env = {**harness.b2m_env(), "FAKE_STATE": state, "FAKE_SLEEP": "0.05"}
+    # Flaky: each row fails its first call, and is retried.
+    env = {**harness.b2m_env(), "FAKE_STATE": state, "FAKE_SLEEP": "0.05", "FAKE_MODE": "flaky"}
     spec = os.path.join(w, "gen.toml")
     open(spec, "w").write(GENERATE.format(name="gen", w=w, subjects='["sub-01", "sub-02"]', fake=FAKE,
                                           batch=20))
@@ -464,14 +468,35 @@ def generate_on_gpus(opts, checks, tasks):
     overlapping = [(a, b) for i, a in enumerate(calls) for b in calls[i + 1:]
                    if float(a[4]) < float(b[5]) and float(b[4]) < float(a[5])]
     checks.check("concurrent array elements see distinct CUDA_VISIBLE_DEVICES (Slurm's, from gres)",
-                 len(calls) == 6 and all(c[2] in ("0", "1") for c in calls) and overlapping
+                 len(calls) == 12 and all(c[2] in ("0", "1") for c in calls) and overlapping
                  and all(a[2] != b[2] for a, b in overlapping),
                  f"{len(calls)} calls, devices {sorted({c[2] for c in calls})}, {len(overlapping)} overlapping")
+    attempts = []
+    for t in json.loads(sweep(opts, "plan", spec, "--json").stdout)["tasks"]:
+        if os.path.exists(t["out"]):
+            with h5py.File(t["out"], "r") as f:
+                attempts += [int(a) for a in f["rows/attempts"][...]]
+    checks.check("a generator that fails once per row, in a Slurm element: every row retried once and done",
+                 len(attempts) == 120 and set(attempts) == {2}, f"{len(attempts)} rows, attempts {set(attempts)}")
+
+    # One that always fails: the element fails, its log holds the generator's stderr.
+    fail = os.path.join(w, "fail.toml")
+    open(fail, "w").write(GENERATE.format(name="genfail", w=w, subjects='["sub-01"]', fake=FAKE, batch=60))
+    subprocess.run([opts.b2m, "sweep", "submit", fail], capture_output=True, text=True,
+                   env={**env, "FAKE_MODE": "fail"}, timeout=120)
+    wait_queue_empty(opts.timeout * 4)
+    task = status_json(opts, fail)["tasks"][0]
+    log = open(task["log"]).read() if task.get("log") and os.path.exists(task["log"]) else ""
+    checks.check("a generator that always fails, in a Slurm element: the task fails, its log has the "
+                 "generator's stderr after 1 + --retries calls",
+                 task["state"] == "failed" and "model exploded on rows" in log and "after 3 attempts" in log,
+                 json.dumps(task)[:600] + log[-600:])
 
     # A killed element's rows: generated on resume, and no others.
     kill = os.path.join(w, "kill.toml")
     open(kill, "w").write(GENERATE.format(name="genkill", w=w, subjects='["sub-01"]', fake=FAKE, batch=4))
     env["FAKE_SLEEP"] = "0.25"
+    env["FAKE_MODE"] = "good"
     subprocess.run([opts.b2m, "sweep", "submit", kill], capture_output=True, text=True, env=env, timeout=120)
     task = json.loads(sweep(opts, "plan", kill, "--json").stdout)["tasks"][0]
     records = os.path.join(task["out"][:-3], "rows")

@@ -51,7 +51,9 @@ for r in rows:
     if mode == "nothing":
         continue
     if mode == "flaky":
-        mark = os.path.join(state, f"tried-{r}")
+        # per unit (its folder holds work/<call>/) and row
+        unit = os.path.dirname(os.path.dirname(os.path.abspath(a.out_dir))).replace("/", "%")
+        mark = os.path.join(state, f"tried-{unit}-{r}")
         if not os.path.exists(mark):
             open(mark, "w").close()
             status = 1
