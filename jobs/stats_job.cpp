@@ -181,9 +181,11 @@ void write_roi_summary(const std::vector<Unit>& units, const StatsOptions& o,
   });
 }
 
-// The figures of decode and retrieve results that are reported as above
-// chance, and their chance level: a constant, or another field of the same
-// row (a corpus's genre mix sets the chance of genre agreement).
+// The figures of decode, retrieve and evaluate results that are reported
+// as above chance, and their chance level: a constant, or another field of
+// the same row (a corpus's genre mix sets the chance of genre agreement;
+// a reconstruction's tag agreement is tested against its pairing chance,
+// the agreement of its own mix of classes paired at random).
 struct Figure {
   const char* stage;
   const char* name;
@@ -193,7 +195,11 @@ struct Figure {
 constexpr Figure kFigures[] = {{"decode", "identification", 0.5, nullptr},
                                {"decode", "identification_clip", 0.5, nullptr},
                                {"retrieve", "top1_genre", 0.0, "chance_genre"},
-                               {"retrieve", "identification", 0.5, nullptr}};
+                               {"retrieve", "identification", 0.5, nullptr},
+                               {"evaluate", "identification", 0.5, nullptr},
+                               {"evaluate", "genre", 0.0, "pairing_chance_genre"},
+                               {"evaluate", "instrument", 0.0, "pairing_chance_instrument"},
+                               {"evaluate", "mood", 0.0, "pairing_chance_mood"}};
 
 const char* const kSubjectTest =
     "one-sided, on value - chance: one-sample t-test (df = n - 1); sign-flip test (exact: all "
@@ -209,7 +215,11 @@ void test_subjects(const std::vector<std::pair<std::string, ResultRecord>>& resu
   std::map<std::pair<std::string, std::string>, std::map<std::string, const Result*>> members;
   for (const Result& result : results) {
     const auto& [path, record] = result;
-    const auto key = std::pair(record.stage, record.text("space"));
+    // Reconstructions group by space and generator.
+    const auto key =
+        std::pair(record.stage, record.stage == "evaluate"
+                                    ? record.text("space") + " (" + record.text("generator") + ")"
+                                    : record.text("space"));
     const std::string subject = record.text("subject");
     if (subject.empty() || key.second.empty())
       throw InputError(path +
@@ -266,8 +276,8 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
   cli::Parser p("stats", "Permutation statistics of encode results (p, family-wise p, FDR q)");
   p.positional("results", "[ENCODE.h5 ...]");
   p.add()("results",
-          "encode outputs made with --save-predictions (tested voxel by voxel); decode and "
-          "retrieve outputs (tested across subjects)",
+          "encode outputs made with --save-predictions (tested voxel by voxel); decode, "
+          "retrieve and evaluate outputs (tested across subjects)",
           cxxopts::value<std::vector<std::string>>())(
       "permutations", "permutations of the test clips",
       cxxopts::value<std::size_t>()->default_value("1000"))(
@@ -320,14 +330,14 @@ std::optional<StatsOptions> parse(const cli::Arguments& args) {
 }  // namespace
 
 io::SummaryTable run_stats(const StatsOptions& o, const mpi::Comm& world) {
-  // Decode and retrieve results are tested across subjects; encode results
-  // (and files in their layout made elsewhere) voxel by voxel.
+  // Decode, retrieve and evaluate results are tested across subjects;
+  // encode results (and files in their layout made elsewhere) voxel by voxel.
   std::vector<std::string> voxelwise;
   std::vector<std::pair<std::string, ResultRecord>> subject_level;
   for (const std::string& path : o.results) {
     mpi::agree_on(world, [&] { io::check_input_complete(path, world); });
     ResultRecord record = mpi::agree_on(world, [&] { return read_result_record(path, world); });
-    if (record.stage == "decode" || record.stage == "retrieve")
+    if (record.stage == "decode" || record.stage == "retrieve" || record.stage == "evaluate")
       subject_level.emplace_back(path, std::move(record));
     else
       voxelwise.push_back(path);

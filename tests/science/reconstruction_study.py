@@ -22,6 +22,9 @@ Pooled over the 2 subjects (120 test clips):
     the same evaluation, value for value (the suite runs the test at 2
     ranks, so the chain runs at 1, 2 and 4);
   * a rerun skips every result (nothing rewritten);
+  * b2m stats tests the evaluations across subjects, per space and
+    generator: identification against 0.5, each tag against its pairing
+    chance, with the evaluations' means;
   * the embedder contract through tests/reference/fake_embedder.py (numpy's
     version of the same embedding): the same figures within 0.03; and each
     broken embedder (NaN, a row short, the dimension changing between calls,
@@ -130,6 +133,31 @@ def check_ceilings(study, rows, checks):
                          f"class to 1", ceiling >= (1 + largest) / 2, f"{ceiling:.3f} (largest class {largest:.3f})")
 
 
+def check_subject_tests(opts, checks, rows):
+    """b2m stats tests the evaluations across subjects: identification
+    against 0.5, each tag against its pairing chance, per space and
+    generator."""
+    evals = [os.path.join(opts.scratch, "run", "eval", g, f"{s}_{space}.h5") for g in GENERATORS
+             for s in ("sub-01", "sub-02") for space in SPACES]
+    table = os.path.join(opts.scratch, "subject_tests.json")
+    r = harness.run_b2m(opts, ["stats", *evals, "--subject-tests", table])
+    if not checks.require_run("b2m stats of the 8 evaluations", r):
+        return
+    tests = {(t["space"], t["figure"]): t for t in json.load(open(table)) if t["stage"] == "evaluate"}
+    wrong = []
+    for space in SPACES:
+        for g in GENERATORS:
+            for figure in ["identification"] + TAGS:
+                t = tests.get((f"{space} ({g})", figure))
+                chance = 0.5 if figure == "identification" else pooled(rows, space, g, "pairing_chance_" + figure)
+                if t is None or t["subjects"] != 2 or abs(t["value"][0] - pooled(rows, space, g, figure)) > 1e-12 \
+                        or abs(t["chance"] - chance) > 1e-12 or (space == "mulan_music" and not t["t"] > 3):
+                    wrong.append((space, g, figure, t))
+    checks.check("b2m stats across subjects: per space and generator, identification against 0.5 and each tag "
+                 "against its pairing chance, t > 3 for mulan_music", len(tests) == 16 and not wrong,
+                 str(wrong[:2]))
+
+
 def check_contract(opts, checks, study, results, rows):
     """The embedder contract: a good external embedder and broken ones."""
     two = [p for p in results if os.path.basename(p) == "sub-01_mulan_music.h5"]
@@ -199,6 +227,8 @@ def body(opts, checks):
                  r.stdout[-600:])
     check_science(rows, checks)
     check_ceilings(study, rows, checks)
+
+    check_subject_tests(opts, checks, rows)
 
     for ranks in (1, 2, 4):
         if ranks == opts.ranks:
