@@ -30,7 +30,8 @@ Pooled over the 2 subjects (120 test clips):
     broken embedder (NaN, a row short, the dimension changing between calls,
     no output, a failing command) is refused on every rank naming its
     output file, with no evaluation left; a reconstruction changed since
-    generate is refused naming its file.
+    generate, a decode result given as a reconstruction, a pool larger
+    than the corpus or too small for cross-validation are refused.
 """
 import json
 import math
@@ -193,6 +194,22 @@ def check_contract(opts, checks, study, results, rows):
                      f"no evaluation left",
                      r.rc != 0 and not r.timed_out and r.every_rank_reported(opts.ranks) and says in r.stderr
                      and names_file and not left, ([m for _, m in r.rank_errors()] or [r.describe()])[0][:300])
+    # Bad input, each refused on every rank naming the file or option.
+    decoded = os.path.join(opts.scratch, "run", "decoded", "sub-01_mulan_music.h5")
+    audio, corpus = os.path.join(study, "audio.h5"), os.path.join(study, "corpus.h5")
+    for label, args, says in [
+            ("a decode result given as a reconstruction", [decoded, "--pool-clips", 250],
+             decoded + ": no /rows/clip: not a b2m generate result"),
+            ("more pool clips than the corpus has outside the study", [two[0], "--pool-clips", 5000],
+             corpus + ": 3000 clips outside the study with known tags, fewer than the 5000"),
+            ("a pool too small for 5-fold cross-validation in 194 dimensions", [two[0], "--pool-clips", 100],
+             "--pool-clips 100 is too few for embeddings of 194 values")]:
+        r = harness.run_b2m(opts, ["evaluate", *args, "--stimuli", audio, "--corpus", corpus, "--out",
+                                   os.path.join(opts.scratch, "bad-input.h5")])
+        checks.check(f"{label}: refused on every rank, saying so", r.rc != 0 and r.every_rank_reported(opts.ranks)
+                     and says in r.stderr and not os.path.exists(os.path.join(opts.scratch, "bad-input.h5")),
+                     ([m for _, m in r.rank_errors()] or [r.describe()])[0][:300])
+
     # A reconstruction replaced after generate wrote it.
     victim = os.path.join(opts.scratch, "changed")
     shutil.copytree(two[0][:-3], os.path.join(victim, "sub-01_mulan_music"))
