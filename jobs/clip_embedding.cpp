@@ -88,6 +88,7 @@ class CommandClipEmbedder : public ClipEmbedder {
                        command_ + "' for the " + std::to_string(mine.size()) + " clips of " + dir +
                        "/files.txt (one row per file, in order)");
     dim = reader.cols();
+    if (dim == 0) throw InputError(out + ": rows of no values from embedder '" + command_ + "'");
     if (this->dim() != 0 && dim != this->dim())
       throw InputError(out + ": rows of " + std::to_string(dim) + " values from embedder '" +
                        command_ + "' for the clips of " + dir +
@@ -157,15 +158,18 @@ solvers::Matrix<double> ClipEmbedder::embed(const std::vector<ClipSource>& clips
       mpi::agree_on(comm, [&] { return embed_part(clips, mine, rate, seconds, comm.rank(), dim); });
   // Every rank's rows must be of one length (a rank without clips has none).
   const std::vector<unsigned long long> dims = comm.allgather<unsigned long long>(dim);
-  dim = 0;
-  for (unsigned long long d : dims) {
-    if (d == 0) continue;
-    if (dim != 0 && d != dim)
-      throw InputError("embedder '" + name() + "' returned rows of " + std::to_string(dim) +
-                       " values on one rank and " + std::to_string(d) +
-                       " on another: it must embed every clip in one dimension");
-    dim = std::size_t(d);
-  }
+  dim = mpi::agree_on(comm, [&] {  // the same on every rank: ends the job cleanly
+    std::size_t agreed = 0;
+    for (unsigned long long d : dims) {
+      if (d == 0) continue;  // a rank without clips
+      if (agreed != 0 && d != agreed)
+        throw InputError("embedder '" + name() + "' returned rows of " + std::to_string(agreed) +
+                         " values on one rank and " + std::to_string(d) +
+                         " on another: it must embed every clip in one dimension");
+      agreed = std::size_t(d);
+    }
+    return agreed;
+  });
   if (dim != 0) dim_ = dim;  // each rank's calls check theirs against it
   const std::vector<double> all = comm.allgatherv(part.data(), part.size());
   solvers::Matrix<double> out(Eigen::Index(clips.size()), Eigen::Index(dim));

@@ -1,9 +1,13 @@
 #include "jobs/evaluate_job.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 
+#include "analysis/acoustic_embedding.hpp"
 #include "analysis/summary_stats.hpp"
 #include "core/error.hpp"
 #include "io/checksum.hpp"
@@ -24,6 +28,13 @@ struct Reconstructions {
   std::string generator, space, subject;
 };
 
+// A 1-D string dataset of a generate result, whole.
+std::vector<std::string> read_column(const io::H5File& f, const std::string& name) {
+  const io::Shape n = f.shape(name);
+  if (n.size() != 1) throw InputError(f.path() + ":" + name + ": expected one dimension");
+  return f.read_strings(name, {0}, n);
+}
+
 Reconstructions read_reconstructions(const std::string& path, const mpi::Comm& comm) {
   const io::H5File f(path, io::Access::read, comm);
   return mpi::agree_on(comm, [&] {
@@ -31,12 +42,17 @@ Reconstructions read_reconstructions(const std::string& path, const mpi::Comm& c
     r.path = path;
     for (const char* name : {"/rows/clip", "/rows/file", "/rows/checksum"})
       if (!f.exists(name)) throw InputError(path + ": no " + name + ": not a b2m generate result");
-    const io::Shape n = f.shape("/rows/clip");
-    r.clips = f.read_strings("/rows/clip", {0}, n);
-    r.files = f.read_strings("/rows/file", {0}, n);
-    r.checksums = f.read_strings("/rows/checksum", {0}, n);
+    r.clips = read_column(f, "/rows/clip");
+    r.files = read_column(f, "/rows/file");
+    r.checksums = read_column(f, "/rows/checksum");
     if (r.files.size() != r.clips.size() || r.checksums.size() != r.clips.size())
       throw InputError(path + ": /rows/clip, /rows/file and /rows/checksum differ in length");
+    std::vector<std::string> sorted = r.clips;
+    std::sort(sorted.begin(), sorted.end());
+    const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+    if (twice != sorted.end())
+      throw InputError(path + ": clip '" + *twice +
+                       "' has two rows; identification needs one reconstruction per clip");
     if (r.clips.size() < 2)
       throw InputError(path + ": " + std::to_string(r.clips.size()) +
                        " reconstructions; identification needs at least two");
@@ -49,11 +65,16 @@ Reconstructions read_reconstructions(const std::string& path, const mpi::Comm& c
   });
 }
 
-// The generator as a table shows it: a built-in's name, or the command's
-// program.
+// The generator as a table shows it: the command with each path cut to its
+// file name ("python3 audioldm_clap.py --steps 50"). Results are grouped by
+// the whole command (the summary row's `generator_command`).
 std::string generator_label(const std::string& generator) {
-  if (builtin_generator(generator) || generator.empty()) return generator;
-  return fs::path(generator.substr(0, generator.find(' '))).filename().string();
+  std::istringstream words(generator);
+  std::string label;
+  for (std::string word; words >> word;)
+    label += (label.empty() ? "" : " ") +
+             (word.find('/') == std::string::npos ? word : fs::path(word).filename().string());
+  return label;
 }
 
 // The reconstruction WAVs, each checked against the checksum generate
@@ -98,14 +119,25 @@ class Judging {
     if (!pool_) {
       PoolOptions p = o_.pool;
       p.chance = chance_;
-      pool_ = build_pool(p, stimuli_, tags_, *embedder_, comm);
-      const std::size_t need = analysis::min_cross_validation_rows(std::size_t(pool_->pool.cols()));
-      if (p.pool < need)
-        throw ConfigError("evaluate: --pool-clips " + std::to_string(p.pool) +
-                          " is too few for embeddings of " + std::to_string(pool_->pool.cols()) +
-                          " values: the tag classifiers' 5-fold cross-validation needs at least " +
-                          std::to_string(need));
-      judge_.emplace(pool_->pool, pool_->tags, 5, !o_.unscaled);
+      EvaluationPool pool = build_pool(p, stimuli_, tags_, *embedder_, comm);
+      // The same on every rank; agreed so that the job ends cleanly.
+      judge_ = mpi::agree_on(comm, [&] {
+        const std::size_t need = analysis::min_cross_validation_rows(std::size_t(pool.pool.cols()));
+        if (p.pool < need)
+          throw ConfigError(
+              "evaluate: --pool-clips " + std::to_string(p.pool) +
+              " is too few for embeddings of " + std::to_string(pool.pool.cols()) +
+              " values: the tag classifiers' 5-fold cross-validation needs at least " +
+              std::to_string(need));
+        try {
+          return std::optional<analysis::ReconstructionJudge>(std::in_place, pool.pool, pool.tags,
+                                                              5, !o_.unscaled);
+        } catch (const ConfigError& e) {
+          throw InputError(p.corpus + ", the pool of its first " + std::to_string(p.pool) +
+                           " clips outside the study: " + e.what());
+        }
+      });
+      pool_ = std::move(pool);
     }
     return *pool_;
   }
@@ -116,13 +148,13 @@ class Judging {
 
   // The embeddings of stimulus clips `ids` (rows in order); each clip's
   // WAV is embedded once per run.
+  // (The unit has checked that the study has every id.)
   solvers::Matrix<double> stimulus_embeddings(const std::vector<std::string>& ids,
-                                              const std::string& user, const mpi::Comm& comm) {
+                                              const mpi::Comm& comm) {
     std::vector<std::string> missing;
     std::vector<ClipSource> clips;
     for (const std::string& id : ids)
       if (cache_.count(id) == 0 && std::find(missing.begin(), missing.end(), id) == missing.end()) {
-        static_cast<void>(stimuli_.index(id, user));
         missing.push_back(id);
         clips.push_back(wav_clip(stimuli_.wav(id)));
       }
@@ -155,12 +187,15 @@ nlohmann::json evaluate_unit(UnitRun& run, Judging& judging) {
   const mpi::Comm& comm = run.comm();
   const std::string& path = run.unit().inputs.front();
   const Reconstructions r = read_reconstructions(path, comm);
+  mpi::agree_on(comm, [&] {  // before the pool is made
+    for (const std::string& id : r.clips) static_cast<void>(judging.stimuli().index(id, path));
+  });
   const std::vector<ClipSource> clips = reconstruction_clips(r, comm);
   ClipEmbedder& embedder = judging.embedder();
   const EvaluationPool& pool = judging.pool(comm);
   const analysis::ReconstructionJudge& judge = judging.judge(comm);
   const StudyStimuli& stimuli = judging.stimuli();
-  const solvers::Matrix<double> stim = judging.stimulus_embeddings(r.clips, path, comm);
+  const solvers::Matrix<double> stim = judging.stimulus_embeddings(r.clips, comm);
   const solvers::Matrix<double> rec = embedder.embed(clips, stimuli.rate, stimuli.seconds, comm);
   const Eigen::Index n = Eigen::Index(r.clips.size());
   const solvers::Matrix<double> chance = pool.chance.topRows(n);
@@ -178,6 +213,7 @@ nlohmann::json evaluate_unit(UnitRun& run, Judging& judging) {
                         {"subject", r.subject},
                         {"space", r.space},
                         {"generator", generator_label(r.generator)},
+                        {"generator_command", r.generator},
                         {"rows", r.clips.size()},
                         {"identification", io::number(v.mean_identification)},
                         {"chance_identification", io::number(c.mean_identification)}};
@@ -254,6 +290,14 @@ std::optional<EvaluateOptions> parse(const cli::Arguments& args) {
   o.embedder_timeout_s = (*r)["embedder-timeout"].as<double>();
   o.subject_summary = p.optional<std::string>(*r, "subject-summary", "");
   o.output = p.outputs(*r, args);
+  // (an external embedder's dimension is known once it has run)
+  const std::size_t need = analysis::min_cross_validation_rows(analysis::AcousticEmbedder::dim());
+  if (o.embedder.empty() && o.pool.pool < need)
+    throw ConfigError("evaluate: --pool-clips " + std::to_string(o.pool.pool) +
+                      " is too few for the acoustic embedding's " +
+                      std::to_string(analysis::AcousticEmbedder::dim()) +
+                      " values: the tag classifiers' 5-fold cross-validation needs at least " +
+                      std::to_string(need));
   if (o.pool.pool < 10)
     throw ConfigError("evaluate: --pool-clips must be at least 10 (5-fold cross-validation)");
   if (!(o.embedder_timeout_s > 0))
@@ -283,13 +327,17 @@ io::SummaryTable over_subjects(const io::SummaryTable& results,
   std::vector<std::pair<std::string, std::string>> groups;
   std::map<std::pair<std::string, std::string>, std::vector<const nlohmann::json*>> members;
   for (const nlohmann::json& row : results.rows()) {
-    const auto key = std::pair(row.value("space", ""), row.value("generator", ""));
+    const auto key = std::pair(row.value("space", ""),
+                               row.value("generator_command", row.value("generator", "")));
     if (members.count(key) == 0) groups.push_back(key);
     members[key].push_back(&row);
   }
   for (const auto& key : groups) {
-    nlohmann::json out = {
-        {"space", key.first}, {"generator", key.second}, {"subjects", members[key].size()}};
+    std::set<std::string> subjects;
+    for (const nlohmann::json* row : members[key]) subjects.insert(row->value("subject", ""));
+    nlohmann::json out = {{"space", key.first},
+                          {"generator", members[key].front()->value("generator", "")},
+                          {"subjects", subjects.size()}};
     for (const std::string& figure : figures) {
       std::vector<double> values;
       for (const nlohmann::json* row : members[key])
@@ -312,12 +360,12 @@ io::SummaryTable run_evaluate(const EvaluateOptions& o, const mpi::Comm& world) 
   std::vector<Unit> units;
   for (const std::string& path : o.reconstructions) {
     const io::H5File f(path, io::Access::read, world);
-    const io::Shape n = mpi::agree_on(world, [&] {
+    const std::size_t n = mpi::agree_on(world, [&] {
       if (!f.exists("/rows/clip"))
         throw InputError(path + ": no /rows/clip: not a b2m generate result");
-      return f.shape("/rows/clip");
+      return read_column(f, "/rows/clip").size();
     });
-    chance = std::max(chance, n.at(0));
+    chance = std::max(chance, n);
     const std::string parent = fs::path(path).parent_path().filename().string();
     units.push_back({file_stem(path),
                      {fill(fill(o.output.out, "name", file_stem(path)), "parent", parent)},
@@ -349,7 +397,6 @@ io::SummaryTable run_evaluate(const EvaluateOptions& o, const mpi::Comm& world) 
               {{"embedder", embedder_name},
                {"corpus_audio", o.pool.corpus_audio},
                {"pool_clips", o.pool.pool},
-               {"chance_clips", chance},
                {"seed", o.pool.seed},
                {"unscaled", o.unscaled}});
   // Every unit on all ranks: they share the pool and split each unit's clips.

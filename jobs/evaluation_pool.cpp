@@ -76,18 +76,20 @@ std::vector<std::string> judged_tags(const std::string& corpus, const StudyStimu
                                      const mpi::Comm& comm) {
   const io::H5File f(corpus, io::Access::read, comm);
   const io::CorpusLayout layout = mpi::agree_on(comm, [&] { return io::read_corpus_layout(f); });
-  std::vector<std::string> tags;
-  for (std::size_t t = 0; t < stimuli.tags.size(); ++t) {
-    const std::size_t c = tag_column(layout, stimuli.tags[t]);
-    if (c < layout.tags.size() && layout.tag_names[c] == stimuli.tag_names[t] &&
-        stimuli.tag_names[t].size() >= 2)
-      tags.push_back(stimuli.tags[t]);
-  }
-  if (tags.empty())
-    throw InputError(corpus + " and " + stimuli.path +
-                     ": no tag in common (a /tags/<tag> of the same value names in both), so no "
-                     "genre, instrument or mood can be judged");
-  return tags;
+  return mpi::agree_on(comm, [&] {  // the same on every rank: ends the job cleanly
+    std::vector<std::string> tags;
+    for (std::size_t t = 0; t < stimuli.tags.size(); ++t) {
+      const std::size_t c = tag_column(layout, stimuli.tags[t]);
+      if (c < layout.tags.size() && layout.tag_names[c] == stimuli.tag_names[t] &&
+          stimuli.tag_names[t].size() >= 2)
+        tags.push_back(stimuli.tags[t]);
+    }
+    if (tags.empty())
+      throw InputError(corpus + " and " + stimuli.path +
+                       ": no tag in common (a /tags/<tag> of the same value names in both), so "
+                       "no genre, instrument or mood can be judged");
+    return tags;
+  });
 }
 
 EvaluationPool build_pool(const PoolOptions& o, const StudyStimuli& stimuli,

@@ -203,7 +203,8 @@ def check_contract(opts, checks, study, results, rows):
             ("more pool clips than the corpus has outside the study", [two[0], "--pool-clips", 5000],
              corpus + ": 3000 clips outside the study with known tags, fewer than the 5000"),
             ("a pool too small for 5-fold cross-validation in 194 dimensions", [two[0], "--pool-clips", 100],
-             "--pool-clips 100 is too few for embeddings of 194 values")]:
+             "--pool-clips 100 is too few for the acoustic embedding's 194 values: the tag classifiers' "
+             "5-fold cross-validation needs at least 244")]:
         r = harness.run_b2m(opts, ["evaluate", *args, "--stimuli", audio, "--corpus", corpus, "--out",
                                    os.path.join(opts.scratch, "bad-input.h5")])
         checks.check(f"{label}: refused on every rank, saying so", r.rc != 0 and r.every_rank_reported(opts.ranks)
