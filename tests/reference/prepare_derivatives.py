@@ -23,7 +23,9 @@ events parsed here:
   windows; the ground truth is recovered (encode's r against the noise
   ceiling, decode's identification);
 - bad arrays and events fail on every rank naming the file, and leave no
-  output.
+  output;
+- the suite runs this at 2 and 4 ranks; each run also prepares at 1 rank
+  and compares the files bit for bit.
 """
 import glob
 import os
@@ -163,6 +165,20 @@ def body(opts, checks):
                      (b"first presentation", "first presentation") and "warmup" in f.attrs)
     checks.check("prepared: the second subject too",
                  os.path.exists(os.path.join(prep, "sub-002_responses.h5")))
+    if opts.ranks > 1:  # (the suite runs this test at 2 and 4 ranks only)
+        one = os.path.join(w, "prep-1")
+        r = harness.run_b2m(harness.with_ranks(opts, 1),
+                            ["prepare", "--derivatives", arrays, "--events", bids, "--out-dir", one, *BLOCK])
+        if checks.require_run("b2m prepare --derivatives at 1 rank", r):
+            differ = []
+            for subject in ("sub-001", "sub-002"):
+                with h5py.File(os.path.join(prep, f"{subject}_responses.h5"), "r") as f, \
+                        h5py.File(os.path.join(one, f"{subject}_responses.h5"), "r") as g:
+                    differ += [f"{subject}:{k}" for k in ("train/Y", "train/run", "train/volume", "train/clip",
+                                                         "test/Y", "test/Y_reps")
+                               if not np.array_equal(f[k][...], g[k][...])]
+            checks.check(f"the same prepared files at 1 rank as at {opts.ranks}, bit for bit", not differ,
+                         str(differ))
 
     # Resp_Test_Mean in clip id order: read as well, same responses.
     sorted_dir = os.path.join(w, "sorted")

@@ -161,9 +161,9 @@ def check_subject_tests(opts, checks, rows):
 
 def check_contract(opts, checks, study, results, rows):
     """The embedder contract: a good external embedder and broken ones."""
-    two = [p for p in results if os.path.basename(p) == "sub-01_mulan_music.h5"]
+    one_result = [p for p in results if p.endswith(os.path.join("synth", "sub-01_mulan_music.h5"))]  # one, quicker
     out = os.path.join(opts.scratch, "external", "{parent}.h5")
-    base = ["evaluate", *two, "--stimuli", os.path.join(study, "audio.h5"), "--corpus",
+    base = ["evaluate", *one_result, "--stimuli", os.path.join(study, "audio.h5"), "--corpus",
             os.path.join(study, "corpus.h5"), "--pool-clips", 250, "--embedder", FAKE]
     summary = os.path.join(opts.scratch, "external.json")
     r = harness.run_b2m(opts, base + ["--out", out, "--summary", summary], rank_env={"FAKE_EMBED_MODE": "good"})
@@ -200,9 +200,9 @@ def check_contract(opts, checks, study, results, rows):
     for label, args, says in [
             ("a decode result given as a reconstruction", [decoded, "--pool-clips", 250],
              decoded + ": no /rows/clip: not a b2m generate result"),
-            ("more pool clips than the corpus has outside the study", [two[0], "--pool-clips", 5000],
+            ("more pool clips than the corpus has outside the study", [one_result[0], "--pool-clips", 5000],
              corpus + ": 3000 clips outside the study with known tags, fewer than the 5000"),
-            ("a pool too small for 5-fold cross-validation in 194 dimensions", [two[0], "--pool-clips", 100],
+            ("a pool too small for 5-fold cross-validation in 194 dimensions", [one_result[0], "--pool-clips", 100],
              "--pool-clips 100 is too few for the acoustic embedding's 194 values: the tag classifiers' "
              "5-fold cross-validation needs at least 244")]:
         r = harness.run_b2m(opts, ["evaluate", *args, "--stimuli", audio, "--corpus", corpus, "--out",
@@ -213,8 +213,8 @@ def check_contract(opts, checks, study, results, rows):
 
     # A reconstruction replaced after generate wrote it.
     victim = os.path.join(opts.scratch, "changed")
-    shutil.copytree(two[0][:-3], os.path.join(victim, "sub-01_mulan_music"))
-    shutil.copy(two[0], victim)
+    shutil.copytree(one_result[0][:-3], os.path.join(victim, "sub-01_mulan_music"))
+    shutil.copy(one_result[0], victim)
     wav = sorted(f for f in os.listdir(os.path.join(victim, "sub-01_mulan_music")) if f.endswith(".wav"))[0]
     path = os.path.join(victim, "sub-01_mulan_music", wav)
     data = bytearray(open(path, "rb").read())
