@@ -45,7 +45,10 @@ void EncodeResults::write(mpi::Range voxels, const VoxelColumns& c) {
   for (std::size_t k = 0; k < 5; ++k)
     file_.write<double>(at(kColumns[k]), first, count, columns[k]);
   file_.write<std::uint8_t>(at("/voxels/valid"), first, count, c.valid);
-  if (c.noise_ceiling == nullptr) return;
+  // Whether the file has the ceiling, not whether this rank's pointer is
+  // set: a rank with no voxels this round holds empty vectors (null data)
+  // and must still join the collective writes.
+  if (!has_ceiling()) return;
   const double* ceiling[] = {c.explainable_variance, c.noise_ceiling, c.r_normalized};
   for (std::size_t k = 0; k < 3; ++k)
     file_.write<double>(at(kCeilingColumns[k]), first, count, ceiling[k]);

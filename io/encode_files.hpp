@@ -34,6 +34,8 @@ namespace b2m::io {
 struct VoxelColumns {
   const double *alpha, *cv_score, *r_test, *r2_test, *p_test;
   const std::uint8_t* valid;
+  // Written where the result has a noise ceiling (may be null on a rank
+  // without voxels).
   const double *explainable_variance = nullptr, *noise_ceiling = nullptr, *r_normalized = nullptr;
 };
 

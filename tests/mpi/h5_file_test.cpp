@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/encode_files.hpp"
 #include "io/h5_error.hpp"
 #include "io/h5_file.hpp"
 #include "mpi/partition.hpp"
@@ -116,6 +117,40 @@ TEST(H5File, StringDatasetsRowReadsAndGroupListing) {
   f.read_rows<std::int32_t>("/tags/genre", rows, one.data());
   for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(one[i], std::int32_t(10 + rows[i]));
   EXPECT_THROW(f.read_strings("/tags/genre", {0}, {1}), H5Error);  // not a string dataset
+}
+
+// A round of encode where a rank has no voxels: its columns are empty
+// vectors, whose data pointers are null, the noise ceiling's too. It must
+// still join every collective write; it once skipped the ceiling's three
+// when its pointer was null, and the job hung (5,000 voxels of genre at 2
+// ranks).
+TEST(EncodeResults, ARankWithoutVoxelsJoinsTheCeilingWrites) {
+  const mpi::Comm world = mpi::Comm::world();
+  const testing::TempDir dir(world);
+  const std::string path = dir.file("enc.h5");
+  const std::size_t voxels = 7;
+  H5File f(path, Access::create, world);
+  EncodeResults results(f);
+  EncodeResultShape shape;
+  shape.voxels = voxels;
+  shape.blocks = 1;
+  shape.alphas = {1.0, 10.0};
+  shape.ceiling = true;
+  results.create<float>(shape);
+  const bool root = world.is_root();
+  const mpi::Range mine = root ? mpi::Range{0, voxels} : mpi::Range{};
+  std::vector<double> values(mine.size(), 0.5);
+  std::vector<std::uint8_t> valid(mine.size(), 1);
+  const double* v = values.empty() ? nullptr : values.data();
+  VoxelColumns c{v, v, v, v, v, valid.empty() ? nullptr : valid.data()};
+  c.explainable_variance = c.noise_ceiling = c.r_normalized = v;
+  results.write(mine, c);
+  results.mark_done(root ? std::optional<std::size_t>(0) : std::nullopt);
+  std::vector<double> r, alpha, p, ceiling;
+  results.read({0, voxels}, r, alpha, p, ceiling);
+  B2M_ASSERT_ALL(world, ceiling.size() == voxels);
+  EXPECT_EQ(ceiling, std::vector<double>(voxels, 0.5));
+  EXPECT_EQ(results.blocks_done(), std::vector<std::uint8_t>{1});
 }
 
 TEST(H5File, ErrorsNameTheFileAndObject) {
